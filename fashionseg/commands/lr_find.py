@@ -1,0 +1,47 @@
+"""`fashionseg lr-find <recipe>`: fastai's learning-rate finder with a table and a plot."""
+from fastai.callback.schedule import minimum, slide, steep, valley
+from rich.console import Console
+from rich.table import Table
+
+from ..cli import add_recipe_options, apply_overrides
+from ..recipe import find_recipe
+from ..runfolder import RunFolder
+
+
+def add_parser(sub):
+    p = sub.add_parser("lr-find", help="run fastai's lr_find for a recipe and suggest learning rates")
+    p.add_argument("recipe")
+    p.add_argument("--iters", type=int, default=100, help="mini-batches to try (default 100)")
+    add_recipe_options(p)
+    p.set_defaults(func=lr_find)
+
+
+def lr_find(args):
+    from ..train import build_learner
+
+    console = Console()
+    recipe = apply_overrides(find_recipe(args.recipe), args)
+    run = RunFolder.create(args.runs_dir, f"{recipe.name}-lr-find")
+    run.write_json("config.json", recipe.to_dict())
+    _, learn = build_learner(recipe, console)
+    funcs = (valley, slide, minimum, steep)
+    suggested = learn.lr_find(num_it=args.iters, suggest_funcs=funcs, show_plot=False)
+    values = {f.__name__: float(v) for f, v in zip(funcs, suggested)}
+    fig = learn.recorder.plot_lr_find(return_fig=True)
+    ax = fig.axes[0]
+    for (name, value), color in zip(values.items(), ("C1", "C2", "C3", "C4")):
+        ax.axvline(value, color=color, linestyle="--", label=f"{name} {value:.1e}")
+    ax.legend()
+    ax.set_title(f"lr_find: {recipe.name}")
+    plot = run.save_figure(fig, "lr_find")
+    run.write_json("lr_find.json", {"suggestions": values, "plot": plot})
+    table = Table(title=f"lr_find: {recipe.name}", title_justify="left")
+    table.add_column("method")
+    table.add_column("suggested lr", justify="right")
+    for name, value in values.items():
+        table.add_row(name, f"{value:.2e}")
+    console.print(table)
+    console.print(f"plot: {run.path / plot}")
+    console.print(f"use it: [bold]fashionseg train {args.recipe} --lr {values['valley']:.2e}[/] "
+                  "(valley is fastai's default pick; steep and slide are bolder)")
+

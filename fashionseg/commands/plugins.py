@@ -1,0 +1,19 @@
+"""`fashionseg plugins`: installed plugins, their versions and the hooks each implements."""
+from rich.console import Console
+from rich.table import Table
+
+
+def add_parser(sub):
+    p = sub.add_parser("plugins", help="list installed plugins and the hooks each implements")
+    p.set_defaults(func=list_plugins)
+
+
+def list_plugins(args):
+    from ..registry import registry
+
+    table = Table(title="plugins", title_justify="left")
+    for col in ("plugin", "package", "version", "hooks"):
+        table.add_column(col)
+    for info in registry().plugins():
+        table.add_row(info.name, info.package, info.version, ", ".join(info.hooks))
+    Console().print(table)

@@ -1,0 +1,44 @@
+"""Fashion-MNIST from its four IDX files, decoded once into uint8 tensors."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+
+from .idx import read_idx
+from .locate import cache_root, download, find_data, not_found
+
+CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+FILES = {  # upstream MD5 sums of the gzip files
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
+
+def locate(path=None, allow_download: bool = True):
+    """The folder with the four files: explicit path, $FASHIONSEG_DATA, system, cache, download."""
+    folder = find_data("fashion-mnist", list(FILES), path)
+    if folder is not None:
+        return folder
+    if not allow_download:
+        raise not_found("fashion-mnist", path)
+    folder = cache_root() / "fashion-mnist"
+    for name, md5 in FILES.items():
+        download(MIRROR + name, folder / name, md5)
+    return folder
+
+
+@lru_cache(maxsize=2)
+def load(path=None, allow_download: bool = True) -> dict[str, torch.Tensor]:
+    """Train and test images (N, 28, 28) and labels (N,), all uint8."""
+    folder = locate(path, allow_download)
+    return {
+        "train_images": read_idx(folder / "train-images-idx3-ubyte.gz"),
+        "train_labels": read_idx(folder / "train-labels-idx1-ubyte.gz"),
+        "test_images": read_idx(folder / "t10k-images-idx3-ubyte.gz"),
+        "test_labels": read_idx(folder / "t10k-labels-idx1-ubyte.gz"),
+    }

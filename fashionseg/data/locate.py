@@ -1,0 +1,74 @@
+"""Find a data set on disk: explicit path, environment, system package, cache, download."""
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.request
+from pathlib import Path
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from ..errors import FashionsegError
+
+DATA_ENV = "FASHIONSEG_DATA"
+SYSTEM_ROOT = Path("/usr/share/datasets")
+
+
+def cache_root() -> Path:
+    """Where downloaded data sets live: $XDG_CACHE_HOME/fashionseg or ~/.cache/fashionseg."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fashionseg"
+
+
+def candidate_dirs(name: str, explicit: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for data set `name`, in order."""
+    dirs = []
+    if explicit:
+        dirs.append(Path(explicit).expanduser())
+    for root in filter(None, os.environ.get(DATA_ENV, "").split(os.pathsep)):
+        dirs.append(Path(root).expanduser() / name)
+    dirs += [SYSTEM_ROOT / name, cache_root() / name]
+    return dirs
+
+
+def find_data(name: str, required: list[str], explicit=None) -> Path | None:
+    """The first candidate folder holding every file in `required`, else None."""
+    for folder in candidate_dirs(name, explicit):
+        if all((folder / f).exists() for f in required):
+            return folder
+    if explicit:
+        missing = [f for f in required if not (Path(explicit) / f).exists()]
+        raise FashionsegError(f"{explicit} lacks {', '.join(missing)}; point the path at a folder holding them.")
+    return None
+
+
+def not_found(name: str, explicit=None) -> FashionsegError:
+    looked = ", ".join(str(d) for d in candidate_dirs(name, explicit))
+    return FashionsegError(
+        f"data set {name!r} not found (looked in {looked}); set {DATA_ENV} to the folder that holds {name}/."
+    )
+
+
+def download(url: str, dest: Path, md5: str) -> Path:
+    """Download `url` to `dest` with a progress bar; keep it only if its MD5 matches."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    digest = hashlib.md5()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
+            with Progress(*columns, transient=True) as progress:
+                task = progress.add_task(f"downloading {dest.name}", total=total)
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    progress.advance(task, len(chunk))
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise FashionsegError(f"could not download {url}: {exc}") from exc
+    if digest.hexdigest() != md5:
+        tmp.unlink(missing_ok=True)
+        raise FashionsegError(f"{url} failed its checksum (got {digest.hexdigest()}, expected {md5}); try again.")
+    os.replace(tmp, dest)
+    return dest

@@ -1,0 +1,71 @@
+"""A fastai DataBlock over data sets decoded once into tensors.
+
+Items are integer indices; each block's transform indexes a tensor, and works just
+as well on a whole tensor of indices. `BatchIndexDL` uses that to fetch a batch with
+one indexing operation, so no per-item Python work runs in the training loop.
+"""
+from __future__ import annotations
+
+import torch
+from fastai.data.block import DataBlock, TransformBlock
+from fastai.data.core import TfmdDL
+from fastai.data.transforms import Category, IntToFloatTensor, MultiCategory  # noqa: F401
+from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, TensorMask
+from fasttransform import Transform
+
+
+class IndexInto(Transform):
+    """Look up item(s) by index in a tensor, typed as `tensor_type`."""
+
+    def __init__(self, data: torch.Tensor, tensor_type=TensorImage):
+        super().__init__()
+        self.data, self.tensor_type = data, tensor_type
+
+    def encodes(self, idx: int | torch.Tensor):
+        return self.tensor_type(self.data[idx])
+
+
+class IndexCategory(Transform):
+    """Look up integer class labels by index; decodes to the class name for display."""
+
+    def __init__(self, labels: torch.Tensor, vocab: list[str]):
+        super().__init__()
+        self.labels, self.vocab = labels.long(), list(vocab)
+
+    def encodes(self, idx: int | torch.Tensor):
+        return TensorCategory(self.labels[idx])
+
+    def decodes(self, o: TensorCategory):
+        return Category(self.vocab[int(o)])
+
+
+def ImageTensorBlock(images: torch.Tensor):
+    """Images stored as uint8 `(N, H, W)` or `(N, C, H, W)`; scaled to [0, 1] per batch."""
+    if images.ndim == 3:
+        images = images[:, None]
+    kind = TensorImageBW if images.shape[1] == 1 else TensorImage
+    return TransformBlock(type_tfms=IndexInto(images, kind), batch_tfms=IntToFloatTensor, dl_type=BatchIndexDL)
+
+
+def CategoryTensorBlock(labels: torch.Tensor, vocab: list[str]):
+    return TransformBlock(type_tfms=IndexCategory(labels, vocab), dl_type=BatchIndexDL)
+
+
+def MaskTensorBlock(masks: torch.Tensor, codes: list[str]):
+    """Masks stored as class indices `(N, H, W)`."""
+    return TransformBlock(type_tfms=IndexInto(masks, TensorMask), batch_tfms=IntToFloatTensor, dl_type=BatchIndexDL)
+
+
+class BatchIndexDL(TfmdDL):
+    """A `TfmdDL` that runs each block's transforms once per batch on a tensor of indices."""
+
+    def create_batches(self, samps):
+        items = torch.as_tensor(list(self.dataset.items), dtype=torch.long)
+        for chunk in self.chunkify(samps):
+            idx = items[torch.as_tensor(chunk, dtype=torch.long)]
+            yield tuple(tl.tfms(idx) for tl in self.dataset.tls)
+
+
+def tensor_datablock(x_block, y_block, splits, batch_tfms=()) -> DataBlock:
+    """A DataBlock whose items are the indices 0..N-1, split by the given index lists."""
+    return DataBlock(blocks=(x_block, y_block), splitter=lambda _: splits, batch_tfms=list(batch_tfms))

@@ -1,0 +1,160 @@
+"""A recipe: one experiment's components (by name) and hyper-parameters."""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import FashionsegError, unknown_name
+
+SCHEDULES = ("one-cycle", "constant")
+
+
+@dataclass
+class Recipe:
+    """Everything needed to reproduce a run; written to the run folder as config.json."""
+
+    name: str
+    dataset: str
+    arch: str
+    metrics: list[str] = field(default_factory=list)
+    epochs: int = 5
+    lr: float = 1e-3
+    bs: int = 128
+    wd: float = 1e-4
+    schedule: str = "one-cycle"
+    valid: str = "test"  # "test": official test set validates; a fraction such as "0.1": hold-out
+    seed: int = 42
+    label_smoothing: float = 0.0
+    limit: int = 0  # use only this many training items (0: all); for quick checks
+    arch_options: dict = field(default_factory=dict)
+    data_options: dict = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self):
+        if self.schedule not in SCHEDULES:
+            raise FashionsegError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
+        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0)):
+            if int(getattr(self, name)) < lo:
+                raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
+        if not float(self.lr) > 0:
+            raise FashionsegError(f"lr must be positive, got {self.lr}")
+        if self.valid != "test":
+            try:
+                frac = float(self.valid)
+            except ValueError:
+                frac = -1
+            if not 0 < frac < 1:
+                raise FashionsegError(f"valid must be 'test' or a fraction in (0, 1), got {self.valid!r}")
+
+    def override(self, **changes) -> "Recipe":
+        """A copy with `changes`; keys may name arch_options/data_options entries with a dot."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        values = dataclasses.asdict(self)
+        for key, value in changes.items():
+            if value is None:
+                continue
+            if "." in key:
+                group, sub = key.split(".", 1)
+                if group not in ("arch_options", "data_options"):
+                    raise FashionsegError(f"cannot set {key!r}: only arch_options.X and data_options.X take a dot")
+                values[group] = {**values[group], sub: parse_value(value)}
+                continue
+            if key not in fields:
+                raise unknown_name("recipe setting", key, fields)
+            values[key] = coerce(fields[key], value)
+        return Recipe(**values)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def parse_value(text):
+    """A command-line value as a Python literal where it is one, else the string."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def coerce(f: dataclasses.Field, value):
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind.startswith("list"):
+            return value if isinstance(value, list) else [v for v in str(value).split(",") if v]
+        if kind == "dict":
+            return value if isinstance(value, dict) else parse_value(value)
+    except ValueError:
+        raise FashionsegError(f"{f.name} must be a {kind}, got {value!r}") from None
+    return str(value)
+
+
+# ---------------------------------------------------------------- finding recipes
+RECIPES_ENV = "FASHIONSEG_RECIPES"
+
+
+def recipe_dirs() -> list[Path]:
+    """Folders searched for recipe scripts: $FASHIONSEG_RECIPES, ./recipes, the source checkout's."""
+    dirs = [Path(p) for p in os.environ.get(RECIPES_ENV, "").split(os.pathsep) if p]
+    dirs += [Path.cwd() / "recipes", Path(__file__).resolve().parents[1] / "recipes"]
+    seen, unique = set(), []
+    for d in dirs:
+        if d.is_dir() and d.resolve() not in seen:
+            seen.add(d.resolve())
+            unique.append(d)
+    return unique
+
+
+def load_recipe_file(path: Path) -> Recipe:
+    """The `recipe` object a recipe script defines (the script's main block does not run)."""
+    spec = importlib.util.spec_from_file_location(f"fashionseg_recipe_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise FashionsegError(f"recipe file {path} failed to load: {exc}") from exc
+    recipe = getattr(module, "recipe", None)
+    if not isinstance(recipe, Recipe):
+        raise FashionsegError(f"recipe file {path} defines no `recipe = Recipe(...)`")
+    return recipe
+
+
+def all_recipes() -> dict[str, Recipe | Path]:
+    """Recipe name -> script path (scripts) or Recipe (contributed by plugins)."""
+    from .registry import registry
+
+    found: dict[str, Recipe | Path] = {}
+    for impl in registry().pm.hook.fashionseg_recipes.get_hookimpls():
+        for r in impl.function() or []:
+            found[r.name] = r
+    for d in reversed(recipe_dirs()):
+        for path in sorted(d.glob("*.py")):
+            if not path.name.startswith("_"):
+                found[path.stem.replace("_", "-")] = path
+    return found
+
+
+def find_recipe(name: str) -> Recipe:
+    """A recipe by name, or by the path of a recipe script."""
+    if name.endswith(".py"):
+        path = Path(name)
+        if not path.is_file():
+            raise FashionsegError(f"recipe file {name} does not exist")
+        return load_recipe_file(path)
+    recipes = all_recipes()
+    if name not in recipes:
+        raise unknown_name("recipe", name, recipes)
+    found = recipes[name]
+    return load_recipe_file(found) if isinstance(found, Path) else found

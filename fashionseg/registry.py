@@ -1,0 +1,139 @@
+"""The component registry: every architecture, metric, data set and recipe, by name.
+
+Components come from pluggy plugins: the built-in ones and third-party packages are all
+loaded through the `fashionseg` entry-point group.
+"""
+from __future__ import annotations
+
+import fnmatch
+import warnings
+from dataclasses import dataclass
+from importlib import metadata
+
+import pluggy
+
+from . import hookspecs
+from .components import Architecture, Component, Dataset, Metric
+from .errors import FashionsegError, unknown_name
+
+ENTRY_POINT_GROUP = "fashionseg"
+HOOKS = {
+    "architecture": "fashionseg_architectures",
+    "metric": "fashionseg_metrics",
+    "dataset": "fashionseg_datasets",
+    "recipe": "fashionseg_recipes",
+}
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin could not be imported; the others still load."""
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    package: str
+    version: str
+    hooks: list[str]
+
+
+class Registry:
+    """All components contributed by the plugins in one `PluginManager`."""
+
+    def __init__(self, pm: pluggy.PluginManager, dists: dict[str, metadata.Distribution] | None = None):
+        self.pm = pm
+        self.dists = dists or {}
+        self._components: dict[str, dict[str, Component]] = {}
+
+    def components(self, kind: str) -> dict[str, Component]:
+        if kind not in self._components:
+            self._components[kind] = self._collect(kind)
+        return self._components[kind]
+
+    def _collect(self, kind: str) -> dict[str, Component]:
+        found: dict[str, Component] = {}
+        hook = getattr(self.pm.hook, HOOKS[kind])
+        for impl in hook.get_hookimpls():
+            plugin = self.pm.get_name(impl.plugin)
+            try:
+                contributed = impl.function() or []
+            except Exception as exc:  # a broken plugin must not hide the others
+                warnings.warn(f"plugin {plugin!r} failed in {HOOKS[kind]}: {exc}", PluginLoadWarning, stacklevel=2)
+                continue
+            for comp in contributed:
+                comp.plugin = plugin
+                if comp.name in found:
+                    raise FashionsegError(
+                        f"{kind} {comp.name!r} is registered twice: by plugin {found[comp.name].plugin!r} "
+                        f"and by plugin {plugin!r}; uninstall or rename one of them."
+                    )
+                found[comp.name] = comp
+        return found
+
+    def get(self, kind: str, name: str) -> Component:
+        comps = self.components(kind)
+        if name not in comps:
+            raise unknown_name(kind, name, comps)
+        return comps[name]
+
+    def names(self, kind: str, pattern: str = "*", task: str | None = None) -> list[str]:
+        """Sorted names of `kind`, filtered by a shell-style wildcard and a task."""
+        return sorted(n for n, c in self.components(kind).items()
+                      if fnmatch.fnmatch(n, pattern) and (task is None or c.task in (task, "any")))
+
+    def plugins(self) -> list[PluginInfo]:
+        infos = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            dist = self.dists.get(name)
+            hooks = sorted(c.name for c in self.pm.get_hookcallers(plugin) or [])
+            infos.append(PluginInfo(name, dist.metadata["Name"] if dist else "-", dist.version if dist else "-", hooks))
+        return sorted(infos, key=lambda p: p.name)
+
+
+def load_plugins(extra_plugins=()) -> Registry:
+    """A registry over every `fashionseg` entry point; a plugin that fails to import warns."""
+    pm = pluggy.PluginManager("fashionseg")
+    pm.add_hookspecs(hookspecs)
+    dists = {}
+    for dist in metadata.distributions():
+        for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP):
+            if pm.has_plugin(ep.name):
+                continue
+            try:
+                pm.register(ep.load(), name=ep.name)
+            except Exception as exc:
+                warnings.warn(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}", PluginLoadWarning, stacklevel=2)
+                continue
+            dists[ep.name] = dist
+    for plugin in extra_plugins:
+        pm.register(plugin)
+    return Registry(pm, dists)
+
+
+_default: Registry | None = None
+
+
+def registry() -> Registry:
+    """The process-wide registry, built on first use."""
+    global _default
+    if _default is None:
+        _default = load_plugins()
+    return _default
+
+
+def create_model(name: str, n_classes: int, n_in: int, **options):
+    """Build architecture `name` (timm-style one way in)."""
+    arch = registry().get("architecture", name)
+    try:
+        return arch.factory(n_classes, n_in, **options)
+    except TypeError as exc:
+        raise FashionsegError(f"architecture {name!r} rejected its options {options}: {exc}") from exc
+
+
+def list_components(kind: str, pattern: str = "*", task: str | None = None) -> list[str]:
+    return registry().names(kind, pattern, task)
+
+
+__all__ = ["Architecture", "Dataset", "Metric", "Registry", "registry", "create_model", "list_components"]

@@ -1,0 +1,152 @@
+"""The recipe runner: recipe -> data -> Learner -> fit -> run folder -> report."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from fastai.callback.progress import ProgressCallback
+from fastai.learner import Learner
+from fastai.losses import CrossEntropyLossFlat
+from fastai.optimizer import Adam
+from fastai.torch_core import default_device, set_seed
+from rich.console import Console
+
+from . import plots, report
+from .callbacks import EpochCSV, RichProgress
+from .errors import FashionsegError
+from .recipe import Recipe
+from .registry import create_model, registry
+from .runfolder import RunFolder
+from .tasks import task_module
+
+
+@dataclass
+class RunResult:
+    run: RunFolder
+    results: dict
+    learner: Learner
+
+
+def device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return default_device(None if torch.cuda.is_available() else False)
+
+
+def check_components(recipe: Recipe):
+    """Resolve every name in the recipe before any work starts; task mismatches are errors."""
+    reg = registry()
+    dataset = reg.get("dataset", recipe.dataset)
+    arch = reg.get("architecture", recipe.arch)
+    metrics = [reg.get("metric", m) for m in recipe.metrics]
+    for comp in (arch, *metrics):
+        if comp.task not in (dataset.task, "any"):
+            raise FashionsegError(
+                f"{comp.kind} {comp.name!r} is for {comp.task}, but data set {dataset.name!r} is {dataset.task}; "
+                f"try `fashionseg list {comp.kind}s --task {dataset.task}`"
+            )
+    return dataset, arch, metrics
+
+
+def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
+    """The Data and fastai Learner a recipe describes."""
+    dataset, arch, metrics = check_components(recipe)
+    set_seed(recipe.seed)
+    data = dataset.factory(recipe, device())
+    model = create_model(arch.name, len(data.classes), data.n_in, **recipe.arch_options)
+    epoch_metrics = [m.factory() for m in metrics if m.stage == "epoch"]
+    learn = Learner(
+        data.dls, model, loss_func=CrossEntropyLossFlat(axis=1 if data.task == "segmentation" else -1,
+                                                       label_smoothing=recipe.label_smoothing),
+        opt_func=Adam, metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
+    )
+    learn.remove_cb(ProgressCallback)
+    learn.add_cb(RichProgress(console, title=f"{recipe.name}: {arch.name} on {dataset.name}"))
+    return data, learn
+
+
+def fit(learn: Learner, recipe: Recipe):
+    if recipe.schedule == "one-cycle":
+        learn.fit_one_cycle(recipe.epochs, recipe.lr)
+    else:
+        learn.fit(recipe.epochs, recipe.lr)
+
+
+def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None = None) -> RunResult:
+    """Train a recipe and write its run folder; returns the folder and final test metrics."""
+    console = console or Console()
+    check_components(recipe)
+    run = RunFolder.create(runs_dir, recipe.name)
+    run.write_json("config.json", recipe.to_dict())
+    run.status("running")
+    console.print(f"[bold]run folder[/] {run.path}")
+    try:
+        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run)])
+        started = time.time()
+        fit(learn, recipe)
+        train_seconds = time.time() - started
+        run.save_weights(learn.model)
+        results = finish(run, recipe, data, learn, console, train_seconds)
+    except KeyboardInterrupt:
+        run.status("interrupted")
+        raise
+    except BaseException as exc:
+        run.status("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    run.status("finished")
+    return RunResult(run, results, learn)
+
+
+def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Console, train_seconds: float) -> dict:
+    """Evaluate on the test set, draw figures, write metrics.json and report.md, print the report."""
+    from .evaluate import evaluate
+
+    reg = registry()
+    task = task_module(data.task)
+    evaluators = {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
+    observers = task.observers(data)
+    results = evaluate(learn.model, data.test_dl, evaluators, data.classes, observers)
+    results["train_seconds"] = round(train_seconds, 2)
+    if not data.test_is_valid:
+        results.update(validation_scores(learn))
+    figures = [("Loss curves", run.save_figure(plots.loss_curves(learn.recorder), "loss_curves"))]
+    filters = plots.first_conv_filters(learn.model)
+    if filters is not None:
+        figures.append(("First conv layer filters", run.save_figure(filters, "first_conv_filters")))
+    figures += task.figures(run, learn, data, results, observers)
+    extras = task.extras(results, data.classes)
+    run.write_json("metrics.json", {**results, **extras, "figures": dict((t, p) for t, p in figures)})
+    epochs = read_epochs(run)
+    md = report.markdown_report(recipe.to_dict(), results, figures, extras, epochs)
+    run.write_text("report.md", md)
+    report.console_report(console, f"{recipe.name}: test set", results, extras)
+    console.print(f"[bold green]done[/] report: {run.path / 'report.md'}")
+    return results
+
+
+def validation_scores(learn: Learner) -> dict:
+    """The last epoch's validation numbers, kept apart from the test numbers."""
+    names = list(learn.recorder.metric_names)[1:-1]
+    last = learn.recorder.values[-1]
+    return {f"valid_{n.replace('valid_', '')}": float(v) for n, v in zip(names[1:], last[1:])}
+
+
+def read_epochs(run: RunFolder) -> list[dict]:
+    import csv
+
+    path = run.path / "metrics.csv"
+    if not path.exists():
+        return []
+    with open(path) as f:
+        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _num(v):
+    try:
+        return int(v)
+    except ValueError:
+        try:
+            return float(v)
+        except ValueError:
+            return v

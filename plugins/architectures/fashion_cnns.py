@@ -1,0 +1,74 @@
+"""Small CNNs for 28x28 single-channel images, as laid out in the source reports,
+plus `fmnist-resnet`, our own fast, strong Fashion-MNIST model."""
+from torch import nn
+
+from fashionseg import Architecture, hookimpl
+
+
+def _conv(n_in, n_out, k, padding=0, bn=True):
+    layers = [nn.Conv2d(n_in, n_out, k, padding=padding)]
+    return layers + ([nn.BatchNorm2d(n_out)] if bn else []) + [nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+
+
+def seed000_cnn(n_classes=10, n_in=1):
+    """Two conv-BN-ReLU-pool blocks and three linear layers (91.52% reported)."""
+    return nn.Sequential(
+        *_conv(n_in, 32, 3, padding=1), *_conv(32, 64, 3),
+        nn.Flatten(), nn.Linear(64 * 6 * 6, 600), nn.Dropout(0.25),
+        nn.Linear(600, 120), nn.Linear(120, n_classes),
+    )
+
+
+def basenet(n_classes=10, n_in=1):
+    """LeNet-like: two conv-ReLU-pool blocks, a 12-unit hidden layer (63.5% reported)."""
+    return nn.Sequential(
+        *_conv(n_in, 6, 5, bn=False), *_conv(6, 12, 5, bn=False),
+        nn.Flatten(), nn.Linear(12 * 4 * 4, 12), nn.ReLU(inplace=True), nn.Linear(12, n_classes),
+    )
+
+
+def basenet_improved(n_classes=10, n_in=1):
+    """basenet with batch norm, wider convs and dropout (89.8-90.2% reported)."""
+    return nn.Sequential(
+        *_conv(n_in, 12, 5), *_conv(12, 24, 5), nn.Flatten(),
+        nn.Linear(24 * 4 * 4, 192), nn.Dropout(0.5), nn.ReLU(inplace=True),
+        nn.Linear(192, 12), nn.Dropout(0.5), nn.ReLU(inplace=True),
+        nn.Linear(12, n_classes),
+    )
+
+
+class _Residual(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(ch, ch, 3, padding=1, bias=False), nn.BatchNorm2d(ch), nn.ReLU(inplace=True),
+            nn.Conv2d(ch, ch, 3, padding=1, bias=False), nn.BatchNorm2d(ch),
+        )
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.act(x + self.body(x))
+
+
+def _stage(n_in, n_out, blocks):
+    return [nn.Conv2d(n_in, n_out, 3, padding=1, bias=False), nn.BatchNorm2d(n_out), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2), *[_Residual(n_out) for _ in range(blocks)]]
+
+
+def fmnist_resnet(n_classes=10, n_in=1, width=32, blocks=1, dropout=0.1):
+    """Our fast model: a 5x5 stem, then 14x14 and 7x7 residual stages, pooled head."""
+    return nn.Sequential(
+        nn.Conv2d(n_in, width, 5, padding=2, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+        *_stage(width, width * 2, blocks), *_stage(width * 2, width * 4, blocks),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(width * 4, n_classes),
+    )
+
+
+@hookimpl
+def fashionseg_architectures():
+    return [
+        Architecture("seed000-cnn", seed000_cnn, task="classification"),
+        Architecture("basenet", basenet, task="classification"),
+        Architecture("basenet-improved", basenet_improved, task="classification"),
+        Architecture("fmnist-resnet", fmnist_resnet, task="classification"),
+    ]
