@@ -1,4 +1,9 @@
 """fashionseg: one-command, reproducible fastai experiments for classification and segmentation."""
+import warnings
+
+# fastai scripts a few layers at import time; torch now calls that deprecated. Not actionable here.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
+
 from .components import Architecture, Dataset, Metric
 from .data import Data
 from .errors import FashionsegError

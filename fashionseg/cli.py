@@ -76,7 +76,6 @@ def run_cli(func, args, debug: bool) -> int:
 
 
 def quiet_warnings():
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="fastai")
 
 
