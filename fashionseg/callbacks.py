@@ -24,8 +24,10 @@ class RichProgress(Callback):
     def __init__(self, console: Console | None = None, title: str = "training"):
         self.console = console or Console()
         self.title = title
+        self.active = False
 
     def before_fit(self):
+        self.active = True
         self.learn.logger = lambda *_: None
         self.table = Table(title=self.title, title_justify="left")
         for name in self.recorder.metric_names:
@@ -49,9 +51,12 @@ class RichProgress(Callback):
         self._start_bar(self.dl, "train")
 
     def before_validate(self):
-        self._start_bar(self.dl, "valid")
+        if self.active:
+            self._start_bar(self.dl, "valid")
 
     def after_batch(self):
+        if not self.active:
+            return
         loss = f"loss {float(self.smooth_loss):.4f}" if self.training and self.iter % 10 == 0 else None
         if loss is None:
             self.progress.advance(self.task)
@@ -62,6 +67,7 @@ class RichProgress(Callback):
         self.table.add_row(*[_fmt(v) for v in self.recorder.log])
 
     def after_fit(self):
+        self.active = False
         if self.task is not None:
             self.progress.remove_task(self.task)
         self.live.stop()
@@ -70,13 +76,28 @@ class RichProgress(Callback):
     after_cancel_fit = after_fit
 
 
+class TrainClock(Callback):
+    """Seconds spent in training phases only (validation excluded), as `learn.train_seconds`."""
+
+    order = 1
+
+    def before_fit(self):
+        self.learn.train_seconds = 0.0
+
+    def before_train(self):
+        self.started = time.perf_counter()
+
+    def after_train(self):
+        self.learn.train_seconds += time.perf_counter() - self.started
+
+
 class EpochCSV(Callback):
     """Rewrites `metrics.csv` (one row per epoch) atomically after every epoch."""
 
     order = 62
 
-    def __init__(self, run):
-        self.run, self.rows = run, []
+    def __init__(self, folder=None):
+        self.folder, self.rows = folder, []
 
     def before_fit(self):
         self.rows, self.start = [], time.time()
@@ -85,8 +106,11 @@ class EpochCSV(Callback):
         names = list(self.recorder.metric_names)
         values = list(self.recorder.log)
         row = dict(zip(names, values))
-        row["time"] = round(time.time() - self.start, 3)  # seconds since training began
+        row["time"] = round(time.time() - self.start, 3)  # seconds since fit began
+        row["train_seconds"] = round(getattr(self.learn, "train_seconds", 0.0), 3)
         row["lr"] = self.opt.hypers[-1]["lr"]
         self.rows.append(row)
+        if self.folder is None:
+            return
         header = list(row)
-        self.run.write_csv("metrics.csv", header, [[r.get(h, "") for h in header] for r in self.rows])
+        self.folder.write_csv("metrics.csv", header, [[r.get(h, "") for h in header] for r in self.rows])

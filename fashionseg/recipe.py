@@ -30,6 +30,7 @@ class Recipe:
     seed: int = 42
     label_smoothing: float = 0.0
     limit: int = 0  # use only this many training items (0: all); for quick checks
+    channels_last: bool = False  # often faster for convolutions, on CPU as on GPU
     arch_options: dict = field(default_factory=dict)
     data_options: dict = field(default_factory=dict)
     description: str = ""
@@ -92,6 +93,8 @@ def coerce(f: dataclasses.Field, value):
             return int(value)
         if kind == "float":
             return float(value)
+        if kind == "bool":
+            return value if isinstance(value, bool) else _bool(value)
         if kind.startswith("list"):
             return value if isinstance(value, list) else [v for v in str(value).split(",") if v]
         if kind == "dict":
@@ -99,6 +102,14 @@ def coerce(f: dataclasses.Field, value):
     except ValueError:
         raise FashionsegError(f"{f.name} must be a {kind}, got {value!r}") from None
     return str(value)
+
+
+def _bool(text: str) -> bool:
+    if str(text).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(text).lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
 
 
 # ---------------------------------------------------------------- finding recipes

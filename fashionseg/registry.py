@@ -128,7 +128,7 @@ def create_model(name: str, n_classes: int, n_in: int, **options):
     arch = registry().get("architecture", name)
     try:
         return arch.factory(n_classes, n_in, **options)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise FashionsegError(f"architecture {name!r} rejected its options {options}: {exc}") from exc
 
 

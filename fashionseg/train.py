@@ -1,12 +1,13 @@
 """The recipe runner: recipe -> data -> Learner -> fit -> run folder -> report."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.progress import ProgressCallback
+from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam
@@ -14,7 +15,7 @@ from fastai.torch_core import default_device, set_seed
 from rich.console import Console
 
 from . import plots, report
-from .callbacks import EpochCSV, RichProgress
+from .callbacks import EpochCSV, RichProgress, TrainClock
 from .errors import FashionsegError
 from .recipe import Recipe
 from .registry import create_model, registry
@@ -61,7 +62,10 @@ def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
                                                        label_smoothing=recipe.label_smoothing),
         opt_func=Adam, metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
     )
+    if recipe.channels_last:
+        learn.add_cb(ChannelsLast())
     learn.remove_cb(ProgressCallback)
+    learn.add_cb(TrainClock())
     learn.add_cb(RichProgress(console, title=f"{recipe.name}: {arch.name} on {dataset.name}"))
     return data, learn
 
@@ -83,11 +87,9 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     console.print(f"[bold]run folder[/] {run.path}")
     try:
         data, learn = build_learner(recipe, console, cbs=[EpochCSV(run)])
-        started = time.time()
         fit(learn, recipe)
-        train_seconds = time.time() - started
         run.save_weights(learn.model)
-        results = finish(run, recipe, data, learn, console, train_seconds)
+        results = finish(run, recipe, data, learn, console, learn.train_seconds)
     except KeyboardInterrupt:
         run.status("interrupted")
         raise
@@ -106,10 +108,9 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     task = task_module(data.task)
     evaluators = {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
     observers = task.observers(data)
-    results = evaluate(learn.model, data.test_dl, evaluators, data.classes, observers)
+    results = epoch_metric_scores(learn, data)
+    results.update(evaluate(learn.model, data.test_dl, evaluators, data.classes, observers))
     results["train_seconds"] = round(train_seconds, 2)
-    if not data.test_is_valid:
-        results.update(validation_scores(learn))
     figures = [("Loss curves", run.save_figure(plots.loss_curves(learn.recorder), "loss_curves"))]
     filters = plots.first_conv_filters(learn.model)
     if filters is not None:
@@ -125,11 +126,16 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     return results
 
 
-def validation_scores(learn: Learner) -> dict:
-    """The last epoch's validation numbers, kept apart from the test numbers."""
-    names = list(learn.recorder.metric_names)[1:-1]
-    last = learn.recorder.values[-1]
-    return {f"valid_{n.replace('valid_', '')}": float(v) for n, v in zip(names[1:], last[1:])}
+def epoch_metric_scores(learn: Learner, data) -> dict:
+    """Loss and epoch metrics on the test set; with a hold-out, the last validation scores too."""
+    names = ["loss"] + [m.name for m in learn.metrics]
+    last_valid = [float(v) for v in learn.recorder.values[-1][1:]]
+    if data.test_is_valid:
+        return {f"test_{n}" if n == "loss" else n: v for n, v in zip(names, last_valid)}
+    test = [float(v) for v in learn.validate(dl=data.test_dl)]
+    scores = {f"test_{n}" if n == "loss" else n: v for n, v in zip(names, test)}
+    scores.update({f"valid_{n}": v for n, v in zip(names, last_valid)})
+    return scores
 
 
 def read_epochs(run: RunFolder) -> list[dict]:

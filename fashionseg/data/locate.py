@@ -32,13 +32,18 @@ def candidate_dirs(name: str, explicit: str | os.PathLike | None = None) -> list
 
 
 def find_data(name: str, required: list[str], explicit=None) -> Path | None:
-    """The first candidate folder holding every file in `required`, else None."""
-    for folder in candidate_dirs(name, explicit):
+    """The first candidate folder holding every file in `required`, else None.
+
+    An explicit path is the only place looked at: a wrong one is an error, not a fallback.
+    """
+    if explicit:
+        missing = [f for f in required if not (Path(explicit).expanduser() / f).exists()]
+        if missing:
+            raise FashionsegError(f"{explicit} lacks {', '.join(missing)}; point the path at a folder holding them.")
+        return Path(explicit).expanduser()
+    for folder in candidate_dirs(name):
         if all((folder / f).exists() for f in required):
             return folder
-    if explicit:
-        missing = [f for f in required if not (Path(explicit) / f).exists()]
-        raise FashionsegError(f"{explicit} lacks {', '.join(missing)}; point the path at a folder holding them.")
     return None
 
 

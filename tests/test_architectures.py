@@ -1,0 +1,63 @@
+"""Each Fashion-MNIST architecture: output shape and parameter count from its layer list."""
+import pytest
+import torch
+
+from fashionseg import create_model
+
+
+def conv(cin, cout, k, bn=False):
+    return cin * cout * k * k + cout + (2 * cout if bn else 0)
+
+
+def linear(cin, cout):
+    return cin * cout + cout
+
+
+EXPECTED = {
+    "seed000-cnn": conv(1, 32, 3, True) + conv(32, 64, 3, True) + linear(64 * 6 * 6, 600) + linear(600, 120) + linear(120, 10),
+    "basenet": conv(1, 6, 5) + conv(6, 12, 5) + linear(192, 12) + linear(12, 10),
+    "basenet-improved": conv(1, 12, 5, True) + conv(12, 24, 5, True) + linear(384, 192) + linear(192, 12) + linear(12, 10),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_report_architectures_match_their_layer_lists(name):
+    model = create_model(name, n_classes=10, n_in=1)
+    assert sum(p.numel() for p in model.parameters()) == EXPECTED[name]
+    assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_fastnet_shape_and_options():
+    model = create_model("fmnist-fastnet", n_classes=10, n_in=1, widths=(8, 16, 32), hidden=64)
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    deeper = create_model("fmnist-fastnet", n_classes=10, n_in=1, widths=(8, 16, 32), hidden=64, convs=2)
+    assert sum(p.numel() for p in deeper.parameters()) > sum(p.numel() for p in model.parameters())
+
+
+def test_resnet101_one_channel_from_scratch():
+    model = create_model("resnet101", n_classes=10, n_in=1)
+    assert model.conv1.in_channels == 1
+    assert 42_000_000 < sum(p.numel() for p in model.parameters()) < 43_000_000
+    model.eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_local_weights_load_and_missing_file_is_a_clear_error(tmp_path):
+    from fashionseg import FashionsegError
+
+    source = create_model("resnet101", n_classes=10, n_in=1)
+    path = tmp_path / "w.pth"
+    torch.save(source.state_dict(), path)
+    loaded = create_model("resnet101", n_classes=5, n_in=1, weights=str(path))  # new head: skipped
+    assert torch.equal(loaded.conv1.weight, source.conv1.weight)
+    assert loaded.fc.out_features == 5
+    with pytest.raises(FashionsegError, match="does not exist"):
+        create_model("resnet101", n_classes=10, n_in=1, weights=str(tmp_path / "absent.pth"))
+
+
+def test_bad_architecture_option_is_a_user_error():
+    from fashionseg import FashionsegError
+
+    with pytest.raises(FashionsegError, match="rejected its options"):
+        create_model("basenet", n_classes=10, n_in=1, width=3)

@@ -1,0 +1,86 @@
+"""IDX reading on the real files, data location, and the tensor DataBlock's batches."""
+import gzip
+
+import pytest
+import torch
+from fastai.torch_core import TensorCategory, TensorImageBW
+
+from fashionseg import FashionsegError, Recipe
+from fashionseg.data import fashion_mnist, split_indices
+from fashionseg.data.idx import read_idx
+from fashionseg.data.locate import DATA_ENV, find_data
+from fashionseg.registry import registry
+
+
+def test_real_idx_files_decode_to_expected_shapes(fashion_mnist_dir):
+    images = read_idx(fashion_mnist_dir / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(fashion_mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    assert images.shape == (10000, 28, 28) and images.dtype == torch.uint8
+    assert labels.shape == (10000,)
+    assert torch.bincount(labels.long()).tolist() == [1000] * 10  # the test set is balanced
+    assert 60 < images.float().mean() < 80  # Fashion-MNIST's mean pixel is about 73
+
+
+def test_bad_idx_files_are_user_errors(tmp_path):
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(gzip.compress(b"\x00\x00\x0d\x01\x00\x00\x00\x02ab"))
+    with pytest.raises(FashionsegError, match="bad magic"):
+        read_idx(bad)
+    short = tmp_path / "short"
+    short.write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05ab")
+    with pytest.raises(FashionsegError, match="promises shape"):
+        read_idx(short)
+
+
+def test_location_order_explicit_then_env(tmp_path, monkeypatch, fashion_mnist_dir):
+    monkeypatch.setenv(DATA_ENV, str(fashion_mnist_dir.parent))
+    assert find_data("fashion-mnist", list(fashion_mnist.FILES)) == fashion_mnist_dir
+    with pytest.raises(FashionsegError, match="lacks"):
+        find_data("fashion-mnist", list(fashion_mnist.FILES), explicit=tmp_path)
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr("fashionseg.data.locate.SYSTEM_ROOT", tmp_path / "system")
+    with pytest.raises(FashionsegError, match=r"not found \(looked in"):
+        fashion_mnist.locate(allow_download=False)
+
+
+def test_hold_out_split_is_disjoint_and_keeps_test_apart():
+    train, valid, test = split_indices(1000, 200, "0.1", seed=0)
+    assert len(valid) == 100 and len(train) == 900 and len(test) == 200
+    assert not set(train) & set(valid) and min(test) == 1000
+    assert split_indices(1000, 200, "0.1", seed=0)[1] == valid  # deterministic
+    train, valid = split_indices(1000, 200, "test", seed=0, limit=50)
+    assert len(train) == 50 and valid == list(range(1000, 1200))
+
+
+def _data(**kw):
+    recipe = Recipe(name="t", dataset="fashion-mnist", arch="basenet", bs=64, **kw)
+    return registry().get("dataset", "fashion-mnist").factory(recipe, torch.device("cpu"))
+
+
+def test_datablock_batch_is_normalised_typed_and_labelled(fashion_mnist_dir):
+    data = _data()
+    xb, yb = data.dls.valid.one_batch()
+    assert isinstance(xb, TensorImageBW) and xb.shape == (64, 1, 28, 28) and xb.dtype == torch.float32
+    assert isinstance(yb, TensorCategory) and yb.shape == (64,)
+    assert abs(float(xb.mean())) < 0.2 and 0.8 < float(xb.std()) < 1.2
+    raw = fashion_mnist.load()
+    expected = (raw["test_images"][:64].float() / 255 - 0.2860) / 0.3530
+    assert torch.allclose(xb[:, 0], expected, atol=1e-5)  # validation order is the test file's order
+    assert torch.equal(yb, raw["test_labels"][:64].long())
+    assert data.test_is_valid and len(data.dls.train.dataset) == 60000
+
+
+def test_hold_out_gives_three_loaders_and_augmentation_only_in_training(fashion_mnist_dir):
+    data = _data(valid="0.1", limit=512, data_options={"augment": "flip-shift"})
+    assert not data.test_is_valid
+    assert len(data.dls.train.dataset) == 512 and len(data.dls.valid.dataset) == 6000
+    assert len(data.test_dl.dataset) == 10000
+    v1, _ = data.dls.valid.one_batch()
+    v2, _ = data.dls.valid.one_batch()
+    assert torch.equal(v1, v2)  # no augmentation outside training
+
+
+def test_unknown_data_option_is_a_user_error(fashion_mnist_dir):
+    with pytest.raises(FashionsegError, match="augment"):
+        _data(data_options={"augment": "rotate"})

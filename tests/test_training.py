@@ -1,0 +1,100 @@
+"""A short real training run and the run folder it writes."""
+import csv
+import json
+import re
+
+import pytest
+import torch
+from PIL import Image
+from rich.console import Console
+
+from fashionseg import FashionsegError, Recipe, create_model
+from fashionseg.runfolder import RunFolder
+from fashionseg.train import run
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory, fashion_mnist_dir):
+    recipe = Recipe(name="short", dataset="fashion-mnist", arch="seed000-cnn",
+                    metrics=["accuracy", "per-class-accuracy"], epochs=2, lr=3e-3, bs=128, limit=4000,
+                    valid="0.05")
+    console = Console(record=True, width=120)
+    result = run(recipe, runs_dir=tmp_path_factory.mktemp("runs"), console=console)
+    return result, console.export_text()
+
+
+def test_loss_falls_and_accuracy_beats_chance_widely(short_run):
+    result, _ = short_run
+    losses = [float(v) for v in result.learner.recorder.losses]
+    assert sum(losses[-10:]) / 10 < 0.6 * sum(losses[:10]) / 10
+    assert result.results["accuracy"] > 0.7  # chance is 0.1
+    assert set(result.results["per_class_accuracy"]) == {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+    assert 0.7 < result.results["valid_accuracy"] <= 1  # hold-out validation reported apart from test
+
+
+def test_run_folder_files_are_complete_and_parseable(short_run):
+    folder = short_run[0].run.path
+    config = json.loads((folder / "config.json").read_text())
+    assert config["arch"] == "seed000-cnn" and config["epochs"] == 2
+    with open(folder / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1]
+    assert float(rows[1]["valid_loss"]) < float(rows[0]["valid_loss"]) * 1.2
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert sum(map(sum, metrics["confusion_matrix"])) == 10000
+    assert json.loads((folder / "status.json").read_text())["state"] == "finished"
+    assert not list(folder.rglob("*.tmp"))  # atomic writes leave nothing behind
+
+
+def test_figures_are_valid_pngs_linked_from_the_report(short_run):
+    folder = short_run[0].run.path
+    report = (folder / "report.md").read_text()
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert {"figures/loss_curves.png", "figures/confusion_matrix.png", "figures/examples.png",
+            "figures/first_conv_filters.png"} <= set(linked)
+    for rel in linked:
+        with Image.open(folder / rel) as im:
+            im.verify()
+            assert im.format == "PNG"
+    assert "| Shirt" in report and "Most frequent confusions" in report
+
+
+def test_weights_reload_as_state_dict_and_predict_the_same(short_run):
+    result, _ = short_run
+    model = RunFolder.open(result.run.path).load_weights(create_model("seed000-cnn", 10, 1))
+    model.eval()
+    trained = result.learner.model.eval()
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(model(x), trained(x), atol=1e-5)
+
+
+def test_console_shows_epoch_table_and_per_class_report(short_run):
+    text = short_run[1]
+    assert "train_loss" in text and "valid_loss" in text
+    assert "Per class (hardest marked)" in text and "<- hard" in text
+    assert "Most frequent confusions" in text
+
+
+def test_mismatched_task_fails_before_a_run_folder_is_made(tmp_path):
+    from fashionseg.components import Metric
+    from fashionseg.registry import registry
+
+    registry().components("metric")["seg-only"] = Metric("seg-only", lambda: None, task="segmentation", description="x")
+    try:
+        with pytest.raises(FashionsegError, match="is for segmentation"):
+            run(Recipe(name="x", dataset="fashion-mnist", arch="basenet", metrics=["seg-only"]), runs_dir=tmp_path)
+    finally:
+        del registry().components("metric")["seg-only"]
+    assert not (tmp_path / "x").exists() and not list(tmp_path.glob("*"))
+
+
+def test_failed_run_keeps_its_folder_with_a_failed_status(tmp_path, fashion_mnist_dir):
+    recipe = Recipe(name="broken", dataset="fashion-mnist", arch="fmnist-fastnet", arch_options={"widths": (4, 4)})
+    with pytest.raises(FashionsegError, match="rejected its options"):
+        run(recipe, runs_dir=tmp_path, console=Console(quiet=True))
+    (folder,) = tmp_path.iterdir()
+    status = json.loads((folder / "status.json").read_text())
+    assert status["state"] == "failed" and "rejected its options" in status["error"]
+    assert json.loads((folder / "config.json").read_text())["name"] == "broken"
