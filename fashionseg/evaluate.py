@@ -1,25 +1,48 @@
-"""Stream a model's softmax scores over a DataLoader into evaluators, one batch at a time."""
+"""One streaming pass over a DataLoader: loss, fastai epoch metrics and final evaluators."""
 from __future__ import annotations
 
 import torch
+from fastai.torch_core import find_bs, to_detach
 
 
 @torch.no_grad()
 def predict_batches(model: torch.nn.Module, dl):
-    """Yield `(inputs, probs, targets)` batch by batch, model in eval mode."""
+    """Yield `(inputs, logits, targets)` batch by batch, model in eval mode."""
     model.eval()
     for xb, yb in dl:
-        yield xb, model(xb).float().softmax(1), yb.as_subclass(torch.Tensor)
+        yield xb, model(xb).float(), yb
 
 
-def evaluate(model, dl, evaluators: dict, classes: list[str], observers=()) -> dict:
-    """Each evaluator's result on `dl`; observers (figures' example pickers) see the inputs too."""
-    for xb, probs, yb in predict_batches(model, dl):
+class _BatchView:
+    """The few `Learner` attributes fastai metrics read when they accumulate a batch."""
+
+    to_detach = staticmethod(to_detach)
+
+    def __init__(self, pred, yb):
+        self.pred, self.yb, self.training = pred, (yb,), False
+
+
+def evaluate(model, dl, loss_func, epoch_metrics, evaluators: dict, classes: list[str], observers=()) -> dict:
+    """Test loss, each fastai metric and each evaluator's result on `dl`, holding one batch at a time.
+
+    Observers (a task's figure helpers) see `(inputs, probs, targets)` too.
+    """
+    for m in epoch_metrics:
+        m.reset()
+    total_loss, count = 0.0, 0
+    for xb, logits, yb in predict_batches(model, dl):
+        bs = find_bs((yb,))
+        total_loss += float(loss_func(logits, yb)) * bs
+        count += bs
+        for m in epoch_metrics:
+            m.accumulate(_BatchView(logits, yb))
+        probs, targets = logits.softmax(1), yb.as_subclass(torch.Tensor)
         for ev in evaluators.values():
-            ev.update(probs, yb)
+            ev.update(probs, targets)
         for ob in observers:
-            ob.update(xb, probs, yb)
-    results = {}
+            ob.update(xb, probs, targets)
+    results = {"test_loss": total_loss / max(count, 1)}
+    results.update({m.name: float(m.value) for m in epoch_metrics})
     for ev in evaluators.values():
         results.update(ev.result(classes))
     return results

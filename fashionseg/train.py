@@ -108,8 +108,9 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     task = task_module(data.task)
     evaluators = {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
     observers = task.observers(data)
-    results = epoch_metric_scores(learn, data)
-    results.update(evaluate(learn.model, data.test_dl, evaluators, data.classes, observers))
+    results = evaluate(learn.model, data.test_dl, learn.loss_func, learn.metrics, evaluators, data.classes, observers)
+    if not data.test_is_valid:
+        results.update(last_validation_scores(learn))
     results["train_seconds"] = round(train_seconds, 2)
     figures = [("Loss curves", run.save_figure(plots.loss_curves(learn.recorder), "loss_curves"))]
     filters = plots.first_conv_filters(learn.model)
@@ -126,16 +127,10 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     return results
 
 
-def epoch_metric_scores(learn: Learner, data) -> dict:
-    """Loss and epoch metrics on the test set; with a hold-out, the last validation scores too."""
+def last_validation_scores(learn: Learner) -> dict:
+    """The last epoch's hold-out validation numbers, reported beside the test numbers."""
     names = ["loss"] + [m.name for m in learn.metrics]
-    last_valid = [float(v) for v in learn.recorder.values[-1][1:]]
-    if data.test_is_valid:
-        return {f"test_{n}" if n == "loss" else n: v for n, v in zip(names, last_valid)}
-    test = [float(v) for v in learn.validate(dl=data.test_dl)]
-    scores = {f"test_{n}" if n == "loss" else n: v for n, v in zip(names, test)}
-    scores.update({f"valid_{n}": v for n, v in zip(names, last_valid)})
-    return scores
+    return {f"valid_{n}": float(v) for n, v in zip(names, learn.recorder.values[-1][1:])}
 
 
 def read_epochs(run: RunFolder) -> list[dict]:
