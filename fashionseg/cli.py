@@ -99,3 +99,7 @@ def run_recipe_script(recipe, argv=None):
 
 def entry():
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

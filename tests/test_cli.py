@@ -44,7 +44,7 @@ def test_user_errors_are_one_line_with_exit_code_2(args, message, tmp_path):
 
 
 def test_train_and_recipe_script_run_the_same_recipe(tmp_path, fashion_mnist_dir):
-    overrides = ["--epochs", "1", "--limit", "1500", "--bs", "256", "--runs-dir", str(tmp_path)]
+    overrides = ["--epochs", "1", "--limit", "6000", "--lr", "1e-2", "--runs-dir", str(tmp_path)]
     res = cli("train", "basenet-improved", *overrides, "--set", "data_options.augment=flip")
     assert res.returncode == 0, res.stderr
     assert "basenet-improved: test set" in res.stdout and "Per class" in res.stdout
@@ -55,7 +55,7 @@ def test_train_and_recipe_script_run_the_same_recipe(tmp_path, fashion_mnist_dir
     assert len(runs) == 2
     configs = [json.loads((r / "config.json").read_text()) for r in runs]
     assert configs[0]["data_options"] == {"augment": "flip"} and configs[1]["data_options"] == {}
-    assert all(c["epochs"] == 1 and c["limit"] == 1500 and c["valid"] == "0.1" for c in configs)
+    assert all(c["epochs"] == 1 and c["limit"] == 6000 and c["valid"] == "0.1" for c in configs)
     for r in runs:
         metrics = json.loads((r / "metrics.json").read_text())
         assert metrics["accuracy"] > 0.3 and "valid_accuracy" in metrics

@@ -25,7 +25,8 @@ class ExamplePicker:
 def examples_figure(picker: ExamplePicker, data):
     classes = data.classes
     k = picker.k
-    fig, axes = plt.subplots(len(classes), 2 * k, figsize=(2 * k * 1.5, len(classes) * 1.6), squeeze=False)
+    fig, axes = plt.subplots(len(classes), 2 * k, figsize=(2 * k * 1.6, len(classes) * 1.9), squeeze=False,
+                             layout="constrained")
     for c, name in enumerate(classes):
         for j, ok in enumerate((True, False)):
             for m in range(k):

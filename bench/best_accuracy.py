@@ -1,0 +1,35 @@
+"""Best accuracy: the strongest recipe's Fashion-MNIST test accuracy and its CPU training time.
+
+Target: at least 93.0% test accuracy within 15 minutes (900 s) of training.
+Run: python bench/best_accuracy.py [--recipe fashion-best]
+"""
+import argparse
+import json
+
+import torch
+
+from fashionseg.recipe import find_recipe
+from fashionseg.train import run
+
+TARGET_ACCURACY, BUDGET_SECONDS = 0.93, 900
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--recipe", default="fashion-best")
+    parser.add_argument("--runs-dir", default="runs")
+    parser.add_argument("--out", default="bench/best_accuracy.json")
+    args = parser.parse_args()
+    result = run(find_recipe(args.recipe), runs_dir=args.runs_dir)
+    accuracy, seconds = result.results["accuracy"], result.results["train_seconds"]
+    summary = {"recipe": args.recipe, "run": str(result.run.path), "test_accuracy": accuracy,
+               "train_seconds": seconds, "device": str(next(result.learner.model.parameters()).device),
+               "threads": torch.get_num_threads(),
+               "meets_target": accuracy >= TARGET_ACCURACY and seconds <= BUDGET_SECONDS}
+    print(json.dumps(summary, indent=1))
+    with open(args.out, "w") as f:
+        json.dump(summary, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
