@@ -64,12 +64,16 @@ class RichProgress(Callback):
         self.progress.update(self.task, advance=1, loss=loss)
 
     def after_epoch(self):
-        self.table.add_row(*[_fmt(v) for v in self.recorder.log])
+        if not hasattr(self.learn, "lr_finder"):  # lr_find's mock epochs have no scores
+            self.table.add_row(*[_fmt(v) for v in self.recorder.log])
 
     def after_fit(self):
+        if not self.active:
+            return
         self.active = False
         if self.task is not None:
             self.progress.remove_task(self.task)
+            self.task = None
         self.live.stop()
         self.console.print()
 

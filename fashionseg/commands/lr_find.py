@@ -27,7 +27,7 @@ def lr_find(args):
     funcs = (valley, slide, minimum, steep)
     suggested = learn.lr_find(num_it=args.iters, suggest_funcs=funcs, show_plot=False)
     values = {f.__name__: float(v) for f, v in zip(funcs, suggested)}
-    fig = learn.recorder.plot_lr_find(return_fig=True)
+    fig = lr_find_figure(learn.recorder)
     ax = fig.axes[0]
     for (name, value), color in zip(values.items(), ("C1", "C2", "C3", "C4")):
         ax.axvline(value, color=color, linestyle="--", label=f"{name} {value:.1e}")
@@ -43,5 +43,16 @@ def lr_find(args):
     console.print(table)
     console.print(f"plot: {run.path / plot}")
     console.print(f"use it: [bold]fashionseg train {args.recipe} --lr {values['valley']:.2e}[/] "
-                  "(valley is fastai's default pick; steep and slide are bolder)")
+                  "(valley is fastai's default pick; compare the others against the plot)")
 
+
+
+def lr_find_figure(recorder, skip_end: int = 5):
+    """Loss against learning rate (log scale), as fastai's plot draws it."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(recorder.lrs[:-skip_end], [float(v) for v in recorder.losses[:-skip_end]])
+    ax.set(xscale="log", xlabel="learning rate", ylabel="loss (smoothed)")
+    ax.grid(alpha=0.3)
+    return fig
