@@ -12,7 +12,7 @@ from rich.console import Console
 
 from .errors import FashionsegError
 
-COMMANDS = ["train", "lr_find", "list", "plugins"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,3 +99,7 @@ def run_recipe_script(recipe, argv=None):
 
 def entry():
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

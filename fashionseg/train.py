@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
 import torch
 from fastai.callback.progress import ProgressCallback
 from fastai.learner import Learner
@@ -18,6 +19,7 @@ from .callbacks import EpochCSV, RichProgress
 from .errors import FashionsegError
 from .recipe import Recipe
 from .registry import create_model, registry
+from .resize import ProgressiveResize, size_schedule
 from .runfolder import RunFolder
 from .tasks import task_module
 
@@ -62,8 +64,16 @@ def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
         opt_func=Adam, metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
     )
     learn.remove_cb(ProgressCallback)
+    if recipe.sizes:
+        learn.add_cb(ProgressiveResize(recipe.sizes))
     learn.add_cb(RichProgress(console, title=f"{recipe.name}: {arch.name} on {dataset.name}"))
     return data, learn
+
+
+def input_size(recipe: Recipe, data) -> list[int] | None:
+    """The size the trained model expects: the last of the recipe's sizes, else the data's own."""
+    schedule = size_schedule(recipe.sizes)
+    return list(schedule[-1][1]) if schedule else data.info.get("image_size")
 
 
 def fit(learn: Learner, recipe: Recipe):
@@ -83,6 +93,7 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     console.print(f"[bold]run folder[/] {run.path}")
     try:
         data, learn = build_learner(recipe, console, cbs=[EpochCSV(run)])
+        run.write_json("data.json", {**data.summary(), "input_size": input_size(recipe, data)})
         started = time.time()
         fit(learn, recipe)
         train_seconds = time.time() - started
