@@ -6,6 +6,8 @@ colours read through the colour table.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -98,15 +100,26 @@ def load_folder(folder: str, fmt: MaskFormat, image_suffix: str = ".jpg", mask_s
                 n_in: int = 3, size: tuple[int, int] | None = None) -> PairSet:
     """Decode every pair in `folder` once; pairs differing in size need a common `size`."""
     pairs = find_pairs(Path(folder), image_suffix, mask_suffix)
+
+    def read_pair(pair):
+        return read_image(pair[0], n_in, size), read_mask(pair[1], fmt, size)
+
     images, masks = [], []
-    for image_path, mask_path in track(pairs, description=f"decoding {Path(folder).name}", transient=True):
-        image, mask = read_image(image_path, n_in, size), read_mask(mask_path, fmt, size)
-        if image.shape[1:] != mask.shape:
-            raise FashionsegError(f"{image_path.name} is {tuple(image.shape[1:])} but its mask is {tuple(mask.shape)}")
-        if images and image.shape != images[0].shape:
-            raise FashionsegError(
-                f"{image_path.name} is {tuple(image.shape[1:])}, {pairs[0][0].name} is {tuple(images[0].shape[1:])}; "
-                "set data_options.image_size=[H, W] to decode every pair at one size")
-        images.append(image)
-        masks.append(mask)
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # decoders release the GIL
+        decoded = track(pool.map(read_pair, pairs), total=len(pairs), description=f"decoding {Path(folder).name}",
+                        transient=True)
+        for (image_path, _), (image, mask) in zip(pairs, decoded):
+            check_pair(image_path, image, mask, pairs[0][0], images[0] if images else None)
+            images.append(image)
+            masks.append(mask)
     return PairSet(torch.stack(images), torch.stack(masks), [p.stem for p, _ in pairs])
+
+
+def check_pair(image_path: Path, image, mask, first_path: Path, first):
+    """An image and its mask share a size, and every pair shares the first pair's size."""
+    if image.shape[1:] != mask.shape:
+        raise FashionsegError(f"{image_path.name} is {tuple(image.shape[1:])} but its mask is {tuple(mask.shape)}")
+    if first is not None and image.shape != first.shape:
+        raise FashionsegError(
+            f"{image_path.name} is {tuple(image.shape[1:])}, {first_path.name} is {tuple(first.shape[1:])}; "
+            "set data_options.image_size=[H, W] to decode every pair at one size")
