@@ -30,6 +30,8 @@ class Recipe:
     valid: str = "test"  # "test": official test set validates; hold-out: a fraction "0.1" or items "250-350"
     seed: int = 42
     label_smoothing: float = 0.0
+    loss: str = "cross-entropy"  # or "focal", "dice-ce"; see fashionseg/losses.py
+    loss_options: dict = field(default_factory=dict)  # e.g. {"weight": [1, 1, 4, 1, 2]}: per-class weights
     limit: int = 0  # use only this many training items (0: all); for quick checks
     sizes: list = field(default_factory=list)  # [[epoch, size], ...]: model input size from that epoch on
     arch_options: dict = field(default_factory=dict)
@@ -66,8 +68,9 @@ class Recipe:
                 continue
             if "." in key:
                 group, sub = key.split(".", 1)
-                if group not in ("arch_options", "data_options"):
-                    raise FashionsegError(f"cannot set {key!r}: only arch_options.X and data_options.X take a dot")
+                if group not in ("arch_options", "data_options", "loss_options"):
+                    raise FashionsegError(f"cannot set {key!r}: only arch_options.X, data_options.X and "
+                                          "loss_options.X take a dot")
                 values[group] = {**values[group], sub: parse_value(value)}
                 continue
             if key not in fields:
