@@ -5,6 +5,7 @@ import torch
 from fastai.metrics import DiceMulti, accuracy
 
 from fashionseg import Metric, hookimpl
+from fashionseg.evaluate import ConfusionCounts
 
 
 def pixel_accuracy(inp, targ):
@@ -55,18 +56,8 @@ class PerClassAP:
         return {"mean_ap": sum(aps.values()) / len(aps), "ap": aps}
 
 
-class PerClassIoU:
+class PerClassIoU(ConfusionCounts):
     """Intersection over union of each class, their mean, and pixel accuracy, from pixel counts."""
-
-    def __init__(self):
-        self.confusion = None
-
-    def update(self, probs: torch.Tensor, targets: torch.Tensor):
-        n = probs.shape[1]
-        if self.confusion is None:
-            self.confusion = torch.zeros(n, n, dtype=torch.long)
-        pairs = targets.reshape(-1).long().cpu() * n + probs.argmax(1).reshape(-1).cpu()
-        self.confusion += torch.bincount(pairs, minlength=n * n).view(n, n)
 
     def result(self, classes):
         cm = self.confusion.double()
