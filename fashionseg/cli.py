@@ -12,7 +12,7 @@ from rich.console import Console
 
 from .errors import FashionsegError
 
-COMMANDS = ["train", "lr_find", "list", "plugins"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def add_recipe_options(parser: argparse.ArgumentParser):
     g.add_argument("--dataset")
     g.add_argument("--metrics", help="comma-separated metric names")
     g.add_argument("--schedule", choices=["one-cycle", "constant"])
-    g.add_argument("--valid", help="'test' or a hold-out fraction such as 0.1")
+    g.add_argument("--valid", help="'test', a hold-out fraction such as 0.1, or items such as 250-350")
     g.add_argument("--seed", type=int)
     g.add_argument("--limit", type=int, help="train on only this many items")
     g.add_argument("--label-smoothing", type=float, dest="label_smoothing")

@@ -5,6 +5,20 @@ import torch
 from fastai.torch_core import find_bs, to_detach
 
 
+class ConfusionCounts:
+    """Counts (true class, predicted class) pairs over items or pixels; `confusion[t, p]`."""
+
+    def __init__(self):
+        self.confusion = None
+
+    def update(self, probs: torch.Tensor, targets: torch.Tensor):
+        n = probs.shape[1]
+        if self.confusion is None:
+            self.confusion = torch.zeros(n, n, dtype=torch.long)
+        pairs = targets.reshape(-1).long().cpu() * n + probs.argmax(1).reshape(-1).cpu()
+        self.confusion += torch.bincount(pairs, minlength=n * n).view(n, n)
+
+
 @torch.no_grad()
 def predict_batches(model: torch.nn.Module, dl):
     """Yield `(inputs, logits, targets)` batch by batch, model in eval mode."""

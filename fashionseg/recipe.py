@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FashionsegError, unknown_name
+from .resize import size_schedule
 
 SCHEDULES = ("one-cycle", "constant")
 
@@ -26,11 +27,14 @@ class Recipe:
     bs: int = 128
     wd: float = 1e-4
     schedule: str = "one-cycle"
-    valid: str = "test"  # "test": official test set validates; a fraction such as "0.1": hold-out
+    valid: str = "test"  # "test": official test set validates; hold-out: a fraction "0.1" or items "250-350"
     seed: int = 42
     label_smoothing: float = 0.0
+    loss: str = "cross-entropy"  # or "focal", "dice-ce"; see fashionseg/losses.py
+    loss_options: dict = field(default_factory=dict)  # e.g. {"weight": [1, 1, 4, 1, 2]}: per-class weights
     limit: int = 0  # use only this many training items (0: all); for quick checks
     channels_last: bool = False  # often faster for convolutions, on CPU as on GPU
+    sizes: list = field(default_factory=list)  # [[epoch, size], ...]: model input size from that epoch on
     arch_options: dict = field(default_factory=dict)
     data_options: dict = field(default_factory=dict)
     description: str = ""
@@ -46,13 +50,15 @@ class Recipe:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
             raise FashionsegError(f"lr must be positive, got {self.lr}")
-        if self.valid != "test":
+        size_schedule(self.sizes)
+        if self.valid != "test" and valid_range(self.valid) is None:
             try:
                 frac = float(self.valid)
             except ValueError:
                 frac = -1
             if not 0 < frac < 1:
-                raise FashionsegError(f"valid must be 'test' or a fraction in (0, 1), got {self.valid!r}")
+                raise FashionsegError(
+                    f"valid must be 'test', a fraction in (0, 1) or a range such as 250-350, got {self.valid!r}")
 
     def override(self, **changes) -> "Recipe":
         """A copy with `changes`; keys may name arch_options/data_options entries with a dot."""
@@ -63,8 +69,9 @@ class Recipe:
                 continue
             if "." in key:
                 group, sub = key.split(".", 1)
-                if group not in ("arch_options", "data_options"):
-                    raise FashionsegError(f"cannot set {key!r}: only arch_options.X and data_options.X take a dot")
+                if group not in ("arch_options", "data_options", "loss_options"):
+                    raise FashionsegError(f"cannot set {key!r}: only arch_options.X, data_options.X and "
+                                          "loss_options.X take a dot")
                 values[group] = {**values[group], sub: parse_value(value)}
                 continue
             if key not in fields:
@@ -74,6 +81,14 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def valid_range(valid) -> range | None:
+    """`valid="250-350"` holds out training items 250 to 349; None when `valid` is no such range."""
+    start, sep, stop = str(valid).partition("-")
+    if not (sep and start.strip().isdigit() and stop.strip().isdigit()) or int(start) >= int(stop):
+        return None
+    return range(int(start), int(stop))
 
 
 def parse_value(text):
@@ -96,7 +111,8 @@ def coerce(f: dataclasses.Field, value):
         if kind == "bool":
             return value if isinstance(value, bool) else _bool(value)
         if kind.startswith("list"):
-            return value if isinstance(value, list) else [v for v in str(value).split(",") if v]
+            parsed = parse_value(value)
+            return parsed if isinstance(parsed, list) else [v for v in str(value).split(",") if v]
         if kind == "dict":
             return value if isinstance(value, dict) else parse_value(value)
     except ValueError:

@@ -13,6 +13,15 @@ def per_class_metrics(results: dict) -> dict[str, dict[str, float]]:
     return {k: v for k, v in results.items() if isinstance(v, dict)}
 
 
+def class_means(per_class: dict[str, dict[str, float]]) -> list[float]:
+    """Each per-class metric averaged over the classes that have a value (NaN: class absent)."""
+    means = []
+    for values in per_class.values():
+        present = [v for v in values.values() if v == v]
+        means.append(sum(present) / len(present) if present else float("nan"))
+    return means
+
+
 def hardest(per_class: dict[str, dict[str, float]], n: int = 3) -> set[str]:
     """The `n` classes with the lowest value of the first per-class metric."""
     if not per_class:
@@ -38,6 +47,8 @@ def console_report(console: Console, title: str, results: dict, extras: dict | N
         for cls in next(iter(per_class.values())):
             mark = " [bold red]<- hard[/]" if cls in worst else ""
             t.add_row(cls + mark, *[f"{per_class[m][cls]:.4f}" for m in per_class])
+        t.add_section()
+        t.add_row("[bold]mean over classes[/]", *[f"[bold]{v:.4f}[/]" for v in class_means(per_class)])
         console.print(t)
     confusions = (extras or {}).get("confusions")
     if confusions:
@@ -64,6 +75,7 @@ def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]],
         for cls in next(iter(per_class.values())):
             label = f"**{cls}** (hard)" if cls in worst else cls
             lines.append(f"| {label} | " + " | ".join(f"{per_class[m][cls]:.4f}" for m in per_class) + " |")
+        lines.append("| **mean over classes** | " + " | ".join(f"**{v:.4f}**" for v in class_means(per_class)) + " |")
     confusions = (extras or {}).get("confusions")
     if confusions:
         lines += ["", "## Most frequent confusions", "", "| true | predicted as | count |", "| --- | --- | ---: |"]

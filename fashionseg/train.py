@@ -9,7 +9,6 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.progress import ProgressCallback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
 from fastai.learner import Learner
-from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam
 from fastai.torch_core import default_device, set_seed
 from rich.console import Console
@@ -17,8 +16,10 @@ from rich.console import Console
 from . import plots, report
 from .callbacks import EpochCSV, RichProgress, TrainClock
 from .errors import FashionsegError
+from .losses import make_loss
 from .recipe import Recipe
 from .registry import create_model, registry
+from .resize import ProgressiveResize, size_schedule
 from .runfolder import RunFolder
 from .tasks import task_module
 
@@ -58,16 +59,23 @@ def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
     model = create_model(arch.name, len(data.classes), data.n_in, **recipe.arch_options)
     epoch_metrics = [m.factory() for m in metrics if m.stage == "epoch"]
     learn = Learner(
-        data.dls, model, loss_func=CrossEntropyLossFlat(axis=1 if data.task == "segmentation" else -1,
-                                                       label_smoothing=recipe.label_smoothing),
+        data.dls, model, loss_func=make_loss(recipe, data.task, device()),
         opt_func=Adam, metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
     )
     if recipe.channels_last:
         learn.add_cb(ChannelsLast())
     learn.remove_cb(ProgressCallback)
     learn.add_cb(TrainClock())
+    if recipe.sizes:
+        learn.add_cb(ProgressiveResize(recipe.sizes))
     learn.add_cb(RichProgress(console, title=f"{recipe.name}: {arch.name} on {dataset.name}"))
     return data, learn
+
+
+def input_size(recipe: Recipe, data) -> list[int] | None:
+    """The size the trained model expects: the last of the recipe's sizes, else the data's own."""
+    schedule = size_schedule(recipe.sizes)
+    return list(schedule[-1][1]) if schedule else data.info.get("image_size")
 
 
 def fit(learn: Learner, recipe: Recipe):
@@ -77,8 +85,11 @@ def fit(learn: Learner, recipe: Recipe):
         learn.fit(recipe.epochs, recipe.lr)
 
 
-def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None = None) -> RunResult:
-    """Train a recipe and write its run folder; returns the folder and final test metrics."""
+def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None = None, cbs=()) -> RunResult:
+    """Train a recipe and write its run folder; returns the folder and final test metrics.
+
+    `cbs`: extra fastai callbacks, e.g. a benchmark's timers.
+    """
     console = console or Console()
     check_components(recipe)
     run = RunFolder.create(runs_dir, recipe.name)
@@ -86,7 +97,8 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
     try:
-        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run)])
+        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run), *cbs])
+        run.write_json("data.json", {**data.summary(), "input_size": input_size(recipe, data)})
         fit(learn, recipe)
         run.save_weights(learn.model)
         results = finish(run, recipe, data, learn, console, learn.train_seconds)

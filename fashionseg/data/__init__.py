@@ -7,6 +7,7 @@ import torch
 from fastai.data.core import DataLoaders
 
 from ..errors import FashionsegError
+from ..recipe import valid_range
 
 
 @dataclass
@@ -29,6 +30,11 @@ class Data:
     def test_dl(self):
         return self.dls.valid if self.test_is_valid else self.dls.loaders[2]
 
+    def summary(self) -> dict:
+        """What predicting needs without the data set itself: classes, colours, normalisation."""
+        return {"task": self.task, "classes": self.classes, "colors": self.colors, "n_in": self.n_in,
+                "stats": self.stats, **self.info}
+
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """Batch back to [0, 1] for display."""
         if self.stats is None:
@@ -41,7 +47,7 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
     """Train/valid(/test) index lists over train items followed by test items.
 
     `valid="test"` validates on the official test set; a fraction holds out that share of
-    the training items for validation and keeps the test set for the end.
+    the training items, a range such as "250-350" those items, and the test set is kept for the end.
     """
     gen = torch.Generator().manual_seed(seed)
     order = torch.randperm(n_train, generator=gen)
@@ -49,8 +55,15 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
     if valid == "test":
         train = order if not limit else order[:limit]
         return sorted(train.tolist()), test
-    n_valid = max(1, round(float(valid) * n_train))
-    valid_idx, train = order[:n_valid], order[n_valid:]
+    held = valid_range(valid)
+    if held is not None:
+        if held.stop > n_train:
+            raise FashionsegError(f"valid={valid} reaches past the {n_train} training items")
+        is_valid = (order >= held.start) & (order < held.stop)
+        valid_idx, train = order[is_valid], order[~is_valid]
+    else:
+        n_valid = max(1, round(float(valid) * n_train))
+        valid_idx, train = order[:n_valid], order[n_valid:]
     if limit:
         train = train[:limit]
     if len(train) == 0:

@@ -1,7 +1,7 @@
 """What differs between tasks: the figures and console extras after evaluation."""
-from . import classification
+from . import classification, segmentation
 
-TASKS = {"classification": classification}
+TASKS = {"classification": classification, "segmentation": segmentation}
 
 
 def task_module(name: str):

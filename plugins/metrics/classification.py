@@ -1,22 +1,12 @@
 """Classification metrics: per-epoch accuracy and error rate, final per-class accuracy."""
-import torch
 from fastai.metrics import accuracy, error_rate
 
 from fashionseg import Metric, hookimpl
+from fashionseg.evaluate import ConfusionCounts
 
 
-class PerClassAccuracy:
+class PerClassAccuracy(ConfusionCounts):
     """Accuracy over the test set, overall and for each class, plus the confusion counts."""
-
-    def __init__(self):
-        self.confusion = None
-
-    def update(self, probs: torch.Tensor, targets: torch.Tensor):
-        n = probs.shape[1]
-        if self.confusion is None:
-            self.confusion = torch.zeros(n, n, dtype=torch.long)
-        pairs = targets.view(-1).cpu() * n + probs.argmax(1).view(-1).cpu()
-        self.confusion += torch.bincount(pairs, minlength=n * n).view(n, n)
 
     def result(self, classes):
         cm = self.confusion

@@ -1,0 +1,125 @@
+"""Image/mask folders, decoded once into uint8 tensors.
+
+A folder holds pairs that share a name: `photo.jpg` with `photo.png` (or `x_sat.jpg` with
+`x_mask.png`, set by the suffixes). Masks hold class indices (palette or grey PNGs) or RGB
+colours read through the colour table.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from rich.progress import track
+
+from ..errors import FashionsegError
+from .colors import rgb_to_indices
+
+MASK_MODES = ("auto", "indices", "colors")
+
+
+@dataclass(frozen=True)
+class MaskFormat:
+    """How to read a folder's masks; hashable, so decoded folders can be cached."""
+
+    colors: tuple[str, ...]
+    mode: str = "auto"  # "indices", "colors", or "auto": palette/grey masks are indices, RGB ones colours
+    tolerance: int = 0  # largest per-channel distance to a table colour an RGB mask pixel may have
+
+    def __post_init__(self):
+        if self.mode not in MASK_MODES:
+            raise FashionsegError(f"masks must be one of {', '.join(MASK_MODES)}, not {self.mode!r}")
+
+
+@dataclass
+class PairSet:
+    images: torch.Tensor  # (N, C, H, W) uint8
+    masks: torch.Tensor  # (N, H, W) uint8 class indices
+    names: list[str]
+
+
+def find_pairs(folder: Path, image_suffix: str = ".jpg", mask_suffix: str = ".png") -> list[tuple[Path, Path]]:
+    """Every image in `folder` with the mask of the same name; an image without one is an error."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FashionsegError(f"{folder} is not a folder")
+    images = sorted(p for p in folder.iterdir() if p.name.endswith(image_suffix) and not p.name.endswith(mask_suffix))
+    if not images:
+        raise FashionsegError(f"{folder} holds no *{image_suffix} images; set data_options.image_suffix")
+    pairs = [(p, folder / (p.name[: -len(image_suffix)] + mask_suffix)) for p in images]
+    missing = [m.name for _, m in pairs if not m.is_file()]
+    if missing:
+        raise FashionsegError(f"{folder} lacks {len(missing)} masks, e.g. {missing[0]}; "
+                              "set data_options.mask_suffix if masks are named differently")
+    return pairs
+
+
+def open_image(path: Path) -> Image.Image:
+    try:
+        image = Image.open(path)
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise FashionsegError(f"{path} is not an image that can be read: {exc}") from None
+    return image
+
+
+def read_image(path: Path, n_in: int = 3, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """An image as uint8 `(n_in, H, W)`, resized (bilinear) to `size` when given."""
+    image = open_image(path).convert("RGB" if n_in == 3 else "L")
+    if size and image.size != (size[1], size[0]):
+        image = image.resize((size[1], size[0]), Image.BILINEAR)
+    array = np.asarray(image)
+    return torch.from_numpy(array.reshape(*array.shape[:2], -1).copy()).permute(2, 0, 1)
+
+
+def read_mask(path: Path, fmt: MaskFormat, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """A mask as uint8 class indices `(H, W)`, resized (nearest) to `size` when given."""
+    image = open_image(path)
+    as_colors = fmt.mode == "colors" or (fmt.mode == "auto" and image.mode in ("RGB", "RGBA"))
+    if not as_colors and image.mode not in ("P", "L", "I", "I;16"):
+        raise FashionsegError(f"{path} is a {image.mode} image, not class indices; set data_options.masks='colors'")
+    image = image.convert("RGB") if as_colors else image
+    if size and image.size != (size[1], size[0]):
+        image = image.resize((size[1], size[0]), Image.NEAREST)
+    array = torch.from_numpy(np.array(image))
+    if as_colors:
+        return rgb_to_indices(array, fmt.colors, fmt.tolerance, source=str(path))
+    if int(array.max()) >= len(fmt.colors):
+        raise FashionsegError(f"{path} holds class index {int(array.max())}, but only {len(fmt.colors)} classes "
+                              "are named; is it a colour mask (data_options.masks='colors')?")
+    return array.to(torch.uint8)
+
+
+@lru_cache(maxsize=4)
+def load_folder(folder: str, fmt: MaskFormat, image_suffix: str = ".jpg", mask_suffix: str = ".png",
+                n_in: int = 3, size: tuple[int, int] | None = None) -> PairSet:
+    """Decode every pair in `folder` once; pairs differing in size need a common `size`."""
+    pairs = find_pairs(Path(folder), image_suffix, mask_suffix)
+
+    def read_pair(pair):
+        return read_image(pair[0], n_in, size), read_mask(pair[1], fmt, size)
+
+    images, masks = [], []
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # decoders release the GIL
+        decoded = track(pool.map(read_pair, pairs), total=len(pairs), description=f"decoding {Path(folder).name}",
+                        transient=True)
+        for (image_path, _), (image, mask) in zip(pairs, decoded):
+            check_pair(image_path, image, mask, pairs[0][0], images[0] if images else None)
+            images.append(image)
+            masks.append(mask)
+    return PairSet(torch.stack(images), torch.stack(masks), [p.stem for p, _ in pairs])
+
+
+def check_pair(image_path: Path, image, mask, first_path: Path, first):
+    """An image and its mask share a size, and every pair shares the first pair's size."""
+    if image.shape[1:] != mask.shape:
+        raise FashionsegError(f"{image_path.name} is {tuple(image.shape[1:])} but its mask is {tuple(mask.shape)}")
+    if first is not None and image.shape != first.shape:
+        raise FashionsegError(
+            f"{image_path.name} is {tuple(image.shape[1:])}, {first_path.name} is {tuple(first.shape[1:])}; "
+            "set data_options.image_size=[H, W] to decode every pair at one size")

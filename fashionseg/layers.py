@@ -1,0 +1,25 @@
+"""Building blocks shared by segmentation architectures."""
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv_bn_relu(n_in: int, n_out: int, kernel: int = 3) -> list[nn.Module]:
+    return [nn.Conv2d(n_in, n_out, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(n_out), nn.ReLU(inplace=True)]
+
+
+class PadToMultiple(nn.Module):
+    """Pads the input to a multiple of `multiple` and crops the score map back to the input size,
+    so nets that halve their input several times take any size, such as 250x190."""
+
+    def __init__(self, net: nn.Module, multiple: int):
+        super().__init__()
+        self.net, self.multiple = net, multiple
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        pad_h, pad_w = -h % self.multiple, -w % self.multiple
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        return self.net(x)[..., :h, :w]

@@ -1,0 +1,42 @@
+"""Losses a recipe names with `loss` and tunes with `loss_options`; class axis by task."""
+from __future__ import annotations
+
+import torch
+from fastai.losses import CrossEntropyLossFlat, DiceLoss, FocalLossFlat
+
+from .errors import FashionsegError
+
+
+class DiceCrossEntropy:
+    """Cross-entropy plus `dice_weight` times the per-image, per-class Dice loss, which weighs
+    a rare class's pixels as much as a common class's."""
+
+    def __init__(self, axis: int = 1, dice_weight: float = 1.0, **ce_options):
+        self.ce = CrossEntropyLossFlat(axis=axis, **ce_options)
+        self.dice = DiceLoss(axis=axis, smooth=1.0, reduction="mean")
+        self.dice_weight = dice_weight
+
+    def __call__(self, pred, targ):
+        return self.ce(pred, targ) + self.dice_weight * self.dice(pred, targ)
+
+
+LOSSES = {
+    "cross-entropy": CrossEntropyLossFlat,
+    "focal": FocalLossFlat,
+    "dice-ce": DiceCrossEntropy,
+}
+
+
+def make_loss(recipe, task: str, device=None):
+    """The recipe's loss; `loss_options.weight` gives per-class weights (cross-entropy, focal)."""
+    if recipe.loss not in LOSSES:
+        raise FashionsegError(f"unknown loss {recipe.loss!r}; choose one of {', '.join(LOSSES)}")
+    options = dict(recipe.loss_options)
+    if "weight" in options:
+        options["weight"] = torch.tensor(options["weight"], dtype=torch.float32, device=device)
+    if recipe.label_smoothing:
+        options["label_smoothing"] = recipe.label_smoothing
+    try:
+        return LOSSES[recipe.loss](axis=1 if task == "segmentation" else -1, **options)
+    except TypeError as exc:
+        raise FashionsegError(f"loss {recipe.loss!r} rejected its options {recipe.loss_options}: {exc}") from None

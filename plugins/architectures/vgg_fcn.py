@@ -1,0 +1,39 @@
+"""FCN-32s (Long et al. 2015): VGG-16 features, convolutional fc6/fc7, one stride-32 upsampling."""
+import torch
+import torchvision
+from torch import nn
+
+from fashionseg import Architecture, hookimpl
+from fashionseg.layers import PadToMultiple
+
+
+def bilinear_kernel(channels: int, size: int) -> torch.Tensor:
+    """Transposed-conv weights that start as bilinear interpolation, one channel to itself."""
+    center = (size - 1) / 2 if size % 2 else size / 2 - 0.5
+    ramp = 1 - (torch.arange(size) - center).abs() / (size // 2 + size % 2)
+    weight = torch.zeros(channels, channels, size, size)
+    weight[range(channels), range(channels)] = ramp[:, None] * ramp[None, :]
+    return weight
+
+
+def fcn32s(n_classes, n_in=3, batch_norm=True, fc_channels=4096, dropout=0.5):
+    """VGG-16 features (with batch norm by default, as nothing is pretrained), fc6/fc7 as 1x1 convs."""
+    vgg = torchvision.models.vgg16_bn(weights=None) if batch_norm else torchvision.models.vgg16(weights=None)
+    features = vgg.features
+    if n_in != 3:
+        features[0] = nn.Conv2d(n_in, 64, 3, padding=1)
+    upscore = nn.ConvTranspose2d(n_classes, n_classes, 64, stride=32, padding=16, bias=False)
+    with torch.no_grad():
+        upscore.weight.copy_(bilinear_kernel(n_classes, 64))
+    net = nn.Sequential(
+        features,
+        nn.Conv2d(512, fc_channels, 1), nn.ReLU(inplace=True), nn.Dropout2d(dropout),
+        nn.Conv2d(fc_channels, fc_channels, 1), nn.ReLU(inplace=True), nn.Dropout2d(dropout),
+        nn.Conv2d(fc_channels, n_classes, 1), upscore,
+    )
+    return PadToMultiple(net, 32)
+
+
+@hookimpl
+def fashionseg_architectures():
+    return [Architecture("fcn32s", fcn32s, task="segmentation")]

@@ -1,0 +1,82 @@
+"""Segmentation metrics: AP exactly as scikit-learn computes it, IoU and pixel accuracy by hand."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import average_precision_score
+
+from fashionseg_plugins.metrics.segmentation import PerClassAP, PerClassIoU, average_precision
+
+CLASSES = ["a", "b", "c"]
+
+
+def test_average_precision_hand_worked():
+    # ranks: +, -, +, -  ->  precision 1 at recall 1/2, 2/3 at recall 1
+    scores, labels = torch.tensor([0.9, 0.8, 0.7, 0.6]), torch.tensor([True, False, True, False])
+    assert average_precision(scores, labels) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    # a tie between a positive and a negative counts as one threshold: precision 1/2 at recall 1/2
+    scores, labels = torch.tensor([0.5, 0.5, 0.2]), torch.tensor([True, False, True])
+    assert average_precision(scores, labels) == pytest.approx(0.5 * 0.5 + 0.5 * 2 / 3)
+    assert average_precision(torch.tensor([0.1, 0.9]), torch.tensor([False, True])) == 1.0
+    assert average_precision(torch.tensor([0.1, 0.9]), torch.tensor([False, False])) == 0.0
+
+
+@pytest.mark.parametrize("n,quantised", [(1, False), (7, True), (500, False), (5000, True)])
+def test_average_precision_matches_sklearn(n, quantised):
+    rng = np.random.default_rng(n)
+    for _ in range(10):
+        labels = rng.random(n) < 0.3
+        labels[rng.integers(n)] = True
+        scores = (rng.integers(0, 6, n) / 5 if quantised else rng.random(n)).astype(np.float32)
+        expected = average_precision_score(labels, scores)
+        assert average_precision(torch.from_numpy(scores), torch.from_numpy(labels)) == pytest.approx(expected, abs=1e-12)
+
+
+def random_batches(n_batches=3, n_classes=3, size=(6, 5), seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(n_batches):
+        logits = torch.randn(4, n_classes, *size, generator=gen)
+        yield logits.softmax(1), torch.randint(0, n_classes, (4, *size), generator=gen)
+
+
+def test_streamed_per_class_ap_equals_sklearn_over_all_pixels():
+    ev = PerClassAP()
+    batches = list(random_batches())
+    for probs, targets in batches:
+        ev.update(probs, targets)
+    result = ev.result(CLASSES)
+    probs = torch.cat([p for p, _ in batches]).permute(0, 2, 3, 1).reshape(-1, 3).numpy()
+    targets = torch.cat([t for _, t in batches]).reshape(-1).numpy()
+    for c, name in enumerate(CLASSES):
+        assert result["ap"][name] == pytest.approx(average_precision_score(targets == c, probs[:, c]), abs=1e-12)
+    assert result["mean_ap"] == pytest.approx(np.mean(list(result["ap"].values())))
+
+
+def test_per_class_ap_keeps_one_float32_copy_of_the_scores():
+    ev = PerClassAP()
+    for probs, targets in random_batches(n_batches=2):
+        ev.update(probs, targets)
+    kept = sum(t.numel() * t.element_size() for column in ev.scores for t in column)
+    assert kept == 2 * 4 * 3 * 6 * 5 * 4  # batches x images x classes x pixels x 4 bytes
+
+
+def test_iou_and_pixel_accuracy_hand_worked():
+    # targets a a b b ; predictions a b b c (one-hot scores)
+    targets = torch.tensor([[[0, 0, 1, 1]]])
+    probs = torch.nn.functional.one_hot(torch.tensor([[[0, 1, 1, 2]]]), 3).permute(0, 3, 1, 2).float()
+    ev = PerClassIoU()
+    ev.update(probs, targets)
+    result = ev.result(CLASSES)
+    assert result["iou"] == pytest.approx({"a": 1 / 2, "b": 1 / 3, "c": 0.0})
+    assert result["pixel_accuracy"] == pytest.approx(2 / 4)
+    assert result["mean_iou"] == pytest.approx((1 / 2 + 1 / 3 + 0) / 3)
+
+
+def test_iou_of_a_class_absent_everywhere_is_nan_and_left_out_of_the_mean():
+    probs = torch.nn.functional.one_hot(torch.tensor([[[0, 1]]]), 3).permute(0, 3, 1, 2).float()
+    ev = PerClassIoU()
+    ev.update(probs, torch.tensor([[[0, 1]]]))
+    result = ev.result(CLASSES)
+    assert math.isnan(result["iou"]["c"])
+    assert result["mean_iou"] == 1.0
