@@ -30,6 +30,9 @@ class Recipe:
     seed: int = 42
     label_smoothing: float = 0.0
     limit: int = 0  # use only this many training items (0: all); for quick checks
+    keep_best: int = 5  # checkpoints kept with the lowest validation loss, for ensembles (0: none)
+    log_every: int = 100  # training iterations between rows of iterations.csv
+    tensorboard: bool = False  # also log to TensorBoard event files (needs the tensorboard package)
     arch_options: dict = field(default_factory=dict)
     data_options: dict = field(default_factory=dict)
     description: str = ""
@@ -40,7 +43,7 @@ class Recipe:
     def validate(self):
         if self.schedule not in SCHEDULES:
             raise FashionsegError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
-        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0)):
+        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("keep_best", 0), ("log_every", 1)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
@@ -74,6 +77,15 @@ class Recipe:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, config: dict) -> "Recipe":
+        """The recipe a run folder's config.json records."""
+        unknown = set(config) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise FashionsegError(f"config has settings this fashionseg does not know: {', '.join(sorted(unknown))}; "
+                                  "is the run from a newer version?")
+        return cls(**config)
+
 
 def parse_value(text):
     """A command-line value as a Python literal where it is one, else the string."""
@@ -85,6 +97,17 @@ def parse_value(text):
         return text
 
 
+def parse_bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
 def coerce(f: dataclasses.Field, value):
     kind = f.type if isinstance(f.type, str) else f.type.__name__
     try:
@@ -92,6 +115,8 @@ def coerce(f: dataclasses.Field, value):
             return int(value)
         if kind == "float":
             return float(value)
+        if kind == "bool":
+            return parse_bool(value)
         if kind.startswith("list"):
             return value if isinstance(value, list) else [v for v in str(value).split(",") if v]
         if kind == "dict":

@@ -20,6 +20,7 @@ from .recipe import Recipe
 from .registry import create_model, registry
 from .runfolder import RunFolder
 from .tasks import task_module
+from .training_log import training_callbacks, training_curves
 
 
 @dataclass
@@ -54,7 +55,7 @@ def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
     dataset, arch, metrics = check_components(recipe)
     set_seed(recipe.seed)
     data = dataset.factory(recipe, device())
-    model = create_model(arch.name, len(data.classes), data.n_in, **recipe.arch_options)
+    model = build_model(recipe, data)
     epoch_metrics = [m.factory() for m in metrics if m.stage == "epoch"]
     learn = Learner(
         data.dls, model, loss_func=CrossEntropyLossFlat(axis=1 if data.task == "segmentation" else -1,
@@ -64,6 +65,11 @@ def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
     learn.remove_cb(ProgressCallback)
     learn.add_cb(RichProgress(console, title=f"{recipe.name}: {arch.name} on {dataset.name}"))
     return data, learn
+
+
+def build_model(recipe: Recipe, data) -> torch.nn.Module:
+    """The recipe's architecture sized for the data (untrained)."""
+    return create_model(recipe.arch, len(data.classes), data.n_in, **recipe.arch_options)
 
 
 def fit(learn: Learner, recipe: Recipe):
@@ -82,7 +88,7 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
     try:
-        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run)])
+        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run), *training_callbacks(run, recipe)])
         started = time.time()
         fit(learn, recipe)
         train_seconds = time.time() - started
@@ -102,9 +108,8 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     """Evaluate on the test set, draw figures, write metrics.json and report.md, print the report."""
     from .evaluate import evaluate
 
-    reg = registry()
     task = task_module(data.task)
-    evaluators = {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
+    evaluators = final_evaluators(recipe)
     observers = task.observers(data)
     results = evaluate(learn.model, data.test_dl, evaluators, data.classes, observers)
     results["train_seconds"] = round(train_seconds, 2)
@@ -114,6 +119,10 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     filters = plots.first_conv_filters(learn.model)
     if filters is not None:
         figures.append(("First conv layer filters", run.save_figure(filters, "first_conv_filters")))
+    iterations = run.read_csv("iterations.csv")
+    if iterations:
+        curves = training_curves(iterations, read_epochs(run))
+        figures.append(("Training curves (every N iterations and per epoch)", run.save_figure(curves, "training_curves")))
     figures += task.figures(run, learn, data, results, observers)
     extras = task.extras(results, data.classes)
     run.write_json("metrics.json", {**results, **extras, "figures": dict((t, p) for t, p in figures)})
@@ -125,6 +134,12 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     return results
 
 
+def final_evaluators(recipe: Recipe) -> dict:
+    """Fresh evaluators for the recipe's final-stage metrics, by name."""
+    reg = registry()
+    return {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
+
+
 def validation_scores(learn: Learner) -> dict:
     """The last epoch's validation numbers, kept apart from the test numbers."""
     names = list(learn.recorder.metric_names)[1:-1]
@@ -133,20 +148,4 @@ def validation_scores(learn: Learner) -> dict:
 
 
 def read_epochs(run: RunFolder) -> list[dict]:
-    import csv
-
-    path = run.path / "metrics.csv"
-    if not path.exists():
-        return []
-    with open(path) as f:
-        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def _num(v):
-    try:
-        return int(v)
-    except ValueError:
-        try:
-            return float(v)
-        except ValueError:
-            return v
+    return run.read_csv("metrics.csv")
