@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 from fastai.callback.progress import ProgressCallback
+from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (imported for its patch: Learner.fit_one_cycle)
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam

@@ -32,7 +32,7 @@ class IterationLog(Callback):
     def after_batch(self):
         if not self.training:
             return
-        self.loss_sum += float(self.loss)
+        self.loss_sum += float(self.loss.detach())
         self.n += 1
         for m in self.window:
             m.accumulate(self.learn)
