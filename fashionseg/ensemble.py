@@ -25,12 +25,28 @@ class Ensemble(nn.Module):
         return torch.logsumexp(log_probs, 0) - math.log(len(self.members))
 
 
+class TestLoss:
+    """Mean negative log-likelihood of the targets under the predicted probabilities."""
+
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update(self, probs: torch.Tensor, targets: torch.Tensor):
+        picked = probs.gather(1, targets.long().unsqueeze(1))
+        self.total += float(-picked.clamp_min(1e-12).log().sum())
+        self.count += picked.numel()
+
+    def result(self, classes) -> dict:
+        return {"test_loss": self.total / max(self.count, 1)}
+
+
 def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
     """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best."""
     from .train import final_evaluators
 
     def scores(model):
-        results = evaluate(model, loaded.data.test_dl, final_evaluators(loaded.recipe), loaded.data.classes)
+        evaluators = {"test-loss": TestLoss(), **final_evaluators(loaded.recipe)}
+        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes)
         return scalar_metrics(results)
 
     rows = {"final weights": scores(loaded.model)}

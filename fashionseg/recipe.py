@@ -30,11 +30,12 @@ class Recipe:
     seed: int = 42
     label_smoothing: float = 0.0
     limit: int = 0  # use only this many training items (0: all); for quick checks
+    channels_last: bool = False  # often faster for convolutions, on CPU as on GPU
+    arch_options: dict = field(default_factory=dict)
+    data_options: dict = field(default_factory=dict)
     keep_best: int = 5  # checkpoints kept with the lowest validation loss, for ensembles (0: none)
     log_every: int = 100  # training iterations between rows of iterations.csv
     tensorboard: bool = False  # also log to TensorBoard event files (needs the tensorboard package)
-    arch_options: dict = field(default_factory=dict)
-    data_options: dict = field(default_factory=dict)
     description: str = ""
 
     def __post_init__(self):
@@ -97,17 +98,6 @@ def parse_value(text):
         return text
 
 
-def parse_bool(value) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(value)
-
-
 def coerce(f: dataclasses.Field, value):
     kind = f.type if isinstance(f.type, str) else f.type.__name__
     try:
@@ -116,7 +106,7 @@ def coerce(f: dataclasses.Field, value):
         if kind == "float":
             return float(value)
         if kind == "bool":
-            return parse_bool(value)
+            return value if isinstance(value, bool) else _bool(value)
         if kind.startswith("list"):
             return value if isinstance(value, list) else [v for v in str(value).split(",") if v]
         if kind == "dict":
@@ -124,6 +114,14 @@ def coerce(f: dataclasses.Field, value):
     except ValueError:
         raise FashionsegError(f"{f.name} must be a {kind}, got {value!r}") from None
     return str(value)
+
+
+def _bool(text: str) -> bool:
+    if str(text).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(text).lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
 
 
 # ---------------------------------------------------------------- finding recipes

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.progress import ProgressCallback
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (imported for its patch: Learner.fit_one_cycle)
+from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import Adam
@@ -51,6 +52,17 @@ def check_components(recipe: Recipe):
     return dataset, arch, metrics
 
 
+def build_model(recipe: Recipe, data) -> torch.nn.Module:
+    """The recipe's architecture sized for the data (untrained)."""
+    return create_model(recipe.arch, len(data.classes), data.n_in, **recipe.arch_options)
+
+
+def final_evaluators(recipe: Recipe) -> dict:
+    """Fresh evaluators for the recipe's final-stage metrics, by name."""
+    reg = registry()
+    return {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
+
+
 def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
     """The Data and fastai Learner a recipe describes."""
     dataset, arch, metrics = check_components(recipe)
@@ -63,14 +75,11 @@ def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
                                                        label_smoothing=recipe.label_smoothing),
         opt_func=Adam, metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
     )
+    if recipe.channels_last:
+        learn.add_cb(ChannelsLast())
     learn.remove_cb(ProgressCallback)
     learn.add_cb(RichProgress(console, title=f"{recipe.name}: {arch.name} on {dataset.name}"))
     return data, learn
-
-
-def build_model(recipe: Recipe, data) -> torch.nn.Module:
-    """The recipe's architecture sized for the data (untrained)."""
-    return create_model(recipe.arch, len(data.classes), data.n_in, **recipe.arch_options)
 
 
 def fit(learn: Learner, recipe: Recipe):
@@ -109,8 +118,9 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     """Evaluate on the test set, draw figures, write metrics.json and report.md, print the report."""
     from .evaluate import evaluate
 
+    reg = registry()
     task = task_module(data.task)
-    evaluators = final_evaluators(recipe)
+    evaluators = {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
     observers = task.observers(data)
     results = evaluate(learn.model, data.test_dl, evaluators, data.classes, observers)
     results["train_seconds"] = round(train_seconds, 2)
@@ -133,12 +143,6 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     report.console_report(console, f"{recipe.name}: test set", results, extras)
     console.print(f"[bold green]done[/] report: {run.path / 'report.md'}")
     return results
-
-
-def final_evaluators(recipe: Recipe) -> dict:
-    """Fresh evaluators for the recipe's final-stage metrics, by name."""
-    reg = registry()
-    return {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
 
 
 def validation_scores(learn: Learner) -> dict:

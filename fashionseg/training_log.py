@@ -74,14 +74,11 @@ def training_callbacks(run: RunFolder, recipe) -> list[Callback]:
     return cbs
 
 
-EPOCH_COLUMNS = ("epoch", "train_loss", "valid_loss", "time", "lr")
-
-
 def training_curves(iterations: list[dict], epochs: list[dict]):
     """Loss (left) and metrics (right) against epochs: lines every N iterations, dots per epoch."""
     from .plots import plt
 
-    metrics = [k for k in (epochs[0] if epochs else {}) if k not in EPOCH_COLUMNS]
+    metrics = [k for k in (epochs[0] if epochs else {}) if f"train_{k}" in iterations[0]]
     fig, axes = plt.subplots(1, 2 if metrics else 1, figsize=(12 if metrics else 7, 4), squeeze=False)
     loss_ax = axes[0, 0]
     loss_ax.plot([r["epoch"] for r in iterations], [r["train_loss"] for r in iterations], label="train, every N iterations")

@@ -11,8 +11,7 @@ from fashionseg.analysis.embedding import sample_positions, tsne
 from fashionseg.analysis.layers import penultimate_features
 from fashionseg.cli import main
 
-FEATURE_SIZES = {"seed000-cnn": 120, "basenet": 12, "basenet-improved": 12, "cam-cnn": 32, "fmnist-resnet": 128,
-                 "resnet101": 2048}
+FEATURE_SIZES = {"seed000-cnn": 120, "basenet": 12, "basenet-improved": 12, "cam-cnn": 32, "resnet101": 2048}
 
 
 @pytest.mark.parametrize("arch", list_components("architecture", task="classification"))

@@ -59,13 +59,16 @@ def test_training_keeps_its_best_checkpoints_and_evaluate_compares_the_ensemble(
 
     loaded = load_run(tiny_run)
     models = [loaded.new_model(c["file"]) for c in kept]
-    correct = {"best": 0, "ensemble": 0}
+    correct, nll = {"best": 0, "ensemble": 0}, 0.0
     with torch.no_grad():
         for xb, yb in loaded.test_loader():
             probs = [m(xb).softmax(1) for m in models]
+            mean = torch.stack(probs).mean(0)
             correct["best"] += int((probs[0].argmax(1) == yb).sum())
-            correct["ensemble"] += int((torch.stack(probs).mean(0).argmax(1) == yb).sum())
+            correct["ensemble"] += int((mean.argmax(1) == yb).sum())
+            nll -= float(mean.gather(1, yb.view(-1, 1)).log().sum())
     assert best["accuracy"] == pytest.approx(correct["best"] / 256)
     assert ensemble["accuracy"] == pytest.approx(correct["ensemble"] / 256)
+    assert ensemble["test_loss"] == pytest.approx(nll / 256, rel=1e-4)
     assert "## Best-epoch ensembles" in (tiny_run / "report.md").read_text()
     assert main(["evaluate", str(tiny_run), "--ensemble", "3"]) == 2
