@@ -66,7 +66,7 @@ def test_training_keeps_its_best_checkpoints_and_evaluate_compares_the_ensemble(
             mean = torch.stack(probs).mean(0)
             correct["best"] += int((probs[0].argmax(1) == yb).sum())
             correct["ensemble"] += int((mean.argmax(1) == yb).sum())
-            nll -= float(mean.gather(1, yb.view(-1, 1)).log().sum())
+            nll -= float(mean.as_subclass(torch.Tensor).gather(1, yb.as_subclass(torch.Tensor).view(-1, 1)).log().sum())
     assert best["accuracy"] == pytest.approx(correct["best"] / 256)
     assert ensemble["accuracy"] == pytest.approx(correct["ensemble"] / 256)
     assert ensemble["test_loss"] == pytest.approx(nll / 256, rel=1e-4)
