@@ -16,7 +16,7 @@ from torch import nn
 
 from .layers import last_spatial_layer, named_layer
 
-GEOMETRY_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+GEOMETRY_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.PixelUnshuffle)
 
 
 @dataclass
@@ -50,7 +50,10 @@ def _pair(v) -> tuple:
 
 
 def _layer_params(m: nn.Module):
-    """Kernel, stride, padding and dilation of a conv or pool layer, per axis."""
+    """Kernel, stride, padding and dilation of a conv or pool layer, per axis; space-to-depth
+    moves pixels like a kernel as wide as its stride."""
+    if isinstance(m, nn.PixelUnshuffle):
+        return _pair(m.downscale_factor), _pair(m.downscale_factor), (0, 0), (1, 1)
     return (_pair(m.kernel_size), _pair(m.stride or m.kernel_size), _pair(m.padding),
             _pair(getattr(m, "dilation", 1)))
 
@@ -103,7 +106,7 @@ class ClassMaps:
     @torch.no_grad()
     def __call__(self, xb: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         """`(B, h, w)`: for each image, the map of the class asked for."""
-        return self.model.class_maps(xb)[torch.arange(len(xb)), classes]
+        return self.model.class_maps(xb)[torch.arange(len(xb), device=xb.device), classes]
 
     @staticmethod
     def display(maps: torch.Tensor) -> torch.Tensor:

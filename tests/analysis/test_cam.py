@@ -23,18 +23,22 @@ def test_cam_cnn_layers_and_shapes():
 
 def receptive_field_centre(model, row, col):
     """Centre of the input pixels that can change map cell (row, col), found by gradients."""
-    x = torch.randn(16, 1, 56, 56, requires_grad=True)
+    x = torch.randn(16, 1, 56, 56, requires_grad=True)  # noise: every pixel of the field matters
     model.class_maps(x)[:, :, row, col].sum().backward()
     hit = x.grad.abs().sum((0, 1)).nonzero()
     (top, left), (bottom, right) = hit.min(0).values, hit.max(0).values + 1
     return (top + bottom) / 2, (left + right) / 2
 
 
-def test_cam_cnn_maps_are_placed_where_their_receptive_fields_are():
-    model = create_model("cam-cnn", 10, 1).eval()
+# cam-cnn is unpadded, so every cell's field lies whole on the canvas; cam-fast-cnn is padded
+# and its fields are wide, so only the middle cell's field is not cut off by the border
+@pytest.mark.parametrize("arch, step, offset, cells", [("cam-cnn", 4.0, 8.0, [(0, 0), (10, 10), (3, 7)]),
+                                                       ("cam-fast-cnn", 8.0, 4.0, [(3, 3)])])
+def test_class_maps_are_placed_where_their_receptive_fields_are(arch, step, offset, cells):
+    model = create_model(arch, 10, 1).eval()
     geometry = trace_geometry(model, model.class_maps, torch.zeros(1, 1, 56, 56))
-    assert (geometry.step_y, geometry.offset_y) == (4.0, 8.0)
-    for row, col in ((0, 0), (10, 10), (3, 7)):
+    assert (geometry.step_y, geometry.offset_y, geometry.step_x, geometry.offset_x) == (step, offset, step, offset)
+    for row, col in cells:
         y, x = geometry.centres(torch.tensor(row), torch.tensor(col))
         assert (float(y), float(x)) == tuple(float(c) for c in receptive_field_centre(model, row, col))
 
