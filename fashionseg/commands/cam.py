@@ -21,47 +21,61 @@ def add_parser(sub):
 
 
 def cam(args):
-    from ..analysis.cam import class_mapper, pointing_accuracy
-    from ..analysis.figures import class_maps_figure
+    from ..analysis.cam import class_mapper
     from ..analysis.loaded_run import load_run
     from ..analysis.sections import update_metrics
 
     console = Console()
     loaded = load_run(args.run, task="classification")
-    items = loaded.test_items()
-    if not 0 <= args.index < len(items):
-        raise FashionsegError(f"--index must be between 0 and {len(items) - 1}, the test set's size less one")
+    n_test = len(loaded.test_items())
+    if not 0 <= args.index < n_test:
+        raise FashionsegError(f"--index must be between 0 and {n_test - 1}, the test set's size less one")
     xb, yb = next(iter(loaded.test_loader([args.index], bs=1)))
     x, true = xb.as_subclass(torch.Tensor), int(yb[0])
     mapper = class_mapper(loaded.model, x, args.method, args.target_layer)
+    values = {"figures": draw_class_maps(loaded, mapper, x, true, args.index)}
+    if args.layer:
+        values["figures"].update(draw_feature_maps(loaded, x, args.layer, args.index))
+    if loaded.data.info.get("boxes") is None:
+        console.print("[yellow]pointing accuracy needs paste boxes (a placed data set such as "
+                      "placed-fashion-mnist); skipped[/]")
+    elif not args.no_pointing:
+        values[mapper.method] = measure_pointing(loaded, mapper, console)
+    record = update_metrics(loaded.run, "class_maps", values)
+    write_section(loaded.run, record)
+    console.print(cam_table(loaded, record))
+    for title, path in values["figures"].items():
+        console.print(f"{title}: {loaded.run.path / path}")
+
+
+def draw_class_maps(loaded, mapper, x, true: int, index: int) -> dict:
+    """The image and every class's map over it, saved; returns {title: path}."""
+    from ..analysis.figures import class_maps_figure
+
     classes = loaded.data.classes
-    maps = mapper.display(mapper(x.expand(len(classes), *x.shape[1:]), torch.arange(len(classes), device=x.device)))
+    every_class = torch.arange(len(classes), device=x.device)
+    maps = mapper.display(mapper(x.expand(len(classes), *x.shape[1:]), every_class)).cpu()
     with torch.no_grad():
         probs = loaded.model(x).float().softmax(1)[0].cpu()
     boxes = loaded.data.info.get("boxes")
-    box = boxes[items[args.index]] if boxes is not None else None
+    box = boxes[loaded.test_items()[index]] if boxes is not None else None
     name = "CAM" if mapper.method == "cam" else f"Grad-CAM on {mapper.layer_name!r}"
-    fig = class_maps_figure(loaded.display(x[0]), maps.cpu(), mapper.geometry.extent(maps.shape[-2:]), classes, true,
-                            probs, box, f"{name}, test image {args.index}: true {classes[true]}, "
-                            f"predicted {classes[int(probs.argmax())]}")
-    figures = {f"{name}, test image {args.index}": loaded.run.save_figure(fig, f"{mapper.method}-{args.index}")}
-    if args.layer:
-        figures.update(draw_feature_maps(loaded, x, args.layer, args.index))
-    result = {"layer": mapper.layer_name}
-    if boxes is not None and not args.no_pointing:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(f"pointing accuracy ({name})", total=len(items))
-            result["pointing_accuracy"] = pointing_accuracy(mapper, loaded.test_loader(), boxes[items],
-                                                            lambda n: progress.advance(task, n))
-        result["images"] = len(items)
-    elif boxes is None:
-        console.print("[yellow]pointing accuracy needs paste boxes (a placed data set such as "
-                      "placed-fashion-mnist); skipped[/]")
-    record = update_metrics(loaded.run, "class_maps", {mapper.method: result, "figures": figures})
-    write_section(loaded.run, record)
-    console.print(cam_table(loaded, record))
-    for title, path in figures.items():
-        console.print(f"{title}: {loaded.run.path / path}")
+    title = f"{name}, test image {index}: true {classes[true]}, predicted {classes[int(probs.argmax())]}"
+    fig = class_maps_figure(loaded.display(x[0]), maps, mapper.geometry.extent(maps.shape[-2:]), classes, true,
+                            probs, box, title)
+    return {f"{name}, test image {index}": loaded.run.save_figure(fig, f"{mapper.method}-{index}")}
+
+
+def measure_pointing(loaded, mapper, console) -> dict:
+    """Pointing accuracy of `mapper` over the whole test set, with a progress bar."""
+    from ..analysis.cam import pointing_accuracy
+
+    items = loaded.test_items()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"pointing accuracy ({mapper.method})", total=len(items))
+        accuracy = pointing_accuracy(mapper, loaded.test_loader(), loaded.data.info["boxes"][items],
+                                     lambda n: progress.advance(task, n))
+    return {"layer": mapper.layer_name, "images": len(items), "pointing_accuracy": accuracy}
 
 
 def draw_feature_maps(loaded, x, layer: str, index: int) -> dict:
@@ -78,7 +92,7 @@ def method_rows(record: dict) -> list[list]:
     for method in ("cam", "gradcam"):
         if method in record:
             r = record[method]
-            rows.append([method, r["layer"], r.get("images", "-"), r.get("pointing_accuracy", "-")])
+            rows.append([method, r["layer"], r["images"], r["pointing_accuracy"]])
     return rows
 
 

@@ -1,4 +1,6 @@
 """cam-cnn, CAM and Grad-CAM maps, their placement on the input, and pointing accuracy."""
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -127,10 +129,7 @@ def test_grad_cam_on_a_plain_cnn_and_layer_errors():
 
 def test_cam_command_draws_maps_and_records_pointing_accuracy(tiny_run, capsys):
     assert main(["cam", str(tiny_run), "--index", "5", "--layer", "features.3"]) == 0
-    out = capsys.readouterr().out
-    assert "pointing accuracy" in out
-    import json
-
+    assert "pointing accuracy" in capsys.readouterr().out
     record = json.loads((tiny_run / "metrics.json").read_text())["class_maps"]
     assert record["cam"]["images"] == 256 and 0.5 < record["cam"]["pointing_accuracy"] <= 1
     assert set(record["figures"].values()) == {"figures/cam-5.png", "figures/features-features.3-5.png"}
@@ -141,5 +140,6 @@ def test_cam_command_draws_maps_and_records_pointing_accuracy(tiny_run, capsys):
     assert main(["cam", str(tiny_run), "--method", "gradcam", "--no-pointing"]) == 0
     report = (tiny_run / "report.md").read_text()
     assert report.count("## Class activation maps") == 1 and "figures/gradcam-0.png" in report
+    assert "gradcam" not in json.loads((tiny_run / "metrics.json").read_text())["class_maps"]  # no pointing pass
     assert main(["cam", str(tiny_run), "--layer", "features.9"]) == 2
     assert "Valid layers: features.0" in capsys.readouterr().err
