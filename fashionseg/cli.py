@@ -12,7 +12,7 @@ from rich.console import Console
 
 from .errors import FashionsegError
 
-COMMANDS = ["train", "lr_find", "list", "plugins", "predict"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "predict", "evaluate", "cam", "embed", "sweep"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +39,9 @@ def add_recipe_options(parser: argparse.ArgumentParser):
     g.add_argument("--seed", type=int)
     g.add_argument("--limit", type=int, help="train on only this many items")
     g.add_argument("--label-smoothing", type=float, dest="label_smoothing")
+    g.add_argument("--log-every", type=int, dest="log_every", help="training iterations between rows of iterations.csv")
+    g.add_argument("--keep-best", type=int, dest="keep_best", help="checkpoints kept with the lowest valid loss")
+    g.add_argument("--tensorboard", action="store_const", const=True, help="also write TensorBoard event files")
     g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any setting, e.g. --set arch_options.width=64 --set data_options.augment=flip")
     parser.add_argument("--runs-dir", default=os.environ.get("FASHIONSEG_RUNS", "runs"),
@@ -46,7 +49,7 @@ def add_recipe_options(parser: argparse.ArgumentParser):
 
 
 OVERRIDES = ["epochs", "lr", "bs", "wd", "arch", "dataset", "metrics", "schedule", "valid", "seed", "limit",
-             "label_smoothing"]
+             "label_smoothing", "log_every", "keep_best", "tensorboard"]
 
 
 def apply_overrides(recipe, args):

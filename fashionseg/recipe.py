@@ -37,6 +37,9 @@ class Recipe:
     sizes: list = field(default_factory=list)  # [[epoch, size], ...]: model input size from that epoch on
     arch_options: dict = field(default_factory=dict)
     data_options: dict = field(default_factory=dict)
+    keep_best: int = 5  # checkpoints kept with the lowest validation loss, for ensembles (0: none)
+    log_every: int = 100  # training iterations between rows of iterations.csv
+    tensorboard: bool = False  # also log to TensorBoard event files (needs the tensorboard package)
     description: str = ""
 
     def __post_init__(self):
@@ -45,7 +48,7 @@ class Recipe:
     def validate(self):
         if self.schedule not in SCHEDULES:
             raise FashionsegError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
-        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0)):
+        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("keep_best", 0), ("log_every", 1)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
@@ -81,6 +84,15 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, config: dict) -> "Recipe":
+        """The recipe a run folder's config.json records."""
+        unknown = set(config) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise FashionsegError(f"config has settings this fashionseg does not know: {', '.join(sorted(unknown))}; "
+                                  "is the run from a newer version?")
+        return cls(**config)
 
 
 def valid_range(valid) -> range | None:

@@ -82,12 +82,23 @@ def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]],
         lines += [f"| {t} | {p} | {c} |" for t, p, c in confusions]
     if epoch_summary:
         header = list(epoch_summary[0])
-        lines += ["", "## Epochs", "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-        lines += ["| " + " | ".join(_cell(r.get(h, "")) for h in header) + " |" for r in epoch_summary]
-    lines += ["", "## Figures", ""]
+        lines += ["", "## Epochs", "", *markdown_table(header, [[r.get(h, "") for h in header] for r in epoch_summary])]
+    lines += ["", "## Figures", "", *figure_links(figures)]
+    return "\n".join(lines) + "\n"
+
+
+def figure_links(figures) -> list[str]:
+    """Markdown that shows each `(title, path)` figure under its own heading."""
+    lines = []
     for title, path in figures:
         lines += [f"### {title}", "", f"![{title}]({path})", ""]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def markdown_table(header: list[str], rows: list[list]) -> list[str]:
+    """Lines of a markdown table; floats with four decimals."""
+    return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
+            *["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]]
 
 
 def _cell(v):

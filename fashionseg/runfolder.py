@@ -72,6 +72,14 @@ class RunFolder:
         writer.writerows(rows)
         atomic_write(self.path / name, buf.getvalue())
 
+    def read_csv(self, name: str) -> list[dict]:
+        """Rows of a CSV file as dicts with numbers parsed; empty if the file is absent."""
+        path = self.path / name
+        if not path.exists():
+            return []
+        with open(path, newline="") as f:
+            return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
     def save_weights(self, model: torch.nn.Module, name: str = "model.pth"):
         buf = io.BytesIO()
         torch.save(model.state_dict(), buf)
@@ -97,6 +105,15 @@ class RunFolder:
 
     def status(self, state: str, **extra):
         self.write_json("status.json", {"state": state, "time": time.strftime("%Y-%m-%d %H:%M:%S"), **extra})
+
+
+def _number(v: str):
+    for kind in (int, float):
+        try:
+            return kind(v)
+        except ValueError:
+            pass
+    return v
 
 
 def _jsonable(o):

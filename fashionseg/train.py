@@ -22,6 +22,7 @@ from .registry import create_model, registry
 from .resize import ProgressiveResize, size_schedule
 from .runfolder import RunFolder
 from .tasks import task_module
+from .training_log import training_callbacks, training_curves
 
 
 @dataclass
@@ -51,12 +52,23 @@ def check_components(recipe: Recipe):
     return dataset, arch, metrics
 
 
+def build_model(recipe: Recipe, data) -> torch.nn.Module:
+    """The recipe's architecture sized for the data (untrained)."""
+    return create_model(recipe.arch, len(data.classes), data.n_in, **recipe.arch_options)
+
+
+def final_evaluators(recipe: Recipe) -> dict:
+    """Fresh evaluators for the recipe's final-stage metrics, by name."""
+    reg = registry()
+    return {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
+
+
 def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
     """The Data and fastai Learner a recipe describes."""
     dataset, arch, metrics = check_components(recipe)
     set_seed(recipe.seed)
     data = dataset.factory(recipe, device())
-    model = create_model(arch.name, len(data.classes), data.n_in, **recipe.arch_options)
+    model = build_model(recipe, data)
     epoch_metrics = [m.factory() for m in metrics if m.stage == "epoch"]
     learn = Learner(
         data.dls, model, loss_func=make_loss(recipe, data.task, device()),
@@ -97,7 +109,7 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
     try:
-        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run), *cbs])
+        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run), *training_callbacks(run, recipe), *cbs])
         run.write_json("data.json", {**data.summary(), "input_size": input_size(recipe, data)})
         fit(learn, recipe)
         run.save_weights(learn.model)
@@ -128,6 +140,10 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     filters = plots.first_conv_filters(learn.model)
     if filters is not None:
         figures.append(("First conv layer filters", run.save_figure(filters, "first_conv_filters")))
+    iterations = run.read_csv("iterations.csv")
+    if iterations:
+        curves = training_curves(iterations, read_epochs(run))
+        figures.append(("Training curves (every N iterations and per epoch)", run.save_figure(curves, "training_curves")))
     figures += task.figures(run, learn, data, results, observers)
     extras = task.extras(results, data.classes)
     run.write_json("metrics.json", {**results, **extras, "figures": dict((t, p) for t, p in figures)})
@@ -146,20 +162,4 @@ def last_validation_scores(learn: Learner) -> dict:
 
 
 def read_epochs(run: RunFolder) -> list[dict]:
-    import csv
-
-    path = run.path / "metrics.csv"
-    if not path.exists():
-        return []
-    with open(path) as f:
-        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def _num(v):
-    try:
-        return int(v)
-    except ValueError:
-        try:
-            return float(v)
-        except ValueError:
-            return v
+    return run.read_csv("metrics.csv")

@@ -1,0 +1,29 @@
+"""`fashionseg sweep <recipe> --set arch=a,b --set lr=1e-3,1e-4 [overrides]`: an ablation grid."""
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from ..cli import add_recipe_options, apply_overrides
+from ..recipe import find_recipe
+
+
+def add_parser(sub):
+    p = sub.add_parser("sweep", help="train a recipe over a grid of settings and print an ablation table",
+                       description="Each --set KEY=V1,V2 is one axis of the grid; other options apply to every run. "
+                                   "Run the same command again to resume: finished variants are skipped.")
+    p.add_argument("recipe", help="recipe name or path to a recipe script")
+    p.add_argument("--name", help="sweep folder name under the runs folder (default: sweep-<recipe>)")
+    add_recipe_options(p)
+    p.set_defaults(func=sweep)
+
+
+def sweep(args):
+    from ..sweep import ablation_table, parse_axes, run_sweep
+
+    console = Console()
+    base = apply_overrides(find_recipe(args.recipe), argparse.Namespace(**{**vars(args), "set": []}))
+    sweep_dir = Path(args.runs_dir) / (args.name or f"sweep-{base.name}")
+    variants = run_sweep(base, parse_axes(args.set), sweep_dir, console)
+    console.print(ablation_table(base, variants))
+    console.print(f"ablation table: {sweep_dir / 'ablation.md'} and {sweep_dir / 'ablation.csv'}")

@@ -1,0 +1,59 @@
+"""Ensembles of a run's best checkpoints: their softmax outputs averaged, compared with
+the final weights and the single best checkpoint on the run's own final metrics."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .checkpoints import best_checkpoints
+from .evaluate import evaluate
+from .report import scalar_metrics
+
+
+class Ensemble(nn.Module):
+    """Averages its models' softmax outputs; returns the log of the average, so that a softmax
+    of the output gives the averaged probabilities, as `evaluate` expects of logits."""
+
+    def __init__(self, models: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(models)
+
+    def forward(self, x):
+        log_probs = torch.stack([m(x).float().log_softmax(1) for m in self.members])
+        return torch.logsumexp(log_probs, 0) - math.log(len(self.members))
+
+
+class TestLoss:
+    """Mean negative log-likelihood of the targets under the predicted probabilities."""
+
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update(self, probs: torch.Tensor, targets: torch.Tensor):
+        picked = probs.gather(1, targets.long().unsqueeze(1))
+        self.total += float(-picked.clamp_min(1e-12).log().sum())
+        self.count += picked.numel()
+
+    def result(self, classes) -> dict:
+        return {"test_loss": self.total / max(self.count, 1)}
+
+
+def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
+    """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best."""
+    from .train import final_evaluators
+
+    def scores(model):
+        evaluators = {"test-loss": TestLoss(), **final_evaluators(loaded.recipe)}
+        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes)
+        return scalar_metrics(results)
+
+    rows = {"final weights": scores(loaded.model)}
+    if k:
+        kept = best_checkpoints(loaded.run, k)
+        models = [loaded.new_model(c["file"]) for c in kept]
+        rows[f"best single (epoch {kept[0]['epoch']})"] = scores(models[0])
+        epochs = ", ".join(str(c["epoch"]) for c in kept)
+        rows[f"ensemble of {k} (epochs {epochs})"] = scores(Ensemble(models).eval())
+    return rows

@@ -1,0 +1,98 @@
+"""Training charts: loss and metrics every N iterations (iterations.csv and a PNG), and
+optional TensorBoard event files through fastai's own callback."""
+from __future__ import annotations
+
+import copy
+import importlib.util
+
+from fastai.callback.core import Callback
+
+from .errors import FashionsegError
+from .runfolder import RunFolder
+
+
+class IterationLog(Callback):
+    """Every `every` training iterations, the mean loss and training metrics over them."""
+
+    order = 62
+
+    def __init__(self, run: RunFolder, every: int):
+        self.run, self.every = run, every
+
+    def before_fit(self):
+        self.rows, self.window = [], [copy.copy(m) for m in self.learn.metrics]
+        self.per_epoch = len(self.dls.train)
+        self._reset()
+
+    def _reset(self):
+        self.loss_sum, self.n = 0.0, 0
+        for m in self.window:
+            m.reset()
+
+    def after_batch(self):
+        if not self.training:
+            return
+        self.loss_sum += float(self.loss.detach())
+        self.n += 1
+        for m in self.window:
+            m.accumulate(self.learn)
+        if self.train_iter % self.every == 0:
+            self._flush()
+
+    def after_fit(self):
+        if self.n:
+            self._flush()
+
+    def _flush(self):
+        row = {"iteration": self.train_iter, "epoch": round(self.train_iter / self.per_epoch, 4),
+               "train_loss": self.loss_sum / self.n, "lr": self.opt.hypers[-1]["lr"]}
+        row.update({f"train_{m.name}": float(m.value) for m in self.window})
+        self.rows.append(row)
+        header = list(row)
+        self.run.write_csv("iterations.csv", header, [[r[h] for h in header] for r in self.rows])
+        self._reset()
+
+
+def tensorboard_callback(run: RunFolder):
+    """fastai's TensorBoardCallback writing event files into the run's tensorboard/ folder."""
+    if importlib.util.find_spec("tensorboard") is None:
+        raise FashionsegError("tensorboard logging needs the tensorboard package: pip install tensorboard")
+    from fastai.callback.tensorboard import TensorBoardCallback
+
+    return TensorBoardCallback(log_dir=str(run.path / "tensorboard"), trace_model=False, log_preds=False)
+
+
+def training_callbacks(run: RunFolder, recipe) -> list[Callback]:
+    """The logging and checkpoint callbacks a recipe asks for."""
+    from .checkpoints import BestCheckpoints
+
+    cbs = [IterationLog(run, recipe.log_every)]
+    if recipe.keep_best:
+        cbs.append(BestCheckpoints(run, recipe.keep_best))
+    if recipe.tensorboard:
+        cbs.append(tensorboard_callback(run))
+    return cbs
+
+
+def training_curves(iterations: list[dict], epochs: list[dict]):
+    """Loss (left) and metrics (right) against epochs: lines every N iterations, dots per epoch."""
+    from .plots import plt
+
+    metrics = [k for k in (epochs[0] if epochs else {}) if f"train_{k}" in iterations[0]]
+    fig, axes = plt.subplots(1, 2 if metrics else 1, figsize=(12 if metrics else 7, 4), squeeze=False)
+    loss_ax = axes[0, 0]
+    loss_ax.plot([r["epoch"] for r in iterations], [r["train_loss"] for r in iterations], label="train, every N iterations")
+    ends = [r["epoch"] + 1 for r in epochs]
+    for name in ("train_loss", "valid_loss"):
+        loss_ax.plot(ends, [r[name] for r in epochs], "o", label=f"{name.split('_')[0]}, per epoch")
+    loss_ax.set(xlabel="epoch", ylabel="loss", title="Loss")
+    for name in metrics:
+        ax = axes[0, 1]
+        line = ax.plot([r["epoch"] for r in iterations], [r.get(f"train_{name}") for r in iterations],
+                       label=f"train {name}, every N iterations")[0]
+        ax.plot(ends, [r[name] for r in epochs], "o", color=line.get_color(), label=f"valid {name}, per epoch")
+        ax.set(xlabel="epoch", title="Metrics")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return fig

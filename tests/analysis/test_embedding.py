@@ -1,0 +1,50 @@
+"""Penultimate-layer features for every classification architecture, and the embed command."""
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from fashionseg import create_model, list_components
+from fashionseg.analysis.embedding import sample_positions, tsne
+from fashionseg.analysis.layers import penultimate_features
+from fashionseg.cli import main
+
+FEATURE_SIZES = {"seed000-cnn": 120, "basenet": 12, "basenet-improved": 12, "cam-cnn": 32, "resnet101": 2048}
+
+
+@pytest.mark.parametrize("arch", list_components("architecture", task="classification"))
+def test_penultimate_features_of_every_classification_architecture(arch):
+    model = create_model(arch, 10, 1).eval()
+    x = torch.randn(3, 1, 28, 28)
+    features, logits = penultimate_features(model, x)
+    assert features.ndim == 2 and features.shape[0] == 3
+    assert torch.allclose(logits, model(x), atol=1e-5)
+    if arch in FEATURE_SIZES:
+        assert features.shape[1] == FEATURE_SIZES[arch]
+
+
+def test_sample_positions_are_seeded_and_sorted():
+    assert sample_positions(10, 0, seed=0) == list(range(10))
+    a, b = sample_positions(1000, 50, seed=1), sample_positions(1000, 50, seed=1)
+    assert a == b == sorted(a) and len(set(a)) == 50
+    assert a != sample_positions(1000, 50, seed=2)
+
+
+def test_tsne_gives_two_coordinates_per_row():
+    features = np.random.default_rng(0).normal(size=(40, 8))
+    coords = tsne(features, seed=0)
+    assert coords.shape == (40, 2) and np.isfinite(coords).all()
+
+
+def test_embed_command_writes_scatter_and_coordinates(tiny_run):
+    assert main(["embed", str(tiny_run), "--sample", "60"]) == 0
+    with open(tiny_run / "tsne.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 60 and set(rows[0]) == {"position", "label", "class", "predicted", "x", "y"}
+    assert all(np.isfinite(float(r["x"])) and np.isfinite(float(r["y"])) for r in rows)
+    assert (tiny_run / "figures/tsne.png").read_bytes()[:4] == b"\x89PNG"
+    record = json.loads((tiny_run / "metrics.json").read_text())["embedding"]
+    assert record["images"] == 60 and record["feature_dim"] == 32
+    assert "](figures/tsne.png)" in (tiny_run / "report.md").read_text()
