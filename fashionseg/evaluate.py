@@ -36,8 +36,9 @@ class _BatchView:
         self.pred, self.yb, self.training = pred, (yb,), False
 
 
-def evaluate(model, dl, loss_func, epoch_metrics, evaluators: dict, classes: list[str], observers=()) -> dict:
-    """Test loss, each fastai metric and each evaluator's result on `dl`, holding one batch at a time.
+def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, epoch_metrics=(),
+             observers=()) -> dict:
+    """Each evaluator's result on `dl`, plus the loss and fastai metrics when given, one batch at a time.
 
     Observers (a task's figure helpers) see `(inputs, probs, targets)` too.
     """
@@ -45,9 +46,10 @@ def evaluate(model, dl, loss_func, epoch_metrics, evaluators: dict, classes: lis
         m.reset()
     total_loss, count = 0.0, 0
     for xb, logits, yb in predict_batches(model, dl):
-        bs = find_bs((yb,))
-        total_loss += float(loss_func(logits, yb)) * bs
-        count += bs
+        if loss_func is not None:
+            bs = find_bs((yb,))
+            total_loss += float(loss_func(logits, yb)) * bs
+            count += bs
         for m in epoch_metrics:
             m.accumulate(_BatchView(logits, yb))
         probs, targets = logits.softmax(1), yb.as_subclass(torch.Tensor)
@@ -55,7 +57,7 @@ def evaluate(model, dl, loss_func, epoch_metrics, evaluators: dict, classes: lis
             ev.update(probs, targets)
         for ob in observers:
             ob.update(xb, probs, targets)
-    results = {"test_loss": total_loss / max(count, 1)}
+    results = {"test_loss": total_loss / count} if count else {}
     results.update({m.name: float(m.value) for m in epoch_metrics})
     for ev in evaluators.values():
         results.update(ev.result(classes))

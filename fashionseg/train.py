@@ -132,7 +132,7 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
     task = task_module(data.task)
     evaluators = {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
     observers = task.observers(data)
-    results = evaluate(learn.model, data.test_dl, learn.loss_func, learn.metrics, evaluators, data.classes, observers)
+    results = evaluate(learn.model, data.test_dl, evaluators, data.classes, learn.loss_func, learn.metrics, observers)
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))
     results["train_seconds"] = round(train_seconds, 2)
