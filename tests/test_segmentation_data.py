@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import need_data
+from testdata import need_data
 from fashionseg import FashionsegError, Recipe
 from fashionseg.data import split_indices
 from fashionseg.data.mask_folder import MaskFormat, load_folder

@@ -12,7 +12,7 @@ from PIL import Image
 from rich.console import Console
 from torch import nn
 
-from conftest import REPO, need_data
+from testdata import REPO, need_data
 from fashionseg import FashionsegError, Recipe
 from fashionseg.predict import segment_file
 from fashionseg.resize import RunAtSize
