@@ -84,12 +84,13 @@ def aps(results) -> str:
 def best(args):
     recipe = find_recipe(args.recipe)
     timer = TrainTimer()
-    started = time.perf_counter()
+    load_before, started = os.getloadavg(), time.perf_counter()
     result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[timer])
     wall = time.perf_counter() - started
     r = result.results
     record = {"recipe": recipe.to_dict(), "machine": machine(), "wall_seconds": wall, "results": r,
-              "train_images_per_second": timer.images / timer.seconds, "run": str(result.run.path)}
+              "train_images_per_second": timer.images / timer.seconds, "run": str(result.run.path),
+              "load_average": {"before": load_before, "after": os.getloadavg()}}
     write(args, "best", record)
     print(f"\n| recipe | train s | wall s | train img/s | mean AP | {' | '.join(CLASSES)} | mean IoU | pixel acc |")
     print("|---|---:|---:|---:|---:|" + "---:|" * len(CLASSES) + "---:|---:|")
@@ -111,6 +112,7 @@ def ablation(args):
         rows.append({"label": label, "arch": arch, "options": options, "results": r,
                      "images_seen": timer.images, "train_images_per_second": timer.images / max(timer.seconds, 1e-9),
                      "run": str(result.run.path)})
+        row["load_average_after"] = os.getloadavg()
         write(args, "ablation", {"machine": machine(), "minutes": args.minutes, "size": args.size, "rows": rows})
     print(f"\n| architecture | images seen | train img/s | mean AP | {' | '.join(CLASSES)} | mean IoU |")
     print("|---|---:|---:|---:|" + "---:|" * len(CLASSES) + "---:|")
