@@ -47,9 +47,9 @@ def _conv_bn(n_in, n_out):
     return [nn.Conv2d(n_in, n_out, 3, padding=1, bias=False), nn.BatchNorm2d(n_out), nn.ReLU(inplace=True)]
 
 
-def cam_fast_cnn(n_classes=10, n_in=1, widths=(32, 64, 128), extra=(0, 0, 0), pool="avg"):
+def cam_fast_cnn(n_classes=10, n_in=1, patch=2, widths=(32, 64, 128), extra=(0, 0, 0), pool="avg"):
     """Space-to-depth stem, conv-BN-ReLU stages halving the size, class-map head: fast on CPU."""
-    layers, prev = [nn.PixelUnshuffle(2)], n_in * 4
+    layers, prev = [nn.PixelUnshuffle(patch)], n_in * patch * patch
     for i, (width, more) in enumerate(zip(widths, extra)):
         layers += _conv_bn(prev, width) + sum((_conv_bn(width, width) for _ in range(more)), [])
         if i < len(widths) - 1:
