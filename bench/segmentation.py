@@ -112,7 +112,7 @@ def ablation(args):
         rows.append({"label": label, "arch": arch, "options": options, "results": r,
                      "images_seen": timer.images, "train_images_per_second": timer.images / max(timer.seconds, 1e-9),
                      "run": str(result.run.path)})
-        row["load_average_after"] = os.getloadavg()
+        rows[-1]["load_average_after"] = os.getloadavg()
         write(args, "ablation", {"machine": machine(), "minutes": args.minutes, "size": args.size, "rows": rows})
     print(f"\n| architecture | images seen | train img/s | mean AP | {' | '.join(CLASSES)} | mean IoU |")
     print("|---|---:|---:|---:|" + "---:|" * len(CLASSES) + "---:|")

@@ -12,6 +12,9 @@ from .errors import FashionsegError, unknown_name
 from .resize import size_schedule
 
 SCHEDULES = ("one-cycle", "constant")
+# "adam": fastai's Adam (decoupled weight decay, i.e. AdamW); "torch-adam": torch.optim.Adam
+# with L2 weight decay and its defaults, as the source reports trained; "sgd": fastai's SGD.
+OPTIMIZERS = ("adam", "torch-adam", "sgd")
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Recipe:
     bs: int = 128
     wd: float = 1e-4
     schedule: str = "one-cycle"
+    opt: str = "adam"  # see OPTIMIZERS
     valid: str = "test"  # "test": official test set validates; hold-out: a fraction "0.1" or items "250-350"
     seed: int = 42
     label_smoothing: float = 0.0
@@ -48,6 +52,8 @@ class Recipe:
     def validate(self):
         if self.schedule not in SCHEDULES:
             raise FashionsegError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
+        if self.opt not in OPTIMIZERS:
+            raise FashionsegError(f"opt must be one of {', '.join(OPTIMIZERS)}, not {self.opt!r}")
         for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("keep_best", 0), ("log_every", 1)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")

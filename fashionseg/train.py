@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -9,7 +10,7 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.progress import ProgressCallback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
 from fastai.learner import Learner
-from fastai.optimizer import Adam
+from fastai.optimizer import SGD, Adam, OptimWrapper
 from fastai.torch_core import default_device, set_seed
 from rich.console import Console
 
@@ -63,6 +64,13 @@ def final_evaluators(recipe: Recipe) -> dict:
     return {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
 
 
+def optimizer(name: str):
+    """The fastai `opt_func` a recipe's `opt` names (see `fashionseg.recipe.OPTIMIZERS`)."""
+    if name == "torch-adam":
+        return partial(OptimWrapper, opt=torch.optim.Adam)
+    return {"adam": Adam, "sgd": SGD}[name]
+
+
 def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
     """The Data and fastai Learner a recipe describes."""
     dataset, arch, metrics = check_components(recipe)
@@ -72,7 +80,7 @@ def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
     epoch_metrics = [m.factory() for m in metrics if m.stage == "epoch"]
     learn = Learner(
         data.dls, model, loss_func=make_loss(recipe, data.task, device()),
-        opt_func=Adam, metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
+        opt_func=optimizer(recipe.opt), metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
     )
     if recipe.channels_last:
         learn.add_cb(ChannelsLast())

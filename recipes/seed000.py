@@ -1,4 +1,4 @@
-"""seed000: the report's CNN with its original settings (constant-rate Adam, 20 epochs)."""
+"""seed000: the report's CNN with its original settings (torch.optim.Adam at a constant rate, 20 epochs)."""
 from fashionseg import Recipe, main
 
 recipe = Recipe(
@@ -8,7 +8,7 @@ recipe = Recipe(
     arch="seed000-cnn",
     metrics=["accuracy", "per-class-accuracy"],
     epochs=20, lr=1e-3, wd=1e-4, bs=128,
-    schedule="constant",
+    schedule="constant", opt="torch-adam",
 )
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ def test_overrides_coerce_command_line_strings():
     ({"epochs": "many"}, "epochs must be a int"),
     ({"valid": "1.5"}, "valid must be 'test', a fraction in \\(0, 1\\) or a range"),
     ({"schedule": "cosine"}, "schedule must be one of"),
+    ({"opt": "adagrad"}, "opt must be one of adam, torch-adam, sgd"),
     ({"epoch": "3"}, "Did you mean 'epochs'"),
     ({"foo.bar": "1"}, "take a dot"),
 ])
@@ -36,6 +37,21 @@ def test_repository_recipes_are_found_by_name():
     assert {"seed000", "basenet", "basenet-improved", "resnet101", "fashion-fast", "fashion-best"} <= names
     seed = find_recipe("seed000")
     assert (seed.arch, seed.epochs, seed.lr, seed.wd, seed.bs, seed.schedule) == ("seed000-cnn", 20, 1e-3, 1e-4, 128, "constant")
+    assert seed.opt == "torch-adam"  # the report's optimizer: torch.optim.Adam, L2 weight decay
+
+
+def test_torch_adam_is_torch_optim_adam_with_the_recipe_weight_decay():
+    import torch
+    from fastai.optimizer import Adam, OptimWrapper
+
+    from fashionseg.train import optimizer
+
+    model = torch.nn.Linear(3, 2)
+    opt = optimizer("torch-adam")(list(model.parameters()), lr=1e-3)
+    opt.set_hypers(wd=1e-4)
+    assert isinstance(opt, OptimWrapper) and isinstance(opt.opt, torch.optim.Adam)
+    assert opt.opt.param_groups[0]["weight_decay"] == 1e-4 and opt.opt.param_groups[0]["betas"] == (0.9, 0.999)
+    assert optimizer("adam") is Adam
 
 
 def test_unknown_recipe_suggests(tmp_path):
