@@ -1,7 +1,8 @@
 """Pipeline overhead: one training epoch of seed000-cnn (bs 128) through fashionseg's
 DataLoaders and Learner against a bare PyTorch loop over pre-loaded tensors.
 
-Same model, optimizer (Adam, lr 1e-3, wd 1e-4) and batch size. The two epochs run
+Same model, optimizer (`torch.optim.Adam`, lr 1e-3, wd 1e-4; fastai drives it through its
+`OptimWrapper`) and batch size. The two epochs run
 *interleaved*: after every `--chunk` fastai batches, the bare loop runs its next
 `--chunk` batches, and that time is taken out of fastai's clock. On a shared machine
 whose speed drifts by 20-30% within minutes, running whole epochs one after the other
@@ -26,7 +27,7 @@ from fashionseg.data import fashion_mnist
 from fashionseg.train import build_learner
 
 RECIPE = Recipe(name="overhead", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"],
-                epochs=1, lr=1e-3, wd=1e-4, bs=128, schedule="constant")
+                epochs=1, lr=1e-3, wd=1e-4, bs=128, schedule="constant", opt="torch-adam")
 
 
 class BareLoop:

@@ -164,7 +164,12 @@ def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Consol
 
 
 def last_validation_scores(learn: Learner) -> dict:
-    """The last epoch's hold-out validation numbers, reported beside the test numbers."""
+    """The last epoch's hold-out validation numbers, reported beside the test numbers.
+
+    Empty when training stopped before its first epoch ended (e.g. a benchmark's time budget).
+    """
+    if not learn.recorder.values:
+        return {}
     names = ["loss"] + [m.name for m in learn.metrics]
     return {f"valid_{n}": float(v) for n, v in zip(names, learn.recorder.values[-1][1:])}
 

@@ -8,7 +8,7 @@ recipe = Recipe(
     arch="cam-cnn",
     metrics=["accuracy", "per-class-accuracy"],
     epochs=25, lr=1e-3, wd=1e-4, bs=128,
-    schedule="constant",
+    schedule="constant", opt="torch-adam",
 )
 
 if __name__ == "__main__":

@@ -98,3 +98,20 @@ def test_failed_run_keeps_its_folder_with_a_failed_status(tmp_path, fashion_mnis
     status = json.loads((folder / "status.json").read_text())
     assert status["state"] == "failed" and "rejected its options" in status["error"]
     assert json.loads((folder / "config.json").read_text())["name"] == "broken"
+
+
+def test_fit_stopped_inside_its_first_epoch_still_reports_the_test_set(tmp_path, fashion_mnist_dir):
+    """A time budget (bench/segmentation.py ablation) may stop training before any validation."""
+    from fastai.callback.core import Callback, CancelFitException
+
+    class StopAfterThreeBatches(Callback):
+        def after_batch(self):
+            if self.training and self.iter == 2:
+                raise CancelFitException()
+
+    recipe = Recipe(name="stopped", dataset="fashion-mnist", arch="basenet", metrics=["accuracy"],
+                    epochs=1, bs=64, limit=1000, valid="0.1")
+    result = run(recipe, runs_dir=tmp_path, console=Console(quiet=True), cbs=[StopAfterThreeBatches()])
+    metrics = json.loads((result.run.path / "metrics.json").read_text())
+    assert 0 <= metrics["accuracy"] <= 1 and "valid_loss" not in metrics
+    assert json.loads((result.run.path / "status.json").read_text())["state"] == "finished"
