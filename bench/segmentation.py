@@ -38,7 +38,7 @@ class TrainTimer(Callback):
     """Seconds spent in training batches (validation excluded) and images seen: throughput."""
 
     def before_fit(self):
-        self.seconds, self.images = 0.0, 0
+        self.seconds, self.images, self.started = 0.0, 0, None
 
     def before_train(self):
         self.started = time.perf_counter()
@@ -48,9 +48,13 @@ class TrainTimer(Callback):
             self.images += find_bs(self.yb)
 
     def after_train(self):
-        self.seconds += time.perf_counter() - self.started
+        if self.started is not None:
+            self.seconds += time.perf_counter() - self.started
+            self.started = None
 
-    after_cancel_train = after_train
+    # A CancelFitException raised inside a training phase (TimeBudget) skips after_train;
+    # after_fit always runs, so the interrupted phase's seconds are counted there.
+    after_fit = after_train
 
 
 class TimeBudget(Callback):
