@@ -3,7 +3,7 @@ and time of a CAM recipe on this machine, against the targets.
 
 Targets: at least 90% test accuracy and at least 95% pointing accuracy (the true-class map
 peaks inside the pasted image) within 10 minutes on the CPU. The run folder is kept.
-Run: python bench/cam.py [--recipe cam-fast] [--epochs N] [--label-smoothing X]
+Run: python bench/cam.py [--recipe cam-fast] [any recipe override: --epochs N, --set KEY=VALUE, ...]
 """
 import argparse
 import json
@@ -12,7 +12,7 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from fashionseg.cli import main as cli
+from fashionseg.cli import add_recipe_options, apply_overrides, main as cli
 from fashionseg.recipe import find_recipe
 from fashionseg.train import run
 
@@ -50,13 +50,12 @@ def report(console: Console, r: dict):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="cam-fast")
-    parser.add_argument("--epochs", type=int, help="override the recipe's epochs")
-    parser.add_argument("--label-smoothing", type=float, help="override the recipe's label smoothing")
-    parser.add_argument("--runs-dir", default="bench/runs")
+    add_recipe_options(parser)
+    parser.set_defaults(runs_dir="bench/runs")
     parser.add_argument("--out", default="bench/cam.json")
     args = parser.parse_args()
     console = Console()
-    recipe = find_recipe(args.recipe).override(epochs=args.epochs, label_smoothing=args.label_smoothing)
+    recipe = apply_overrides(find_recipe(args.recipe), args)
     result = benchmark(recipe, args.runs_dir, console)
     report(console, result)
     with open(args.out, "w") as f:

@@ -34,27 +34,15 @@ ABLATION = [  # (row label, architecture, options)
 ]
 
 
-class TrainTimer(Callback):
-    """Seconds spent in training batches (validation excluded) and images seen: throughput."""
+class ImageCounter(Callback):
+    """Training images seen; with the run's `train_seconds` (validation excluded) gives throughput."""
 
     def before_fit(self):
-        self.seconds, self.images, self.started = 0.0, 0, None
-
-    def before_train(self):
-        self.started = time.perf_counter()
+        self.images = 0
 
     def after_batch(self):
         if self.training:
             self.images += find_bs(self.yb)
-
-    def after_train(self):
-        if self.started is not None:
-            self.seconds += time.perf_counter() - self.started
-            self.started = None
-
-    # A CancelFitException raised inside a training phase (TimeBudget) skips after_train;
-    # after_fit always runs, so the interrupted phase's seconds are counted there.
-    after_fit = after_train
 
 
 class TimeBudget(Callback):
@@ -87,13 +75,13 @@ def aps(results) -> str:
 
 def best(args):
     recipe = find_recipe(args.recipe)
-    timer = TrainTimer()
+    counter = ImageCounter()
     load_before, started = os.getloadavg(), time.perf_counter()
-    result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[timer])
+    result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[counter])
     wall = time.perf_counter() - started
     r = result.results
     record = {"recipe": recipe.to_dict(), "machine": machine(), "wall_seconds": wall, "results": r,
-              "train_images_per_second": timer.images / timer.seconds, "run": str(result.run.path),
+              "train_images_per_second": counter.images / r["train_seconds"], "run": str(result.run.path),
               "load_average": {"before": load_before, "after": os.getloadavg()}}
     write(args, "best", record)
     print(f"\n| recipe | train s | wall s | train img/s | mean AP | {' | '.join(CLASSES)} | mean IoU | pixel acc |")
@@ -110,11 +98,11 @@ def ablation(args):
             continue
         recipe = base.override(name=f"ablation-{arch}", arch=arch, arch_options=options, epochs=1000, lr=args.lr,
                                bs=args.bs, sizes=[[0, args.size]])
-        timer = TrainTimer()
-        result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[timer, TimeBudget(args.minutes * 60)])
+        counter = ImageCounter()
+        result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[counter, TimeBudget(args.minutes * 60)])
         r = result.results
         rows.append({"label": label, "arch": arch, "options": options, "results": r,
-                     "images_seen": timer.images, "train_images_per_second": timer.images / max(timer.seconds, 1e-9),
+                     "images_seen": counter.images, "train_images_per_second": counter.images / max(r["train_seconds"], 1e-9),
                      "run": str(result.run.path)})
         rows[-1]["load_average_after"] = os.getloadavg()
         write(args, "ablation", {"machine": machine(), "minutes": args.minutes, "size": args.size, "rows": rows})

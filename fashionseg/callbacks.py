@@ -86,13 +86,19 @@ class TrainClock(Callback):
     order = 1
 
     def before_fit(self):
-        self.learn.train_seconds = 0.0
+        self.learn.train_seconds, self.started = 0.0, None
 
     def before_train(self):
         self.started = time.perf_counter()
 
     def after_train(self):
-        self.learn.train_seconds += time.perf_counter() - self.started
+        if self.started is not None:
+            self.learn.train_seconds += time.perf_counter() - self.started
+            self.started = None
+
+    # A CancelFitException raised inside a training phase (a time budget, a user's callback)
+    # skips after_train; after_fit always runs, so the interrupted phase is counted there.
+    after_fit = after_train
 
 
 class EpochCSV(Callback):

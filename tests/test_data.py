@@ -84,3 +84,28 @@ def test_hold_out_gives_three_loaders_and_augmentation_only_in_training(fashion_
 def test_unknown_data_option_is_a_user_error(fashion_mnist_dir):
     with pytest.raises(FashionsegError, match="augment"):
         _data(data_options={"augment": "rotate"})
+
+
+def test_augmentation_names_build_flips_and_shifts_of_the_stated_size():
+    from fastai.torch_core import TensorImage
+
+    from fashionseg.data.augment import RandomFlipBatch, RandomShiftBatch, augmentations
+
+    assert augmentations("none") == []
+    flip, shift = augmentations("flip-shift6")
+    assert isinstance(flip, RandomFlipBatch) and isinstance(shift, RandomShiftBatch) and shift.pad == 6
+    assert augmentations("shift")[0].pad == 2
+    for bad in ("rotate", "flip-shift0", "flip-", "shiftx"):
+        with pytest.raises(FashionsegError, match="not understood"):
+            augmentations(bad)
+    # one bright pixel in the middle of each image: a shift moves it by at most 6 in each direction,
+    # and over 64 images it lands on many different places
+    x = torch.zeros(64, 1, 32, 32)
+    x[:, :, 16, 16] = 1.0
+    moved = shift(TensorImage(x), split_idx=0)
+    assert moved.shape == x.shape and torch.equal(moved.sum((1, 2, 3)), torch.ones(64))
+    places = {tuple((m[0] == 1).nonzero()[0].tolist()) for m in moved}
+    assert all(abs(r - 16) <= 6 and abs(c - 16) <= 6 for r, c in places) and len(places) > 10
+    assert torch.equal(shift(TensorImage(x), split_idx=1), x)  # not outside training
+    mirrored = RandomFlipBatch(p=1.0)(TensorImage(torch.arange(4.0).view(1, 1, 1, 4)), split_idx=0)
+    assert mirrored.flatten().tolist() == [3.0, 2.0, 1.0, 0.0]

@@ -2,6 +2,7 @@
 import csv
 import json
 import re
+import time
 
 import pytest
 import torch
@@ -106,12 +107,15 @@ def test_fit_stopped_inside_its_first_epoch_still_reports_the_test_set(tmp_path,
 
     class StopAfterThreeBatches(Callback):
         def after_batch(self):
-            if self.training and self.iter == 2:
-                raise CancelFitException()
+            if self.training:
+                time.sleep(0.2)
+                if self.iter == 2:
+                    raise CancelFitException()
 
     recipe = Recipe(name="stopped", dataset="fashion-mnist", arch="basenet", metrics=["accuracy"],
                     epochs=1, bs=64, limit=1000, valid="0.1")
     result = run(recipe, runs_dir=tmp_path, console=Console(quiet=True), cbs=[StopAfterThreeBatches()])
     metrics = json.loads((result.run.path / "metrics.json").read_text())
     assert 0 <= metrics["accuracy"] <= 1 and "valid_loss" not in metrics
+    assert metrics["train_seconds"] >= 0.6  # the cut training phase is counted, not lost
     assert json.loads((result.run.path / "status.json").read_text())["state"] == "finished"

@@ -5,10 +5,14 @@ integer flips and shifts give the same regularisation at a fraction of the cost.
 """
 from __future__ import annotations
 
+import re
+
 import torch
 import torch.nn.functional as F
 from fastai.torch_core import TensorImage
 from fasttransform import Transform
+
+from fashionseg.errors import FashionsegError
 
 
 class RandomFlipBatch(Transform):
@@ -47,8 +51,21 @@ class RandomShiftBatch(Transform):
         return x.__class__(out)
 
 
-AUGMENTS = {
-    "none": lambda: [],
-    "flip": lambda: [RandomFlipBatch()],
-    "flip-shift": lambda: [RandomFlipBatch(), RandomShiftBatch()],
-}
+AUGMENT_HELP = ("'none', or parts joined by '-': 'flip' (mirror half the batch), 'shift' or 'shiftN' "
+                "(move each image by up to N pixels, default 2); e.g. 'flip-shift6'")
+
+
+def augmentations(spec: str) -> list:
+    """Batch transforms for an augmentation name such as 'none', 'flip', 'flip-shift' or 'flip-shift6'."""
+    if spec == "none":
+        return []
+    tfms = []
+    for part in str(spec).split("-"):
+        shift = re.fullmatch(r"shift(\d*)", part)
+        if part == "flip":
+            tfms.append(RandomFlipBatch())
+        elif shift and int(shift.group(1) or 2) > 0:
+            tfms.append(RandomShiftBatch(int(shift.group(1) or 2)))
+        else:
+            raise FashionsegError(f"augment {spec!r} is not understood: use {AUGMENT_HELP}")
+    return tfms

@@ -4,7 +4,7 @@ from fastai.data.transforms import Normalize
 
 from fashionseg import Data, Dataset, hookimpl
 from fashionseg.data import fashion_mnist, split_indices
-from fashionseg.data.augment import AUGMENTS
+from fashionseg.data.augment import augmentations
 from fashionseg.data.tensor_block import CategoryTensorBlock, ImageTensorBlock, tensor_datablock
 from fashionseg.errors import FashionsegError
 
@@ -18,15 +18,13 @@ def fashion_mnist_data(recipe, device=None) -> Data:
     path = opts.pop("path", None)
     if opts:
         raise FashionsegError(f"fashion-mnist takes data options path and augment, not {', '.join(opts)}")
-    if augment not in AUGMENTS:
-        raise FashionsegError(f"augment must be one of {', '.join(AUGMENTS)}, not {augment!r}")
     raw = fashion_mnist.load(path)
     images = torch.cat([raw["train_images"], raw["test_images"]])
     labels = torch.cat([raw["train_labels"], raw["test_labels"]])
     splits = split_indices(len(raw["train_labels"]), len(raw["test_labels"]), recipe.valid, recipe.seed, recipe.limit)
     block = tensor_datablock(
         ImageTensorBlock(images), CategoryTensorBlock(labels, fashion_mnist.CLASSES), splits,
-        batch_tfms=[Normalize.from_stats([MEAN], [STD], cuda=False), *AUGMENTS[augment]()],
+        batch_tfms=[Normalize.from_stats([MEAN], [STD], cuda=False), *augmentations(augment)],
     )
     dls = block.dataloaders(range(len(images)), bs=recipe.bs, num_workers=0, device=device)
     return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, stats=([MEAN], [STD]))

@@ -6,7 +6,7 @@ from fastai.data.transforms import IntToFloatTensor, Normalize
 
 from fashionseg import Data, Dataset, hookimpl
 from fashionseg.data import fashion_mnist, split_indices
-from fashionseg.data.augment import AUGMENTS
+from fashionseg.data.augment import augmentations
 from fashionseg.data.placed import PasteOnCanvas, canvas_stats, paste_boxes, paste_offsets
 from fashionseg.data.tensor_block import BatchIndexDL, CategoryTensorBlock, tensor_datablock
 from fashionseg.errors import FashionsegError
@@ -21,8 +21,6 @@ def placed_fashion_mnist_data(recipe, device=None) -> Data:
         raise FashionsegError(f"placed-fashion-mnist takes data options {', '.join(OPTIONS)}, "
                               f"not {', '.join(sorted(unknown))}")
     opts = {**OPTIONS, **recipe.data_options}
-    if opts["augment"] not in AUGMENTS:
-        raise FashionsegError(f"augment must be one of {', '.join(AUGMENTS)}, not {opts['augment']!r}")
     raw = fashion_mnist.load(opts["path"])
     images = torch.cat([raw["train_images"], raw["test_images"]])
     labels = torch.cat([raw["train_labels"], raw["test_labels"]])
@@ -35,7 +33,7 @@ def placed_fashion_mnist_data(recipe, device=None) -> Data:
     x_block = TransformBlock(type_tfms=PasteOnCanvas(images, offsets, canvas), batch_tfms=IntToFloatTensor,
                              dl_type=BatchIndexDL)
     block = tensor_datablock(x_block, CategoryTensorBlock(labels, fashion_mnist.CLASSES), splits,
-                             batch_tfms=[Normalize.from_stats([mean], [std], cuda=False), *AUGMENTS[opts["augment"]]()])
+                             batch_tfms=[Normalize.from_stats([mean], [std], cuda=False), *augmentations(opts["augment"])])
     dls = block.dataloaders(range(len(images)), bs=recipe.bs, num_workers=0, device=device)
     return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, stats=([mean], [std]),
                 info={"boxes": paste_boxes(offsets, size), "canvas": canvas})
