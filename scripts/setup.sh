@@ -31,8 +31,10 @@ fi
 
 # Development data lives beside the checkout; elsewhere fashionseg looks in the system
 # location, its cache, and only then downloads.
-if [ -z "${FASHIONSEG_DATA:-}" ] && [ -d ../shared/data ]; then
-    echo "export FASHIONSEG_DATA=$(cd ../shared/data && pwd)" > .venv/fashionseg-env
+# A FASHIONSEG_DATA the user sets when sourcing this file wins over the default written here
+# (so re-running set-up from a shell that has sourced the file keeps the default).
+if [ -d ../shared/data ]; then
+    echo "export FASHIONSEG_DATA=\"\${FASHIONSEG_DATA:-$(cd ../shared/data && pwd)}\"" > .venv/fashionseg-env
 else
     : > .venv/fashionseg-env
 fi
