@@ -102,7 +102,8 @@ def ablation(args):
         result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[counter, TimeBudget(args.minutes * 60)])
         r = result.results
         rows.append({"label": label, "arch": arch, "options": options, "results": r,
-                     "images_seen": counter.images, "train_images_per_second": counter.images / max(r["train_seconds"], 1e-9),
+                     "images_seen": counter.images,
+                     "train_images_per_second": counter.images / max(r["train_seconds"], 1e-9),
                      "run": str(result.run.path)})
         rows[-1]["load_average_after"] = os.getloadavg()
         write(args, "ablation", {"machine": machine(), "minutes": args.minutes, "size": args.size, "rows": rows})

@@ -18,13 +18,14 @@ def fashion_mnist_data(recipe, device=None) -> Data:
     path = opts.pop("path", None)
     if opts:
         raise FashionsegError(f"fashion-mnist takes data options path and augment, not {', '.join(opts)}")
+    augment_tfms = augmentations(augment)  # a wrong name fails before the data is read
     raw = fashion_mnist.load(path)
     images = torch.cat([raw["train_images"], raw["test_images"]])
     labels = torch.cat([raw["train_labels"], raw["test_labels"]])
     splits = split_indices(len(raw["train_labels"]), len(raw["test_labels"]), recipe.valid, recipe.seed, recipe.limit)
     block = tensor_datablock(
         ImageTensorBlock(images), CategoryTensorBlock(labels, fashion_mnist.CLASSES), splits,
-        batch_tfms=[Normalize.from_stats([MEAN], [STD], cuda=False), *augmentations(augment)],
+        batch_tfms=[Normalize.from_stats([MEAN], [STD], cuda=False), *augment_tfms],
     )
     dls = block.dataloaders(range(len(images)), bs=recipe.bs, num_workers=0, device=device)
     return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, stats=([MEAN], [STD]))

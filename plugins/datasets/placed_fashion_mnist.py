@@ -21,6 +21,7 @@ def placed_fashion_mnist_data(recipe, device=None) -> Data:
         raise FashionsegError(f"placed-fashion-mnist takes data options {', '.join(OPTIONS)}, "
                               f"not {', '.join(sorted(unknown))}")
     opts = {**OPTIONS, **recipe.data_options}
+    augment_tfms = augmentations(opts["augment"])  # a wrong name fails before the data is read
     raw = fashion_mnist.load(opts["path"])
     images = torch.cat([raw["train_images"], raw["test_images"]])
     labels = torch.cat([raw["train_labels"], raw["test_labels"]])
@@ -33,7 +34,7 @@ def placed_fashion_mnist_data(recipe, device=None) -> Data:
     x_block = TransformBlock(type_tfms=PasteOnCanvas(images, offsets, canvas), batch_tfms=IntToFloatTensor,
                              dl_type=BatchIndexDL)
     block = tensor_datablock(x_block, CategoryTensorBlock(labels, fashion_mnist.CLASSES), splits,
-                             batch_tfms=[Normalize.from_stats([mean], [std], cuda=False), *augmentations(opts["augment"])])
+                             batch_tfms=[Normalize.from_stats([mean], [std], cuda=False), *augment_tfms])
     dls = block.dataloaders(range(len(images)), bs=recipe.bs, num_workers=0, device=device)
     return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, stats=([mean], [std]),
                 info={"boxes": paste_boxes(offsets, size), "canvas": canvas})
