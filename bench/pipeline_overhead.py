@@ -36,7 +36,7 @@ class BareLoop:
     def __init__(self, seed: int):
         torch.manual_seed(seed)
         raw = fashion_mnist.load()
-        self.x = ((raw["train_images"].float() / 255 - 0.2860) / 0.3530).unsqueeze(1)
+        self.x = ((raw["train_images"].float() / 255 - fashion_mnist.MEAN) / fashion_mnist.STD).unsqueeze(1)
         self.y = raw["train_labels"].long()
         self.model = create_model("seed000-cnn", 10, 1).train()
         self.opt = torch.optim.Adam(self.model.parameters(), lr=RECIPE.lr, weight_decay=RECIPE.wd)

@@ -10,6 +10,7 @@ from .locate import cache_root, download, find_data, not_found
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+MEAN, STD = 0.2860, 0.3530  # training-set pixel statistics (of values scaled to 0-1)
 MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 FILES = {  # upstream MD5 sums of the gzip files
     "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",

@@ -8,8 +8,6 @@ from fashionseg.data.augment import augmentations
 from fashionseg.data.tensor_block import CategoryTensorBlock, ImageTensorBlock, tensor_datablock
 from fashionseg.errors import FashionsegError
 
-MEAN, STD = 0.2860, 0.3530  # training-set pixel statistics
-
 
 def fashion_mnist_data(recipe, device=None) -> Data:
     """Zalando's 70,000 28x28 clothing images in 10 classes (IDX files)."""
@@ -19,16 +17,17 @@ def fashion_mnist_data(recipe, device=None) -> Data:
     if opts:
         raise FashionsegError(f"fashion-mnist takes data options path and augment, not {', '.join(opts)}")
     augment_tfms = augmentations(augment)  # a wrong name fails before the data is read
+    mean, std = [fashion_mnist.MEAN], [fashion_mnist.STD]
     raw = fashion_mnist.load(path)
     images = torch.cat([raw["train_images"], raw["test_images"]])
     labels = torch.cat([raw["train_labels"], raw["test_labels"]])
     splits = split_indices(len(raw["train_labels"]), len(raw["test_labels"]), recipe.valid, recipe.seed, recipe.limit)
     block = tensor_datablock(
         ImageTensorBlock(images), CategoryTensorBlock(labels, fashion_mnist.CLASSES), splits,
-        batch_tfms=[Normalize.from_stats([MEAN], [STD], cuda=False), *augment_tfms],
+        batch_tfms=[Normalize.from_stats(mean, std, cuda=False), *augment_tfms],
     )
     dls = block.dataloaders(range(len(images)), bs=recipe.bs, num_workers=0, device=device)
-    return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, stats=([MEAN], [STD]))
+    return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, stats=(mean, std))
 
 
 @hookimpl
