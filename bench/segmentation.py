@@ -20,7 +20,8 @@ from fastai.torch_core import find_bs
 from rich.console import Console
 
 from fashionseg.recipe import find_recipe
-from fashionseg.train import device, run
+from fashionseg.build import device
+from fashionseg.train import run
 
 CLASSES = ["others", "facade", "pillar", "window", "balcony"]
 ABLATION = [  # (row label, architecture, options)

@@ -14,18 +14,17 @@ the ratio printed is an upper bound. Target: ratio <= 0.25.
 Run: python bench/time_to_accuracy.py [--fast fashion-fast] [--baseline seed000] [--chunk 20]
 """
 import argparse
-import io
 import json
 import threading
 import time
 
 import torch
 from fastai.callback.core import Callback, CancelFitException
-from rich.console import Console
 
 from fashionseg.callbacks import EpochCSV
 from fashionseg.recipe import find_recipe
-from fashionseg.train import build_learner, fit
+from fashionseg.build import build_learner
+from fashionseg.train import fit
 
 TARGET = 0.9152
 
@@ -91,7 +90,7 @@ def trainer(name: str, turns: Turns, chunk: int, stop_early: bool) -> dict:
     recipe = find_recipe(name)
     log = EpochCSV()
     clock = TakeTurns(turns, name, chunk, TARGET if stop_early else None)
-    _, learn = build_learner(recipe, console=Console(file=io.StringIO()), cbs=[log, clock])
+    learn = build_learner(recipe, cbs=[log, clock]).learn
     out = {"recipe": name, "arch": recipe.arch, "epochs_planned": recipe.epochs}
 
     def train():

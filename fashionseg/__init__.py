@@ -5,10 +5,11 @@ import warnings
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
 
 from .components import Architecture, Dataset, Metric
-from .data import Data
+from .data import Data, DataRequest
 from .errors import FashionsegError
 from .hookspecs import hookimpl
 from .recipe import Recipe
+from .task import Section, Task
 
 __version__ = "0.1.0"
 
@@ -34,5 +35,5 @@ def main(recipe: Recipe, argv=None):
     return run_recipe_script(recipe, argv)
 
 
-__all__ = ["Architecture", "Data", "Dataset", "FashionsegError", "Metric", "Recipe",
+__all__ = ["Architecture", "Data", "DataRequest", "Dataset", "FashionsegError", "Metric", "Recipe", "Section", "Task",
            "create_model", "hookimpl", "list_components", "main"]

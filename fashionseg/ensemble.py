@@ -42,11 +42,11 @@ class TestLoss:
 
 def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
     """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best."""
-    from .train import final_evaluators
+    from .build import final_evaluators
 
     def scores(model):
         evaluators = {"test-loss": TestLoss(), **final_evaluators(loaded.recipe)}
-        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes)
+        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.trained.task)
         return scalar_metrics(results)
 
     rows = {"final weights": scores(loaded.model)}

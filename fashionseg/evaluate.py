@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from fastai.torch_core import find_bs, to_detach
 
+from .task import Task
+
 
 class ConfusionCounts:
     """Counts (true class, predicted class) pairs over items or pixels; `confusion[t, p]`."""
@@ -28,20 +30,23 @@ def predict_batches(model: torch.nn.Module, dl):
 
 
 class _BatchView:
-    """The few `Learner` attributes fastai metrics read when they accumulate a batch."""
+    """The `Learner` attributes fastai metrics read when they accumulate a batch (`AvgMetric` reads
+    `pred` and `yb`, `AccumMetric` such as `skm_to_fastai(...)`, `F1Score`, `RocAuc` reads `y`)."""
 
     to_detach = staticmethod(to_detach)
 
     def __init__(self, pred, yb):
-        self.pred, self.yb, self.training = pred, (yb,), False
+        self.pred, self.yb, self.y, self.training = pred, (yb,), yb, False
 
 
 def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, epoch_metrics=(),
-             observers=()) -> dict:
+             observers=(), task=None) -> dict:
     """Each evaluator's result on `dl`, plus the loss and fastai metrics when given, one batch at a time.
 
-    Observers (a task's figure helpers) see `(inputs, probs, targets)` too.
+    The task (when given) turns model output into the probabilities and targets evaluators see;
+    observers (a task's figure helpers) see `(inputs, probs, targets)` too.
     """
+    task = task or Task()
     for m in epoch_metrics:
         m.reset()
     total_loss, count = 0.0, 0
@@ -52,7 +57,7 @@ def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, ep
             count += bs
         for m in epoch_metrics:
             m.accumulate(_BatchView(logits, yb))
-        probs, targets = logits.softmax(1), yb.as_subclass(torch.Tensor)
+        probs, targets = task.probabilities(logits), task.targets(yb)
         for ev in evaluators.values():
             ev.update(probs, targets)
         for ob in observers:

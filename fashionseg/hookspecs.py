@@ -1,4 +1,10 @@
-"""The hooks a fashionseg plugin can implement; each returns a list of components."""
+"""The hooks a fashionseg plugin can implement. Each takes no arguments and returns a list.
+
+A plugin is a module (or object) with `@hookimpl` functions named after these specs,
+announced by an entry point in group `fashionseg`; the built-in plugins register the same way.
+Keep the module light: name factories as `"module:attribute"` strings (imported when the
+component is built) so that `fashionseg list` does not import torch.
+"""
 import pluggy
 
 hookspec = pluggy.HookspecMarker("fashionseg")
@@ -6,18 +12,23 @@ hookimpl = pluggy.HookimplMarker("fashionseg")
 
 
 @hookspec
+def fashionseg_tasks():
+    """Contribute kinds of experiment: a list of `fashionseg.Task` instances (loss axis, evaluation, figures, predict)."""
+
+
+@hookspec
 def fashionseg_architectures():
-    """Contribute model architectures: a list of `fashionseg.Architecture`."""
+    """Contribute models: a list of `fashionseg.Architecture` (factory `(n_classes, n_in, **options) -> nn.Module`)."""
 
 
 @hookspec
 def fashionseg_metrics():
-    """Contribute metrics: a list of `fashionseg.Metric`."""
+    """Contribute metrics: a list of `fashionseg.Metric`, stage "epoch" (any fastai metric) or "final" (an evaluator)."""
 
 
 @hookspec
 def fashionseg_datasets():
-    """Contribute data sets: a list of `fashionseg.Dataset`."""
+    """Contribute data sets: a list of `fashionseg.Dataset` (factory `(DataRequest) -> Data`, declared options)."""
 
 
 @hookspec

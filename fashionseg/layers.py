@@ -1,4 +1,4 @@
-"""Building blocks shared by segmentation architectures."""
+"""Building blocks shared by the built-in architectures."""
 from __future__ import annotations
 
 import torch.nn.functional as F

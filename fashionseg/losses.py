@@ -1,10 +1,10 @@
-"""Losses a recipe names with `loss` and tunes with `loss_options`; class axis by task."""
+"""Losses a recipe names with `loss` and tunes with `loss_options`; the class axis comes from the task."""
 from __future__ import annotations
 
 import torch
-from fastai.losses import CrossEntropyLossFlat, DiceLoss, FocalLossFlat
+from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, DiceLoss, FocalLossFlat, MSELossFlat
 
-from .errors import FashionsegError
+from .errors import FashionsegError, unknown_name
 
 
 class DiceCrossEntropy:
@@ -24,19 +24,23 @@ LOSSES = {
     "cross-entropy": CrossEntropyLossFlat,
     "focal": FocalLossFlat,
     "dice-ce": DiceCrossEntropy,
+    "bce": BCEWithLogitsLossFlat,  # multi-label: one sigmoid per class
+    "mse": MSELossFlat,  # regression
 }
 
 
-def make_loss(recipe, task: str, device=None):
-    """The recipe's loss; `loss_options.weight` gives per-class weights (cross-entropy, focal)."""
-    if recipe.loss not in LOSSES:
-        raise FashionsegError(f"unknown loss {recipe.loss!r}; choose one of {', '.join(LOSSES)}")
+def make_loss(recipe, task, device=None):
+    """The recipe's loss (the task's default when the recipe names none), reducing over the task's
+    class axis; `loss_options.weight` gives per-class weights (cross-entropy, focal)."""
+    name = recipe.loss or task.default_loss
+    if name not in LOSSES:
+        raise unknown_name("loss", name, LOSSES)
     options = dict(recipe.loss_options)
     if "weight" in options:
         options["weight"] = torch.tensor(options["weight"], dtype=torch.float32, device=device)
     if recipe.label_smoothing:
         options["label_smoothing"] = recipe.label_smoothing
     try:
-        return LOSSES[recipe.loss](axis=1 if task == "segmentation" else -1, **options)
+        return LOSSES[name](axis=task.loss_axis, **options)
     except TypeError as exc:
-        raise FashionsegError(f"loss {recipe.loss!r} rejected its options {recipe.loss_options}: {exc}") from None
+        raise FashionsegError(f"loss {name!r} rejected its options {recipe.loss_options}: {exc}") from None

@@ -1,58 +1,33 @@
-"""Segment a photo of any size with a trained run: the model sees it at its training size and
-its score map is resized back to the photo's size."""
+"""Predict with a trained run from its folder alone: the model sees each image at its training
+size, and the run's task interprets the output (class probabilities, a mask at the image's size)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
 
-from .data.colors import colorize, default_colors
-from .data.mask_folder import read_image
-from .errors import FashionsegError
-from .registry import create_model
-from .resize import RunAtSize
-from .runfolder import RunFolder
+from .build import Trained, device, model_from_run
+from .data.images import read_image
 
 
-def load_segmenter(run_path) -> tuple[torch.nn.Module, dict]:
-    """The trained model of a segmentation run, in eval mode, and its data summary (data.json)."""
-    run = RunFolder.open(run_path)
-    config = run.read_json("config.json")
-    if not (run.path / "data.json").is_file():
-        raise FashionsegError(f"{run.path} has no data.json; it was trained before predict existed, train it again")
-    info = run.read_json("data.json")
-    if info["task"] != "segmentation":
-        raise FashionsegError(f"{run.path} is a {info['task']} run; predict needs a segmentation run")
-    model = create_model(config["arch"], len(info["classes"]), info["n_in"], **config.get("arch_options", {}))
-    run.load_weights(model)
-    RunAtSize(model, info["input_size"])
-    return model.eval(), info
+def to_input(image: torch.Tensor, summary: dict) -> torch.Tensor:
+    """A uint8 image `(C, H, W)` as the normalised batch of one the model was trained on."""
+    x = image.float()[None] / 255
+    if summary.get("stats"):
+        mean, std = (torch.tensor(s).view(1, -1, 1, 1) for s in summary["stats"])
+        x = (x - mean) / std
+    return x
 
 
 @torch.no_grad()
-def predict_mask(model, info: dict, image: torch.Tensor, device=None) -> torch.Tensor:
-    """Class indices `(H, W)` for a uint8 image `(C, H, W)` of any size."""
-    mean, std = (torch.tensor(s).view(-1, 1, 1) for s in info["stats"])
-    x = ((image.float() / 255 - mean) / std)[None]
-    model = model.to(device or "cpu")
-    return model(x.to(device or "cpu"))[0].argmax(0).cpu()
+def predict_image(trained: Trained, image: torch.Tensor):
+    """The task's prediction for one uint8 image `(C, H, W)` of any size."""
+    x = to_input(image, trained.summary).to(next(trained.model.parameters()).device)
+    return trained.task.predict(trained.model, x, trained.summary)
 
 
-def overlay(image: torch.Tensor, mask: torch.Tensor, colors, blend: float | None) -> torch.Tensor:
-    """The mask in class colours `(H, W, 3)`, blended over the photo with weight `blend` when given."""
-    painted = colorize(mask, colors)
-    if blend is None:
-        return painted
-    photo = image.expand(3, -1, -1).permute(1, 2, 0).float()
-    return (photo * (1 - blend) + painted.float() * blend).round().to(torch.uint8)
-
-
-def segment_file(run_path, image_path, blend: float | None = None, device=None):
-    """(coloured or blended prediction `(H, W, 3)`, class indices `(H, W)`, data summary) for one photo."""
-    if blend is not None and not 0 <= blend <= 1:
-        raise FashionsegError(f"--blend takes a weight between 0 and 1, not {blend}")
-    model, info = load_segmenter(run_path)
-    image = read_image(Path(image_path), info["n_in"])
-    mask = predict_mask(model, info, image, device)
-    colors = info.get("colors") or default_colors(len(info["classes"]))
-    return overlay(image, mask, colors, blend), mask, info
+def predict_file(run_path, image_path, on=None):
+    """(trained run, the image as read, its prediction) for one image file."""
+    trained = model_from_run(run_path, on=on if on is not None else device())
+    image = read_image(Path(image_path), trained.summary["n_in"])
+    return trained, image, predict_image(trained, image)

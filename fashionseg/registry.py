@@ -1,7 +1,7 @@
-"""The component registry: every architecture, metric, data set and recipe, by name.
+"""The component registry: every task, architecture, metric, data set and recipe, by name.
 
 Components come from pluggy plugins: the built-in ones and third-party packages are all
-loaded through the `fashionseg` entry-point group.
+loaded through the `fashionseg` entry-point group. Nothing here imports torch.
 """
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from importlib import metadata
 import pluggy
 
 from . import hookspecs
-from .components import Architecture, Component, Dataset, Metric
+from .components import ANY_TASK, Architecture, Component, Dataset, Metric
 from .errors import FashionsegError, unknown_name
+from .task import Task
 
 ENTRY_POINT_GROUP = "fashionseg"
 HOOKS = {
+    "task": "fashionseg_tasks",
     "architecture": "fashionseg_architectures",
     "metric": "fashionseg_metrics",
     "dataset": "fashionseg_datasets",
@@ -60,7 +62,7 @@ class Registry:
             except Exception as exc:  # a broken plugin must not hide the others
                 warnings.warn(f"plugin {plugin!r} failed in {HOOKS[kind]}: {exc}", PluginLoadWarning, stacklevel=2)
                 continue
-            for comp in contributed:
+            for comp in check_contribution(kind, plugin, contributed):
                 comp.plugin = plugin
                 if comp.name in found:
                     raise FashionsegError(
@@ -68,6 +70,8 @@ class Registry:
                         f"and by plugin {plugin!r}; uninstall or rename one of them."
                     )
                 found[comp.name] = comp
+        if kind != "task":
+            check_tasks(kind, found, self.components("task"))
         return found
 
     def get(self, kind: str, name: str) -> Component:
@@ -81,6 +85,10 @@ class Registry:
         return sorted(n for n, c in self.components(kind).items()
                       if fnmatch.fnmatch(n, pattern) and (task is None or c.task in (task, "any")))
 
+    def task(self, name: str) -> Task:
+        """The registered task called `name`."""
+        return self.get("task", name)
+
     def plugins(self) -> list[PluginInfo]:
         infos = []
         for name, plugin in self.pm.list_name_plugin():
@@ -90,6 +98,33 @@ class Registry:
             hooks = sorted(c.name for c in self.pm.get_hookcallers(plugin) or [])
             infos.append(PluginInfo(name, dist.metadata["Name"] if dist else "-", dist.version if dist else "-", hooks))
         return sorted(infos, key=lambda p: p.name)
+
+
+KIND_TYPES = {"task": Task, "architecture": Architecture, "metric": Metric, "dataset": Dataset}
+
+
+def check_contribution(kind: str, plugin: str, contributed) -> list:
+    """A hook's return value, checked: a list of the kind's component type, else one clear error."""
+    from .recipe import Recipe
+
+    expected = KIND_TYPES.get(kind, Recipe)
+    if not isinstance(contributed, (list, tuple)):
+        raise FashionsegError(f"plugin {plugin!r} returned {type(contributed).__name__} from {HOOKS[kind]}; "
+                              f"it must return a list of fashionseg.{expected.__name__}")
+    for comp in contributed:
+        if not isinstance(comp, expected):
+            name = getattr(comp, "name", repr(comp))
+            raise FashionsegError(f"plugin {plugin!r} contributed {kind} {name!r} as a {type(comp).__name__}; "
+                                  f"{HOOKS[kind]} must return fashionseg.{expected.__name__} objects")
+    return list(contributed)
+
+
+def check_tasks(kind: str, found: dict[str, Component], tasks: dict[str, Task]):
+    """Every component names a registered task (or "any")."""
+    for comp in found.values():
+        if comp.task != ANY_TASK and comp.task not in tasks:
+            raise FashionsegError(f"{kind} {comp.name!r} of plugin {comp.plugin!r} is for task {comp.task!r}, "
+                                  f"which no installed plugin provides (tasks: {', '.join(sorted(tasks))})")
 
 
 def load_plugins(extra_plugins=()) -> Registry:
@@ -127,7 +162,7 @@ def create_model(name: str, n_classes: int, n_in: int, **options):
     """Build architecture `name` (timm-style one way in)."""
     arch = registry().get("architecture", name)
     try:
-        return arch.factory(n_classes, n_in, **options)
+        return arch.load()(n_classes, n_in, **options)
     except (TypeError, ValueError) as exc:
         raise FashionsegError(f"architecture {name!r} rejected its options {options}: {exc}") from exc
 
@@ -136,4 +171,4 @@ def list_components(kind: str, pattern: str = "*", task: str | None = None) -> l
     return registry().names(kind, pattern, task)
 
 
-__all__ = ["Architecture", "Dataset", "Metric", "Registry", "registry", "create_model", "list_components"]
+__all__ = ["Architecture", "Dataset", "Metric", "Registry", "Task", "registry", "create_model", "list_components"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -30,12 +31,13 @@ def hardest(per_class: dict[str, dict[str, float]], n: int = 3) -> set[str]:
     return set(sorted(first, key=first.get)[:n])
 
 
-def console_report(console: Console, title: str, results: dict, extras: dict | None = None):
+def console_report(console: Console, title: str, results: dict, sections=()):
+    """The test metrics, the per-class table (hardest classes marked) and the task's sections."""
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in scalar_metrics(results).items():
-        table.add_row(k, f"{v:.4f}")
+        table.add_row(k, fmt(v))
     console.print(table)
     per_class = per_class_metrics(results)
     if per_class:
@@ -46,27 +48,33 @@ def console_report(console: Console, title: str, results: dict, extras: dict | N
             t.add_column(name, justify="right")
         for cls in next(iter(per_class.values())):
             mark = " [bold red]<- hard[/]" if cls in worst else ""
-            t.add_row(cls + mark, *[f"{per_class[m][cls]:.4f}" for m in per_class])
+            t.add_row(escape(cls) + mark, *[fmt(per_class[m][cls]) for m in per_class])
         t.add_section()
-        t.add_row("[bold]mean over classes[/]", *[f"[bold]{v:.4f}[/]" for v in class_means(per_class)])
+        t.add_row("[bold]mean over classes[/]", *[f"[bold]{fmt(v)}[/]" for v in class_means(per_class)])
         console.print(t)
-    confusions = (extras or {}).get("confusions")
-    if confusions:
-        t = Table(title="Most frequent confusions", title_justify="left")
-        for col in ("true", "predicted as", "count"):
-            t.add_column(col, justify="right" if col == "count" else "left")
-        for true, pred, count in confusions:
-            t.add_row(true, pred, str(count))
-        console.print(t)
+    for section in sections:
+        console.print(section_table(section))
 
 
-def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]], extras: dict | None = None,
-                    epoch_summary: list[dict] | None = None) -> str:
+def section_table(section) -> Table:
+    """A task's `Section` as a rich table; numbers right-aligned."""
+    t = Table(title=section.title, title_justify="left")
+    numeric = [all(isinstance(r[i], (int, float)) for r in section.rows) for i in range(len(section.header))]
+    for col, right in zip(section.header, numeric):
+        t.add_column(col, justify="right" if right else "left")
+    for row in section.rows:
+        t.add_row(*(escape(fmt(v)) for v in row))
+    return t
+
+
+def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]], sections=(),
+                    epoch_summary: list[dict] | None = None, timings: dict | None = None,
+                    provenance: list[str] | None = None) -> str:
     lines = [f"# Run `{config['name']}`", "", config.get("description", ""), "", "## Configuration", "",
              "| setting | value |", "| --- | --- |"]
     lines += [f"| {k} | `{v}` |" for k, v in config.items() if k != "description"]
     lines += ["", "## Test metrics", "", "| metric | value |", "| --- | --- |"]
-    lines += [f"| {k} | {v:.4f} |" for k, v in scalar_metrics(results).items()]
+    lines += [f"| {k} | {fmt(v)} |" for k, v in scalar_metrics(results).items()]
     per_class = per_class_metrics(results)
     if per_class:
         worst = hardest(per_class)
@@ -74,16 +82,20 @@ def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]],
                   "| --- |" + " ---: |" * len(per_class)]
         for cls in next(iter(per_class.values())):
             label = f"**{cls}** (hard)" if cls in worst else cls
-            lines.append(f"| {label} | " + " | ".join(f"{per_class[m][cls]:.4f}" for m in per_class) + " |")
-        lines.append("| **mean over classes** | " + " | ".join(f"**{v:.4f}**" for v in class_means(per_class)) + " |")
-    confusions = (extras or {}).get("confusions")
-    if confusions:
-        lines += ["", "## Most frequent confusions", "", "| true | predicted as | count |", "| --- | --- | ---: |"]
-        lines += [f"| {t} | {p} | {c} |" for t, p, c in confusions]
+            lines.append(f"| {label} | " + " | ".join(fmt(per_class[m][cls]) for m in per_class) + " |")
+        lines.append("| **mean over classes** | " + " | ".join(f"**{fmt(v)}**" for v in class_means(per_class)) + " |")
+    for section in sections:
+        lines += ["", f"## {section.title}", "", *markdown_table(section.header, section.rows)]
+    if timings:
+        lines += ["", "## Timings", "", *markdown_table(["what", "seconds"], [[k, v] for k, v in timings.items()])]
     if epoch_summary:
         header = list(epoch_summary[0])
-        lines += ["", "## Epochs", "", *markdown_table(header, [[r.get(h, "") for h in header] for r in epoch_summary])]
+        lines += ["", "## Epochs", "", "`elapsed_seconds` is cumulative since training began; `train_seconds` "
+                  "counts training phases only (validation excluded), also cumulative.", "",
+                  *markdown_table(header, [[r.get(h, "") for h in header] for r in epoch_summary])]
     lines += ["", "## Figures", "", *figure_links(figures)]
+    if provenance:
+        lines += ["", *provenance]
     return "\n".join(lines) + "\n"
 
 
@@ -98,8 +110,14 @@ def figure_links(figures) -> list[str]:
 def markdown_table(header: list[str], rows: list[list]) -> list[str]:
     """Lines of a markdown table; floats with four decimals."""
     return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
-            *["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]]
+            *["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]]
 
 
-def _cell(v):
-    return f"{v:.4f}" if isinstance(v, float) else str(v)
+def fmt(v) -> str:
+    """A number as a report shows it: four decimals, or scientific notation for small values such
+    as learning rates (3e-05, never 0.0000)."""
+    if isinstance(v, bool) or not isinstance(v, float):
+        return str(v)
+    if v != 0 and abs(v) < 1e-3:
+        return f"{v:.3g}"
+    return f"{v:.4f}"

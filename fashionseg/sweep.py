@@ -88,11 +88,12 @@ def finished_run(sweep_dir: Path, recipe: Recipe) -> Path | None:
 
 def run_sweep(base: Recipe, axes: dict[str, list[str]], sweep_dir: Path, console: Console) -> list[Variant]:
     """Train each variant not already finished under `sweep_dir`; a failed variant does not stop the rest."""
-    from .train import check_components, run
+    from .build import check_recipe
+    from .train import run
 
     variants = grid(base, axes)
     for v in variants:
-        check_components(v.recipe)
+        check_recipe(v.recipe)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     for n, v in enumerate(variants, 1):
         v.run = finished_run(sweep_dir, v.recipe)

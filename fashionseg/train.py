@@ -1,28 +1,20 @@
-"""The recipe runner: recipe -> data -> Learner -> fit -> run folder -> report."""
+"""The runner: it only runs and writes. `build.py` checks and builds everything from the recipe
+before the run folder exists; then fit, evaluate on the test set, write the files, report."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
-import torch
-from fastai.callback.channelslast import ChannelsLast
-from fastai.callback.progress import ProgressCallback
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
 from fastai.learner import Learner
-from fastai.optimizer import SGD, Adam, OptimWrapper
-from fastai.torch_core import default_device, set_seed
 from rich.console import Console
 
 from . import plots, report
-from .callbacks import EpochCSV, RichProgress, TrainClock
-from .errors import FashionsegError
-from .losses import make_loss
+from .build import Built, build_learner, final_evaluators, input_size
+from .callbacks import EpochCSV, RichProgress
+from .evaluate import evaluate
 from .recipe import Recipe
-from .registry import create_model, registry
-from .resize import ProgressiveResize, size_schedule
 from .runfolder import RunFolder
-from .tasks import task_module
 from .training_log import training_callbacks, training_curves
 
 
@@ -31,71 +23,6 @@ class RunResult:
     run: RunFolder
     results: dict
     learner: Learner
-
-
-def device() -> torch.device:
-    """CUDA when present, else CPU."""
-    return default_device(None if torch.cuda.is_available() else False)
-
-
-def check_components(recipe: Recipe):
-    """Resolve every name in the recipe before any work starts; task mismatches are errors."""
-    reg = registry()
-    dataset = reg.get("dataset", recipe.dataset)
-    arch = reg.get("architecture", recipe.arch)
-    metrics = [reg.get("metric", m) for m in recipe.metrics]
-    for comp in (arch, *metrics):
-        if comp.task not in (dataset.task, "any"):
-            raise FashionsegError(
-                f"{comp.kind} {comp.name!r} is for {comp.task}, but data set {dataset.name!r} is {dataset.task}; "
-                f"try `fashionseg list {comp.kind}s --task {dataset.task}`"
-            )
-    return dataset, arch, metrics
-
-
-def build_model(recipe: Recipe, data) -> torch.nn.Module:
-    """The recipe's architecture sized for the data (untrained)."""
-    return create_model(recipe.arch, len(data.classes), data.n_in, **recipe.arch_options)
-
-
-def final_evaluators(recipe: Recipe) -> dict:
-    """Fresh evaluators for the recipe's final-stage metrics, by name."""
-    reg = registry()
-    return {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
-
-
-def optimizer(name: str):
-    """The fastai `opt_func` a recipe's `opt` names (see `fashionseg.recipe.OPTIMIZERS`)."""
-    if name == "torch-adam":
-        return partial(OptimWrapper, opt=torch.optim.Adam)
-    return {"adam": Adam, "sgd": SGD}[name]
-
-
-def build_learner(recipe: Recipe, console: Console | None = None, cbs=()):
-    """The Data and fastai Learner a recipe describes."""
-    dataset, arch, metrics = check_components(recipe)
-    set_seed(recipe.seed)
-    data = dataset.factory(recipe, device())
-    model = build_model(recipe, data)
-    epoch_metrics = [m.factory() for m in metrics if m.stage == "epoch"]
-    learn = Learner(
-        data.dls, model, loss_func=make_loss(recipe, data.task, device()),
-        opt_func=optimizer(recipe.opt), metrics=epoch_metrics, wd=recipe.wd, path=".", cbs=list(cbs),
-    )
-    if recipe.channels_last:
-        learn.add_cb(ChannelsLast())
-    learn.remove_cb(ProgressCallback)
-    learn.add_cb(TrainClock())
-    if recipe.sizes:
-        learn.add_cb(ProgressiveResize(recipe.sizes))
-    learn.add_cb(RichProgress(console, title=f"{recipe.name}: {arch.name} on {dataset.name}"))
-    return data, learn
-
-
-def input_size(recipe: Recipe, data) -> list[int] | None:
-    """The size the trained model expects: the last of the recipe's sizes, else the data's own."""
-    schedule = size_schedule(recipe.sizes)
-    return list(schedule[-1][1]) if schedule else data.info.get("image_size")
 
 
 def fit(learn: Learner, recipe: Recipe):
@@ -108,20 +35,26 @@ def fit(learn: Learner, recipe: Recipe):
 def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None = None, cbs=()) -> RunResult:
     """Train a recipe and write its run folder; returns the folder and final test metrics.
 
+    Every mistake in the recipe or its data is found while building, before the folder exists.
     `cbs`: extra fastai callbacks, e.g. a benchmark's timers.
     """
     console = console or Console()
-    check_components(recipe)
+    built = build_learner(recipe, cbs=cbs)
     run = RunFolder.create(runs_dir, recipe.name)
     run.write_json("config.json", recipe.to_dict())
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
     try:
-        data, learn = build_learner(recipe, console, cbs=[EpochCSV(run), *training_callbacks(run, recipe), *cbs])
-        run.write_json("data.json", {**data.summary(), "input_size": input_size(recipe, data)})
+        learn = built.learn
+        title = f"{recipe.name}: {built.parts.arch.name} on {built.parts.dataset.name}"
+        learn.add_cbs([EpochCSV(run), *training_callbacks(run, recipe), RichProgress(console, title=title)])
+        size = input_size(recipe, built.data)
+        run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
         fit(learn, recipe)
         run.save_weights(learn.model)
-        results = finish(run, recipe, data, learn, console, learn.train_seconds)
+        results, observers = evaluate_test_set(built)
+        sections = write_outputs(run, built, results, observers)
+        print_report(console, run, recipe, results, sections)
     except KeyboardInterrupt:
         run.status("interrupted")
         raise
@@ -132,35 +65,44 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     return RunResult(run, results, learn)
 
 
-def finish(run: RunFolder, recipe: Recipe, data, learn: Learner, console: Console, train_seconds: float) -> dict:
-    """Evaluate on the test set, draw figures, write metrics.json and report.md, print the report."""
-    from .evaluate import evaluate
-
-    reg = registry()
-    task = task_module(data.task)
-    evaluators = {m: reg.get("metric", m).factory() for m in recipe.metrics if reg.get("metric", m).stage == "final"}
+def evaluate_test_set(built: Built) -> tuple[dict, list]:
+    """The final metrics on the test set (with the hold-out validation scores beside them), and
+    the task's observers that watched the pass (for figures)."""
+    learn, data, task = built.learn, built.data, built.parts.task
     observers = task.observers(data)
-    results = evaluate(learn.model, data.test_dl, evaluators, data.classes, learn.loss_func, learn.metrics, observers)
+    results = evaluate(learn.model, data.test_dl, final_evaluators(built.recipe, built.parts), data.classes,
+                       learn.loss_func, learn.metrics, observers, task)
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))
-    results["train_seconds"] = round(train_seconds, 2)
+    return results, observers
+
+
+def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) -> list:
+    """Figures, metrics.json and report.md; returns the task's report sections."""
+    learn, data, task = built.learn, built.data, built.parts.task
     figures = [("Loss curves", run.save_figure(plots.loss_curves(learn.recorder), "loss_curves"))]
     filters = plots.first_conv_filters(learn.model)
     if filters is not None:
         figures.append(("First conv layer filters", run.save_figure(filters, "first_conv_filters")))
+    epochs = run.read_csv("metrics.csv")
     iterations = run.read_csv("iterations.csv")
     if iterations:
-        curves = training_curves(iterations, read_epochs(run))
+        curves = training_curves(iterations, epochs)
         figures.append(("Training curves (every N iterations and per epoch)", run.save_figure(curves, "training_curves")))
-    figures += task.figures(run, learn, data, results, observers)
-    extras = task.extras(results, data.classes)
-    run.write_json("metrics.json", {**results, **extras, "figures": dict((t, p) for t, p in figures)})
-    epochs = read_epochs(run)
-    md = report.markdown_report(recipe.to_dict(), results, figures, extras, epochs)
+    figures += task.figures(run, data, results, observers)
+    sections = task.sections(results, data)
+    timings = {"train_seconds": round(learn.train_seconds, 2)}
+    run.write_json("metrics.json", {**results, "timings": timings, "figures": dict(figures),
+                                    "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
+                                    "plugins": built.parts.plugins()})
+    md = report.markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings)
     run.write_text("report.md", md)
-    report.console_report(console, f"{recipe.name}: test set", results, extras)
+    return sections
+
+
+def print_report(console: Console, run: RunFolder, recipe: Recipe, results: dict, sections: list):
+    report.console_report(console, f"{recipe.name}: test set", results, sections)
     console.print(f"[bold green]done[/] report: {run.path / 'report.md'}")
-    return results
 
 
 def last_validation_scores(learn: Learner) -> dict:
@@ -172,7 +114,3 @@ def last_validation_scores(learn: Learner) -> dict:
         return {}
     names = ["loss"] + [m.name for m in learn.metrics]
     return {f"valid_{n}": float(v) for n, v in zip(names, learn.recorder.values[-1][1:])}
-
-
-def read_epochs(run: RunFolder) -> list[dict]:
-    return run.read_csv("metrics.csv")

@@ -1,7 +1,7 @@
 """Class activation maps: where in the input a model found each class.
 
-Models with a class-map head (a `class_maps(x)` method whose global pooling gives the
-logits) show their maps directly (CAM). Any other classifier is explained by Grad-CAM
+Models whose architecture declares a class-map head (`Architecture.class_maps`: a method
+returning maps whose global pooling gives the logits) show their maps directly (CAM). Any other classifier is explained by Grad-CAM
 on one of its layers: the layer's maps weighted by the pooled gradient of the class score.
 """
 from __future__ import annotations
@@ -99,14 +99,15 @@ class ClassMaps:
 
     method = "cam"
 
-    def __init__(self, model: nn.Module, example: torch.Tensor):
+    def __init__(self, model: nn.Module, example: torch.Tensor, head: str):
         self.model, self.layer_name = model, "class-map head"
-        self.geometry = trace_geometry(model, model.class_maps, example)
+        self.maps = getattr(model, head)
+        self.geometry = trace_geometry(model, self.maps, example)
 
     @torch.no_grad()
     def __call__(self, xb: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         """`(B, h, w)`: for each image, the map of the class asked for."""
-        return self.model.class_maps(xb)[torch.arange(len(xb), device=xb.device), classes]
+        return self.maps(xb)[torch.arange(len(xb), device=xb.device), classes]
 
     @staticmethod
     def display(maps: torch.Tensor) -> torch.Tensor:
@@ -140,19 +141,24 @@ class GradCam:
         return F.relu(maps)
 
 
-def class_mapper(model: nn.Module, example: torch.Tensor, method: str = "auto", layer: str | None = None):
-    """CAM for models with a class-map head, else (or when asked) Grad-CAM on `layer`."""
+def pick_method(arch, method: str = "auto", layer: str | None = None) -> str:
+    """CAM for architectures that declare a class-map head, else (or when asked) Grad-CAM; checked
+    before any data is loaded."""
     from ..errors import FashionsegError
 
-    has_head = callable(getattr(model, "class_maps", None))
     if method == "auto":
-        method = "cam" if has_head and layer is None else "gradcam"
+        method = "cam" if arch.class_maps and layer is None else "gradcam"
+    if method == "cam" and not arch.class_maps:
+        raise FashionsegError(f"architecture {arch.name!r} declares no class-map head for CAM; use --method gradcam")
+    if method == "cam" and layer is not None:
+        raise FashionsegError("--target-layer is for Grad-CAM; add --method gradcam")
+    return method
+
+
+def class_mapper(model: nn.Module, example: torch.Tensor, method: str, arch, layer: str | None = None):
+    """The mapper for a method `pick_method` chose: the declared class-map head, or Grad-CAM on `layer`."""
     if method == "cam":
-        if not has_head:
-            raise FashionsegError("this model has no class-map head for CAM; use --method gradcam")
-        if layer is not None:
-            raise FashionsegError("--target-layer is for Grad-CAM; add --method gradcam")
-        return ClassMaps(model, example)
+        return ClassMaps(model, example, arch.class_maps)
     return GradCam(model, example, layer)
 
 

@@ -15,11 +15,11 @@ def sample_positions(n: int, sample: int, seed: int) -> list[int]:
     return sorted(torch.randperm(n, generator=gen)[:sample].tolist())
 
 
-def collect_features(model: torch.nn.Module, dl) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features `(N, D)`, true labels and predicted labels over a loader."""
+def collect_features(model: torch.nn.Module, dl, layer: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features (the input of `layer`) `(N, D)`, true labels and predicted labels over a loader."""
     feats, labels, preds = [], [], []
     for xb, yb in dl:
-        f, logits = penultimate_features(model, xb)
+        f, logits = penultimate_features(model, xb, layer)
         feats.append(f.float().cpu())
         labels.append(yb.cpu())
         preds.append(logits.argmax(1).cpu())

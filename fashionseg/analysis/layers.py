@@ -51,19 +51,26 @@ def feature_maps(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> torch.T
     return hook.stored
 
 
-def classifier_layer(model: nn.Module) -> nn.Module:
-    """The last Linear or Conv2d layer, taken to be the classifier."""
-    found = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
-    if not found:
-        raise FashionsegError("the model has no Linear or Conv2d layer to take features from")
-    return found[-1]
+def find_module(model: nn.Module, path: str) -> nn.Module:
+    """The submodule at a dotted `path` such as "fc", "head.fc" or "-1" (an index, negative ones
+    counting from the end, into a Sequential or ModuleList)."""
+    module = model
+    for part in path.split("."):
+        if part.lstrip("-").isdigit() and isinstance(module, (nn.Sequential, nn.ModuleList)):
+            module = module[int(part)]
+        elif isinstance(getattr(module, part, None), nn.Module):
+            module = getattr(module, part)
+        else:
+            raise FashionsegError(f"the model has no layer {path!r} ({part!r} not found); the architecture's "
+                                  "declared feature_layer does not match its model")
+    return module
 
 
 @torch.no_grad()
-def penultimate_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """What the classifier layer receives, `(B, D)` (2-D maps of a class-map head are averaged),
-    and the logits."""
-    with Hook(classifier_layer(model), lambda m, i, o: i[0]) as hook:
+def penultimate_features(model: nn.Module, x: torch.Tensor, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the feature layer (declared by the architecture) receives, `(B, D)` (2-D maps of a
+    class-map head are averaged), and the logits."""
+    with Hook(find_module(model, layer), lambda m, i, o: i[0]) as hook:
         logits = model.eval()(x)
     features = hook.stored
     return (features.mean((2, 3)) if features.ndim == 4 else features.flatten(1)), logits

@@ -1,22 +1,32 @@
-"""A finished run brought back: its recipe, data and trained model, ready for analysis."""
+"""A finished run brought back for analysis: its trained model (rebuilt from the run folder by
+`build.model_from_run`) and its test data (rebuilt from the recipe)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
 
+from ..build import Trained, build_data, check_recipe, model_from_run
 from ..data import Data
 from ..errors import FashionsegError
-from ..recipe import Recipe
-from ..runfolder import RunFolder
 
 
 @dataclass
 class LoadedRun:
-    run: RunFolder
-    recipe: Recipe
+    trained: Trained
     data: Data
-    model: torch.nn.Module
+
+    @property
+    def run(self):
+        return self.trained.run
+
+    @property
+    def recipe(self):
+        return self.trained.recipe
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.trained.model
 
     def test_items(self) -> list[int]:
         """Item indices of the test set, in the test loader's order."""
@@ -36,22 +46,18 @@ class LoadedRun:
 
     def new_model(self, weights: str) -> torch.nn.Module:
         """Another copy of the architecture with the run's `weights` file loaded."""
-        from ..train import build_model, device
-
-        model = self.run.load_weights(build_model(self.recipe, self.data), weights)
-        return model.to(device()).eval()
+        return self.trained.new_model(weights)
 
 
-def load_run(path, task: str | None = None) -> LoadedRun:
-    """Reopen a run folder; `task` (e.g. "classification") is required of its data set."""
-    from ..train import check_components, device
-
-    run = RunFolder.open(path)
-    recipe = Recipe.from_dict(run.read_json("config.json"))
-    dataset, _, _ = check_components(recipe)
-    if task and dataset.task != task:
-        raise FashionsegError(f"{run.path} is a {dataset.task} run; this command needs a {task} run")
-    data = dataset.factory(recipe, device())
-    loaded = LoadedRun(run, recipe, data, None)
-    loaded.model = loaded.new_model("model.pth")
-    return loaded
+def load_run(path, command: str | None = None, require=None) -> LoadedRun:
+    """Reopen a run folder with its model and test data; `command` (e.g. "cam") must apply to its
+    task, and `require(trained)` may check more (e.g. a declared layer) before the data is loaded."""
+    trained = model_from_run(path)
+    task = trained.task
+    if command and command not in task.commands:
+        raise FashionsegError(f"{trained.run.path} is a {task.name} run; `fashionseg {command}` applies to runs of "
+                              f"tasks that support it (task {task.name!r} supports "
+                              f"{', '.join(sorted(task.commands)) or 'no analysis commands'})")
+    if require is not None:
+        require(trained)
+    return LoadedRun(trained, build_data(trained.recipe, check_recipe(trained.recipe)))

@@ -13,7 +13,8 @@ def add_parser(sub):
     p.add_argument("run", help="a classification run folder")
     p.add_argument("--index", type=int, default=0, help="position of the test image to draw (default 0)")
     p.add_argument("--method", choices=["auto", "cam", "gradcam"], default="auto",
-                   help="cam needs a class-map head (e.g. cam-cnn); auto picks it when present, else gradcam")
+                   help="cam needs an architecture with a class-map head (e.g. cam-cnn); auto picks it when declared, "
+                        "else gradcam")
     p.add_argument("--target-layer", help="the layer Grad-CAM explains (default: the last with 2-D maps)")
     p.add_argument("--layer", help="also draw the feature maps of this layer for the image")
     p.add_argument("--no-pointing", action="store_true", help="skip the pass over the test set")
@@ -21,22 +22,23 @@ def add_parser(sub):
 
 
 def cam(args):
-    from ..analysis.cam import class_mapper
+    from ..analysis.cam import class_mapper, pick_method
     from ..analysis.loaded_run import load_run
     from ..analysis.sections import update_metrics
 
     console = Console()
-    loaded = load_run(args.run, task="classification")
+    loaded = load_run(args.run, "cam", require=lambda t: pick_method(t.arch, args.method, args.target_layer))
     n_test = len(loaded.test_items())
     if not 0 <= args.index < n_test:
         raise FashionsegError(f"--index must be between 0 and {n_test - 1}, the test set's size less one")
     xb, yb = next(iter(loaded.test_loader([args.index], bs=1)))
     x, true = xb.as_subclass(torch.Tensor), int(yb[0])
-    mapper = class_mapper(loaded.model, x, args.method, args.target_layer)
+    method = pick_method(loaded.trained.arch, args.method, args.target_layer)
+    mapper = class_mapper(loaded.model, x, method, loaded.trained.arch, args.target_layer)
     values = {"figures": draw_class_maps(loaded, mapper, x, true, args.index)}
     if args.layer:
         values["figures"].update(draw_feature_maps(loaded, x, args.layer, args.index))
-    if loaded.data.info.get("boxes") is None:
+    if loaded.data.boxes is None:
         console.print("[yellow]pointing accuracy needs paste boxes (a placed data set such as "
                       "placed-fashion-mnist); skipped[/]")
     elif not args.no_pointing:
@@ -57,7 +59,7 @@ def draw_class_maps(loaded, mapper, x, true: int, index: int) -> dict:
     maps = mapper.display(mapper(x.expand(len(classes), *x.shape[1:]), every_class)).cpu()
     with torch.no_grad():
         probs = loaded.model(x).float().softmax(1)[0].cpu()
-    boxes = loaded.data.info.get("boxes")
+    boxes = loaded.data.boxes
     box = boxes[loaded.test_items()[index]] if boxes is not None else None
     name = "CAM" if mapper.method == "cam" else f"Grad-CAM on {mapper.layer_name!r}"
     title = f"{name}, test image {index}: true {classes[true]}, predicted {classes[int(probs.argmax())]}"
@@ -73,7 +75,7 @@ def measure_pointing(loaded, mapper, console) -> dict:
     items = loaded.test_items()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"pointing accuracy ({mapper.method})", total=len(items))
-        accuracy = pointing_accuracy(mapper, loaded.test_loader(), loaded.data.info["boxes"][items],
+        accuracy = pointing_accuracy(mapper, loaded.test_loader(), loaded.data.boxes[items],
                                      lambda n: progress.advance(task, n))
     return {"layer": mapper.layer_name, "images": len(items), "pointing_accuracy": accuracy}
 

@@ -16,21 +16,22 @@ def add_parser(sub):
 def embed(args):
     from ..analysis.embedding import collect_features, sample_positions, tsne
     from ..analysis.figures import embedding_figure
-    from ..analysis.layers import classifier_layer
+    from ..analysis.layers import find_module
     from ..analysis.loaded_run import load_run
     from ..analysis.sections import set_report_section, update_metrics
     from ..report import figure_links
 
     console = Console()
-    loaded = load_run(args.run, task="classification")
+    loaded = load_run(args.run, "embed", require=feature_layer)
+    layer_name = loaded.trained.arch.feature_layer
     items = loaded.test_items()
     positions = sample_positions(len(items), args.sample, args.seed)
     with console.status(f"features of {len(positions)} test images"):
-        features, labels, preds = collect_features(loaded.model, loaded.test_loader(positions))
+        features, labels, preds = collect_features(loaded.model, loaded.test_loader(positions), layer_name)
     with console.status(f"t-SNE of {features.shape[0]} x {features.shape[1]} features"):
         coords = tsne(features, args.seed, args.perplexity)
     classes = loaded.data.classes
-    layer = type(classifier_layer(loaded.model)).__name__
+    layer = type(find_module(loaded.model, layer_name)).__name__
     title = f"t-SNE of the input to the final {layer} ({features.shape[1]}-d), {len(positions)} test images"
     figure = loaded.run.save_figure(embedding_figure(coords, labels, classes, title), "tsne")
     loaded.run.write_csv("tsne.csv", ["position", "label", "class", "predicted", "x", "y"],
@@ -49,3 +50,12 @@ def embed(args):
     table.add_row(str(loaded.run.path / figure), title)
     table.add_row(str(loaded.run.path / "tsne.csv"), f"{len(positions)} rows: position, label, class, predicted, x, y")
     console.print(table)
+
+
+def feature_layer(trained):
+    """embed needs the architecture to declare which layer's input is the feature vector."""
+    from ..errors import FashionsegError
+
+    if not trained.arch.feature_layer:
+        raise FashionsegError(f"architecture {trained.arch.name!r} declares no feature_layer, so there are no "
+                              "features to embed; its plugin should set Architecture(..., feature_layer=...)")

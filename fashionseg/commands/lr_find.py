@@ -17,13 +17,15 @@ def add_parser(sub):
 
 
 def lr_find(args):
-    from ..train import build_learner
+    from ..build import build_learner
+    from ..callbacks import RichProgress
 
     console = Console()
     recipe = apply_overrides(find_recipe(args.recipe), args)
+    learn = build_learner(recipe).learn
+    learn.add_cb(RichProgress(console, title=f"lr_find: {recipe.name}"))
     run = RunFolder.create(args.runs_dir, f"{recipe.name}-lr-find")
     run.write_json("config.json", recipe.to_dict())
-    _, learn = build_learner(recipe, console)
     funcs = (valley, slide, minimum, steep)
     suggested = learn.lr_find(num_it=args.iters, suggest_funcs=funcs, show_plot=False)
     values = {f.__name__: float(v) for f, v in zip(funcs, suggested)}

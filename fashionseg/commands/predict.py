@@ -1,38 +1,33 @@
 """`fashionseg predict <run-folder> <image> [--out file.png] [--blend ALPHA]`."""
-import io
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 
 def add_parser(sub):
-    p = sub.add_parser("predict", help="segment a photo of any size with a trained segmentation run")
-    p.add_argument("run", help="run folder of a segmentation recipe (holds config.json, data.json, model.pth)")
-    p.add_argument("image", help="photo to segment (any size)")
-    p.add_argument("--out", help="where to write the coloured PNG (default: ./<image name>_prediction.png)")
-    p.add_argument("--blend", type=float, metavar="ALPHA", help="blend the colours over the photo, 0-1")
+    p = sub.add_parser("predict", help="predict one image of any size with a trained run (classes, or a mask)")
+    p.add_argument("run", help="run folder (holds config.json, data.json, model.pth)")
+    p.add_argument("image", help="image to predict (any size)")
+    p.add_argument("--out", help="where to write the prediction when the task draws one, e.g. a segmentation "
+                                 "run's coloured PNG (default: ./<image name>_prediction.png)")
+    p.add_argument("--blend", type=float, metavar="ALPHA", help="blend a mask's colours over the photo, 0-1")
     p.set_defaults(func=predict)
 
 
 def predict(args):
-    from PIL import Image
+    from ..errors import FashionsegError
+    from ..predict import predict_file
+    from ..report import section_table
 
-    from ..predict import segment_file
-    from ..runfolder import atomic_write
-    from ..train import device
-
-    picture, mask, info = segment_file(args.run, args.image, args.blend, device())
+    if args.blend is not None and not 0 <= args.blend <= 1:
+        raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
+    trained, image, prediction = predict_file(args.run, args.image)
+    summary = trained.summary
     out = Path(args.out or f"{Path(args.image).stem}_prediction.png")
-    buf = io.BytesIO()
-    Image.fromarray(picture.numpy()).save(buf, format="PNG")
-    atomic_write(out, buf.getvalue())
-    counts = mask.flatten().bincount(minlength=len(info["classes"]))
-    table = Table(title=f"{args.image}: {mask.shape[1]}x{mask.shape[0]} pixels", title_justify="left")
-    table.add_column("class")
-    table.add_column("share", justify="right")
-    for name, n in zip(info["classes"], counts.tolist()):
-        table.add_row(name, f"{n / mask.numel():.1%}")
+    written = trained.task.save_prediction(prediction, image, summary, out, args.blend)
+    section = trained.task.describe(prediction, summary)
+    section.title = f"{args.image}: {section.title}"
     console = Console()
-    console.print(table)
-    console.print(f"wrote {out}")
+    console.print(section_table(section))
+    if written:
+        console.print(f"wrote {written}")

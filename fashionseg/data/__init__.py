@@ -1,7 +1,16 @@
-"""Data sources and the `Data` bundle a data set plugin returns."""
+"""The data layer's contract: what a data-set factory receives (`DataRequest`) and returns (`Data`).
+
+A data set plugin registers `Dataset(name, factory, task=..., options={...})`. The core checks
+the recipe's `data_options` against `options` (unknown keys, the augmentation name) before any
+data is read, then calls `factory(request)`. The factory must honour every field of the request:
+split with `request.splits(n_train, n_test)` (which applies `valid`, `seed`, `limit` and
+`eval_limit`), batch with `request.bs` on `request.device` (`tensor_dataloaders` does both for
+data decoded into tensors), and never download unless `options["download"]` is true.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from fastai.data.core import DataLoaders
@@ -11,16 +20,41 @@ from ..recipe import valid_range
 
 
 @dataclass
+class DataRequest:
+    """What a data set must deliver: options (declared keys, defaults filled), splits, batches, device."""
+
+    options: dict
+    valid: str = "test"  # "test", a hold-out fraction "0.1", or training items "250-350"
+    seed: int = 42
+    limit: int = 0  # train on only this many items (0: all)
+    eval_limit: int = 0  # validate and test on only this many items (0: all)
+    bs: int = 128
+    device: Any = None
+
+    @classmethod
+    def from_recipe(cls, recipe, options: dict, device=None) -> "DataRequest":
+        return cls(options, recipe.valid, recipe.seed, recipe.limit, getattr(recipe, "eval_limit", 0), recipe.bs,
+                   device)
+
+    def splits(self, n_train: int, n_test: int) -> tuple[list[int], ...]:
+        """Train, valid (and test, when held apart) item indices over train items then test items."""
+        return split_indices(n_train, n_test, self.valid, self.seed, self.limit, self.eval_limit)
+
+
+@dataclass
 class Data:
-    """DataLoaders (train, valid and, when held apart, test) plus what reports need."""
+    """What a data-set factory returns: DataLoaders (train, valid and, when held apart, test)
+    and the facts reports and inference need."""
 
     dls: DataLoaders
     classes: list[str]
-    task: str
-    n_in: int
-    colors: list[str] | None = None  # per-class colours, for segmentation figures
-    stats: tuple[list[float], list[float]] | None = None  # normalisation mean/std, for display
-    info: dict = field(default_factory=dict)
+    task: str  # a registered task's name
+    n_in: int  # input channels
+    input_size: tuple[int, int] | None  # (H, W) of every input; None when sizes vary
+    stats: tuple[list[float], list[float]] | None = None  # per-channel normalisation mean and std (0-1 scale)
+    colors: list[str] | None = None  # per-class colours, for masks
+    boxes: torch.Tensor | None = None  # (N, 4) object boxes (top, left, bottom, right) per item, for pointing
+    extra: dict = field(default_factory=dict)  # small JSON-able facts for data.json (e.g. canvas size)
 
     @property
     def test_is_valid(self) -> bool:
@@ -31,27 +65,53 @@ class Data:
         return self.dls.valid if self.test_is_valid else self.dls.loaders[2]
 
     def summary(self) -> dict:
-        """What predicting needs without the data set itself: classes, colours, normalisation."""
-        return {"task": self.task, "classes": self.classes, "colors": self.colors, "n_in": self.n_in,
-                "stats": self.stats, **self.info}
+        """data.json: what inference needs without the data set (classes, colours, channels, size,
+        normalisation) and the split sizes; small whatever the data set's size."""
+        counts = {f"n_{name}": len(dl.dataset) for name, dl in zip(("train", "valid", "test"), self.dls.loaders)}
+        if self.test_is_valid:
+            counts["n_test"] = counts["n_valid"]
+        return {"task": self.task, "classes": list(self.classes), "colors": self.colors, "n_in": self.n_in,
+                "image_size": list(self.input_size) if self.input_size else None,
+                "stats": [list(s) for s in self.stats] if self.stats else None, **counts, **self.extra}
 
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """Batch back to [0, 1] for display."""
-        if self.stats is None:
-            return x
-        mean, std = (torch.tensor(s, device=x.device).view(1, -1, 1, 1) for s in self.stats)
-        return (x * std + mean).clamp(0, 1)
+        return denormalize(x, self.stats)
 
 
-def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int = 0):
+def denormalize(x: torch.Tensor, stats) -> torch.Tensor:
+    """A normalised batch `(B, C, H, W)` back to [0, 1] with the data's `(mean, std)`."""
+    if stats is None:
+        return x
+    mean, std = (torch.tensor(s, device=x.device).view(1, -1, 1, 1) for s in stats)
+    return (x * std + mean).clamp(0, 1)
+
+
+def check_data_options(dataset, given: dict) -> dict:
+    """`data_options` against the data set's declared options: unknown keys and a bad `augment`
+    are errors; the result has every declared default filled in."""
+    unknown = sorted(set(given) - set(dataset.options))
+    if unknown:
+        takes = ", ".join(dataset.options) or "no options"
+        raise FashionsegError(f"data set {dataset.name!r} takes data_options {takes}; not {', '.join(unknown)}")
+    options = {**dataset.options, **given}
+    if "augment" in options:
+        from .augment import augmentations
+
+        augmentations(options["augment"])
+    return options
+
+
+def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int = 0, eval_limit: int = 0):
     """Train/valid(/test) index lists over train items followed by test items.
 
     `valid="test"` validates on the official test set; a fraction holds out that share of
     the training items, a range such as "250-350" those items, and the test set is kept for the end.
+    `limit` caps the training items, `eval_limit` the validation and test items.
     """
     gen = torch.Generator().manual_seed(seed)
     order = torch.randperm(n_train, generator=gen)
-    test = list(range(n_train, n_train + n_test))
+    test = list(range(n_train, n_train + n_test))[: eval_limit or None]
     if valid == "test":
         train = order if not limit else order[:limit]
         return sorted(train.tolist()), test
@@ -68,4 +128,4 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
         train = train[:limit]
     if len(train) == 0:
         raise FashionsegError(f"valid={valid} leaves no training items")
-    return sorted(train.tolist()), sorted(valid_idx.tolist()), test
+    return sorted(train.tolist()), sorted(valid_idx.tolist())[: eval_limit or None], test

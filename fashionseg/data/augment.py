@@ -1,7 +1,10 @@
-"""Cheap batch augmentations for small images, applied on the training device.
+"""One augmentation vocabulary for every task, as batch transforms on the training device.
 
-fastai's affine batch transforms resample every pixel; for 28x28 images on a CPU these
-integer flips and shifts give the same regularisation at a fraction of the cost.
+A name is parts joined by '-': `flip` mirrors a random half of the batch left-right, `shiftN`
+moves each image by up to N pixels (`shift`: 2), `light` and `fastai` are fastai's
+`aug_transforms` (mild, and fastai's defaults). Images and masks of one item always move
+together; validation and test batches are never augmented. The integer flips and shifts cost a
+fraction of fastai's resampling affine transforms, which matters for small images on a CPU.
 """
 from __future__ import annotations
 
@@ -9,28 +12,40 @@ import re
 
 import torch
 import torch.nn.functional as F
-from fastai.torch_core import TensorImage
-from fasttransform import Transform
+from fastai.torch_core import TensorImage, TensorMask
+from fastai.vision.augment import RandTransform, aug_transforms
 
-from fashionseg.errors import FashionsegError
+from ..errors import FashionsegError
+
+AUGMENT_HELP = ("'none', or parts joined by '-': 'flip' (mirror half the batch), 'shift' or 'shiftN' "
+                "(move each image by up to N pixels, default 2), 'light' or 'fastai' (fastai's aug_transforms); "
+                "e.g. 'flip-shift6'")
 
 
-class RandomFlipBatch(Transform):
-    """Mirror a random half of the training batch left-right."""
+def _per_item(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return mask.view(-1, *[1] * (x.ndim - 1))
+
+
+class RandomFlipBatch(RandTransform):
+    """Mirror a random share `p` of the training batch left-right, images and masks alike."""
 
     split_idx, order = 0, 20
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        self.p = p
+        self.p_item = p
 
-    def encodes(self, x: TensorImage):
-        flip = torch.rand(x.shape[0], device=x.device) < self.p
-        return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+    def before_call(self, b, split_idx):
+        super().before_call(b, split_idx)
+        x = b[0] if isinstance(b, tuple) else b
+        self.flip = torch.rand(x.shape[0], device=x.device) < self.p_item
+
+    def encodes(self, x: TensorImage | TensorMask):
+        return torch.where(_per_item(self.flip, x), x.flip(-1), x)
 
 
-class RandomShiftBatch(Transform):
-    """Shift each training image by up to `pad` pixels, filling with the border value."""
+class RandomShiftBatch(RandTransform):
+    """Shift each training image (and its mask) by up to `pad` pixels, filling with the border value."""
 
     split_idx, order = 0, 21
 
@@ -38,34 +53,44 @@ class RandomShiftBatch(Transform):
         super().__init__()
         self.pad = pad
 
-    def encodes(self, x: TensorImage):
-        b, c, h, w = x.shape
+    def before_call(self, b, split_idx):
+        super().before_call(b, split_idx)
+        x = b[0] if isinstance(b, tuple) else b
+        self.dy, self.dx = (torch.randint(0, 2 * self.pad + 1, (x.shape[0], 1, 1), device=x.device) for _ in "yx")
+
+    def encodes(self, x: TensorImage | TensorMask):
+        planes = x if x.ndim == 4 else x[:, None]
+        b, c, h, w = planes.shape
         p = self.pad
-        padded = F.pad(x, (p, p, p, p), mode="replicate")
-        dy = torch.randint(0, 2 * p + 1, (b, 1, 1), device=x.device)
-        dx = torch.randint(0, 2 * p + 1, (b, 1, 1), device=x.device)
-        rows = (torch.arange(h, device=x.device).view(1, h, 1) + dy).expand(b, h, w)
-        cols = (torch.arange(w, device=x.device).view(1, 1, w) + dx).expand(b, h, w)
+        padded = F.pad(planes.float(), (p, p, p, p), mode="replicate").to(planes.dtype)
+        rows = (torch.arange(h, device=x.device).view(1, h, 1) + self.dy).expand(b, h, w)
+        cols = (torch.arange(w, device=x.device).view(1, 1, w) + self.dx).expand(b, h, w)
         flat = (rows * (w + 2 * p) + cols).view(b, 1, h * w).expand(b, c, h * w)
         out = padded.flatten(2).gather(2, flat).view(b, c, h, w)
-        return x.__class__(out)
+        return x.__class__(out if x.ndim == 4 else out[:, 0])
 
 
-AUGMENT_HELP = ("'none', or parts joined by '-': 'flip' (mirror half the batch), 'shift' or 'shiftN' "
-                "(move each image by up to N pixels, default 2); e.g. 'flip-shift6'")
+def _part(part: str) -> list:
+    shift = re.fullmatch(r"shift(\d*)", part)
+    if part == "flip":
+        return [RandomFlipBatch()]
+    if shift and int(shift.group(1) or 2) > 0:
+        return [RandomShiftBatch(int(shift.group(1) or 2))]
+    if part == "light":
+        return aug_transforms(max_rotate=5, max_zoom=1.1, max_lighting=0.2, max_warp=0)
+    if part == "fastai":
+        return aug_transforms()
+    return None
 
 
 def augmentations(spec: str) -> list:
-    """Batch transforms for an augmentation name such as 'none', 'flip', 'flip-shift' or 'flip-shift6'."""
-    if spec == "none":
+    """Batch transforms for an augmentation name such as 'none', 'flip', 'flip-shift6' or 'light'."""
+    if spec in ("none", None, ""):
         return []
     tfms = []
     for part in str(spec).split("-"):
-        shift = re.fullmatch(r"shift(\d*)", part)
-        if part == "flip":
-            tfms.append(RandomFlipBatch())
-        elif shift and int(shift.group(1) or 2) > 0:
-            tfms.append(RandomShiftBatch(int(shift.group(1) or 2)))
-        else:
+        found = _part(part)
+        if found is None:
             raise FashionsegError(f"augment {spec!r} is not understood: use {AUGMENT_HELP}")
+        tfms += found
     return tfms

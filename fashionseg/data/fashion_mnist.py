@@ -20,13 +20,14 @@ FILES = {  # upstream MD5 sums of the gzip files
 }
 
 
-def locate(path=None, allow_download: bool = True):
-    """The folder with the four files: explicit path, $FASHIONSEG_DATA, system, cache, download."""
+def locate(path=None, download: bool = False):
+    """The folder with the four files: explicit path, $FASHIONSEG_DATA, system, cache; downloaded
+    into the cache only when `download` is true."""
     folder = find_data("fashion-mnist", list(FILES), path)
     if folder is not None:
         return folder
-    if not allow_download:
-        raise not_found("fashion-mnist", path)
+    if not download:
+        raise not_found("fashion-mnist", path, downloadable=True)
     folder = cache_root() / "fashion-mnist"
     for name, md5 in FILES.items():
         download(MIRROR + name, folder / name, md5)
@@ -34,12 +35,21 @@ def locate(path=None, allow_download: bool = True):
 
 
 @lru_cache(maxsize=2)
-def load(path=None, allow_download: bool = True) -> dict[str, torch.Tensor]:
+def load(path=None, download: bool = False) -> dict[str, torch.Tensor]:
     """Train and test images (N, 28, 28) and labels (N,), all uint8."""
-    folder = locate(path, allow_download)
+    folder = locate(path, download)
     return {
         "train_images": read_idx(folder / "train-images-idx3-ubyte.gz"),
         "train_labels": read_idx(folder / "train-labels-idx1-ubyte.gz"),
         "test_images": read_idx(folder / "t10k-images-idx3-ubyte.gz"),
         "test_labels": read_idx(folder / "t10k-labels-idx1-ubyte.gz"),
     }
+
+
+def tensors(options: dict) -> tuple[torch.Tensor, torch.Tensor, int, int]:
+    """Training then test images `(N, 28, 28)` and labels `(N,)` in one tensor each, and the two
+    counts: what both Fashion-MNIST data sets build on. Honours `path` and `download` options."""
+    raw = load(options.get("path"), bool(options.get("download", False)))
+    images = torch.cat([raw["train_images"], raw["test_images"]])
+    labels = torch.cat([raw["train_labels"], raw["test_labels"]])
+    return images, labels, len(raw["train_labels"]), len(raw["test_labels"])

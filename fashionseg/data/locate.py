@@ -1,8 +1,10 @@
-"""Find a data set on disk: explicit path, environment, system package, cache, download."""
+"""Find a data set on disk: explicit path, environment, the environment's own data roots,
+system package, cache. Downloads happen only when asked for (`data_options.download=true`)."""
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -12,6 +14,19 @@ from ..errors import FashionsegError
 
 DATA_ENV = "FASHIONSEG_DATA"
 SYSTEM_ROOT = Path("/usr/share/datasets")
+
+
+def prefix_roots_file() -> Path:
+    """Data roots of this Python environment, one folder per line (written by scripts/setup.sh),
+    so `.venv/bin/fashionseg` finds the development data without sourcing anything."""
+    return Path(sys.prefix) / "etc" / "fashionseg" / "data-roots"
+
+
+def prefix_roots() -> list[Path]:
+    path = prefix_roots_file()
+    if not path.is_file():
+        return []
+    return [Path(line.strip()).expanduser() for line in path.read_text().splitlines() if line.strip()]
 
 
 def cache_root() -> Path:
@@ -27,6 +42,7 @@ def candidate_dirs(name: str, explicit: str | os.PathLike | None = None) -> list
         dirs.append(Path(explicit).expanduser())
     for root in filter(None, os.environ.get(DATA_ENV, "").split(os.pathsep)):
         dirs.append(Path(root).expanduser() / name)
+    dirs += [root / name for root in prefix_roots()]
     dirs += [SYSTEM_ROOT / name, cache_root() / name]
     return dirs
 
@@ -47,11 +63,13 @@ def find_data(name: str, required: list[str], explicit=None) -> Path | None:
     return None
 
 
-def not_found(name: str, explicit=None) -> FashionsegError:
+def not_found(name: str, explicit=None, downloadable: bool = False) -> FashionsegError:
+    """The error for a data set found nowhere: every place searched, and what to do."""
     looked = ", ".join(str(d) for d in candidate_dirs(name, explicit))
-    return FashionsegError(
-        f"data set {name!r} not found (looked in {looked}); set {DATA_ENV} to the folder that holds {name}/."
-    )
+    fetch = (" It is not downloaded unless you ask: add --set data_options.download=true to fetch it into "
+             f"{cache_root() / name}." if downloadable else "")
+    return FashionsegError(f"data set {name!r} not found (looked in {looked}); set {DATA_ENV} to the folder "
+                           f"that holds {name}/ or data_options.path to the data set's own folder.{fetch}")
 
 
 def download(url: str, dest: Path, md5: str) -> Path:

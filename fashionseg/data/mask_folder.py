@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from rich.progress import track
 
 from ..errors import FashionsegError
 from .colors import rgb_to_indices
+from .images import open_image, read_image
 
 MASK_MODES = ("auto", "indices", "colors")
 
@@ -57,24 +58,6 @@ def find_pairs(folder: Path, image_suffix: str = ".jpg", mask_suffix: str = ".pn
         raise FashionsegError(f"{folder} lacks {len(missing)} masks, e.g. {missing[0]}; "
                               "set data_options.mask_suffix if masks are named differently")
     return pairs
-
-
-def open_image(path: Path) -> Image.Image:
-    try:
-        image = Image.open(path)
-        image.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise FashionsegError(f"{path} is not an image that can be read: {exc}") from None
-    return image
-
-
-def read_image(path: Path, n_in: int = 3, size: tuple[int, int] | None = None) -> torch.Tensor:
-    """An image as uint8 `(n_in, H, W)`, resized (bilinear) to `size` when given."""
-    image = open_image(path).convert("RGB" if n_in == 3 else "L")
-    if size and image.size != (size[1], size[0]):
-        image = image.resize((size[1], size[0]), Image.BILINEAR)
-    array = np.asarray(image)
-    return torch.from_numpy(array.reshape(*array.shape[:2], -1).copy()).permute(2, 0, 1)
 
 
 def read_mask(path: Path, fmt: MaskFormat, size: tuple[int, int] | None = None) -> torch.Tensor:

@@ -1,0 +1,53 @@
+"""Plugin `architectures`: every built-in model, registered by name.
+
+Factories are named as "module:function" strings, so listing them imports no torch; each
+module in this folder holds the models of one family.
+"""
+from fashionseg import Architecture, hookimpl
+
+HERE = __name__
+FASHION_28 = (28, 28)  # the Fashion-MNIST CNNs flatten 28x28 feature maps into linear layers
+
+
+def _arch(name, target, task, description, **declared):
+    return Architecture(name, f"{HERE}.{target}", task=task, description=description, **declared)
+
+
+@hookimpl
+def fashionseg_architectures():
+    cls, seg = "classification", "segmentation"
+    return [
+        _arch("seed000-cnn", "fashion_cnns:seed000_cnn", cls,
+              "Two conv-BN-ReLU-pool blocks and three linear layers (91.52% reported).",
+              input_size=FASHION_28, feature_layer="-1"),
+        _arch("basenet", "fashion_cnns:basenet", cls,
+              "LeNet-like: two conv-ReLU-pool blocks, a 12-unit hidden layer (63.5% reported).",
+              input_size=FASHION_28, feature_layer="-1"),
+        _arch("basenet-improved", "fashion_cnns:basenet_improved", cls,
+              "basenet with batch norm, wider convs and dropout (89.8-90.2% reported).",
+              input_size=FASHION_28, feature_layer="-1"),
+        _arch("fmnist-fastnet", "fashion_cnns:fmnist_fastnet", cls,
+              "Our fast model: 3x3 conv stages at 28, 14 and 7 pixels and a wide dense head.",
+              input_size=FASHION_28, feature_layer="-1"),
+        _arch("resnet101", "timm_classifiers:resnet101", cls,
+              "timm ResNet-101 with an n_in-channel stem; from scratch unless `weights` names a file.",
+              feature_layer="fc"),
+        _arch("cam-cnn", "cam_cnns:cam_cnn", cls,
+              "The report's CAM network: two 5x5 conv-ReLU-pool blocks, a class-map head (81.03%).",
+              class_maps="class_maps", feature_layer="classifier"),
+        _arch("cam-fast-cnn", "cam_cnns:cam_fast_cnn", cls,
+              "Space-to-depth stem, conv-BN-ReLU stages halving the size, class-map head: fast on CPU.",
+              class_maps="class_maps", feature_layer="classifier"),
+        _arch("unet", "smp_models:unet", seg,
+              "smp U-Net, encoder by name (resnet34; 'tu-<timm name>' for timm's), from scratch."),
+        _arch("deeplabv3-resnet101", "smp_models:deeplabv3_resnet101", seg,
+              "smp DeepLabv3 (ASPP head) on a dilated ResNet-101, from scratch."),
+        _arch("unet-classic", "unet_classic:unet_classic", seg,
+              "Original U-Net: double 3x3 conv blocks, 4 down, 4 up, skip concatenation; base width 64."),
+        _arch("facade-fcn", "facade_fcn:facade_fcn", seg,
+              "Six 5x5 convs (64-128-256-512-512-N), BN before each after the first, 2 pools, 2 bilinear x2."),
+        _arch("resnet18-fcn", "resnet_fcn:resnet18_fcn", seg,
+              "torchvision ResNet-18 trunk, 512-256-128-N upsampling decoder; `dilation` for the last stage."),
+        _arch("fcn32s", "vgg_fcn:fcn32s", seg,
+              "VGG-16 features (with batch norm by default, as nothing is pretrained), fc6/fc7 as 1x1 convs."),
+    ]

@@ -2,8 +2,8 @@
 pooling of each map gives the logits, so the maps show where each class was seen."""
 from torch import nn
 
-from fashionseg import Architecture, hookimpl
 from fashionseg.errors import FashionsegError
+from fashionseg.layers import conv_bn_relu
 
 POOLS = {"avg": nn.AdaptiveAvgPool2d, "max": nn.AdaptiveMaxPool2d}
 
@@ -43,22 +43,12 @@ def cam_cnn(n_classes=10, n_in=1, widths=(16, 32), kernel=5, bn=False, pool="avg
     return ClassMapNet(nn.Sequential(*layers), prev, n_classes, pool)
 
 
-def _conv_bn(n_in, n_out):
-    return [nn.Conv2d(n_in, n_out, 3, padding=1, bias=False), nn.BatchNorm2d(n_out), nn.ReLU(inplace=True)]
-
-
 def cam_fast_cnn(n_classes=10, n_in=1, patch=2, widths=(32, 64, 128), extra=(0, 0, 0), pool="avg"):
     """Space-to-depth stem, conv-BN-ReLU stages halving the size, class-map head: fast on CPU."""
     layers, prev = [nn.PixelUnshuffle(patch)], n_in * patch * patch
     for i, (width, more) in enumerate(zip(widths, extra)):
-        layers += _conv_bn(prev, width) + sum((_conv_bn(width, width) for _ in range(more)), [])
+        layers += conv_bn_relu(prev, width) + sum((conv_bn_relu(width, width) for _ in range(more)), [])
         if i < len(widths) - 1:
             layers.append(nn.MaxPool2d(2))
         prev = width
     return ClassMapNet(nn.Sequential(*layers), prev, n_classes, pool)
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [Architecture("cam-cnn", cam_cnn, task="classification"),
-            Architecture("cam-fast-cnn", cam_fast_cnn, task="classification")]

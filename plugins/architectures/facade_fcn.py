@@ -1,7 +1,6 @@
 """The facade report's six-layer convolutional network (reported mean AP 0.643)."""
 from torch import nn
 
-from fashionseg import Architecture, hookimpl
 from fashionseg.layers import PadToMultiple
 
 
@@ -19,8 +18,3 @@ def facade_fcn(n_classes, n_in=3, widths=(64, 128, 256, 512, 512)):
             layers.append(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False))
     layers += [nn.BatchNorm2d(chans[-1]), nn.Conv2d(chans[-1], n_classes, 3, padding=1)]
     return PadToMultiple(nn.Sequential(*layers), 4)
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [Architecture("facade-fcn", facade_fcn, task="segmentation")]

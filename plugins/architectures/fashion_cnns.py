@@ -2,7 +2,7 @@
 plus `fmnist-fastnet`, our own fast, strong Fashion-MNIST model."""
 from torch import nn
 
-from fashionseg import Architecture, hookimpl
+from fashionseg.layers import conv_bn_relu
 
 
 def _conv(n_in, n_out, k, padding=0, bn=True):
@@ -38,11 +38,7 @@ def basenet_improved(n_classes=10, n_in=1):
 
 
 def _stage(n_in, n_out, convs):
-    layers = []
-    for i in range(convs):
-        layers += [nn.Conv2d(n_in if i == 0 else n_out, n_out, 3, padding=1, bias=False),
-                   nn.BatchNorm2d(n_out), nn.ReLU(inplace=True)]
-    return layers
+    return [layer for i in range(convs) for layer in conv_bn_relu(n_in if i == 0 else n_out, n_out)]
 
 
 def fmnist_fastnet(n_classes=10, n_in=1, widths=(32, 64, 128), convs=1, hidden=256, dropout=0.3):
@@ -55,13 +51,3 @@ def fmnist_fastnet(n_classes=10, n_in=1, widths=(32, 64, 128), convs=1, hidden=2
         nn.Dropout(dropout), nn.Linear(c3 * 7 * 7, hidden), nn.ReLU(inplace=True),
         nn.Dropout(dropout), nn.Linear(hidden, n_classes),
     )
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [
-        Architecture("seed000-cnn", seed000_cnn, task="classification"),
-        Architecture("basenet", basenet, task="classification"),
-        Architecture("basenet-improved", basenet_improved, task="classification"),
-        Architecture("fmnist-fastnet", fmnist_fastnet, task="classification"),
-    ]

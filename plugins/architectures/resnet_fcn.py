@@ -3,7 +3,6 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from fashionseg import Architecture, hookimpl
 from fashionseg.layers import conv_bn_relu
 
 
@@ -41,8 +40,3 @@ class ResNetFCN(nn.Module):
 def resnet18_fcn(n_classes, n_in=3, dilation=False):
     """torchvision ResNet-18 trunk, 512-256-128-N upsampling decoder; `dilation` for the last stage."""
     return ResNetFCN(n_classes, n_in, dilation)
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [Architecture("resnet18-fcn", resnet18_fcn, task="segmentation")]

@@ -2,7 +2,6 @@
 weights are named (nothing is downloaded)."""
 import segmentation_models_pytorch as smp
 
-from fashionseg import Architecture, hookimpl
 from fashionseg.errors import unknown_name
 from fashionseg.layers import PadToMultiple
 from fashionseg.weights import load_local_weights
@@ -32,11 +31,3 @@ def deeplabv3_resnet101(n_classes, n_in=3, encoder_weights=None, output_stride=8
     model = smp.DeepLabV3(encoder_name="resnet101", encoder_weights=None, in_channels=n_in, classes=n_classes,
                           encoder_output_stride=output_stride)
     return _from_scratch(model, encoder_weights)
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [
-        Architecture("unet", unet, task="segmentation"),
-        Architecture("deeplabv3-resnet101", deeplabv3_resnet101, task="segmentation"),
-    ]

@@ -1,7 +1,6 @@
 """Classifiers from timm, trained from scratch unless a local weights file is given."""
 import timm
 
-from fashionseg import Architecture, hookimpl
 from fashionseg.weights import load_local_weights
 
 
@@ -9,8 +8,3 @@ def resnet101(n_classes=10, n_in=1, weights=None):
     """timm ResNet-101 with an n_in-channel stem; from scratch unless `weights` names a file."""
     model = timm.create_model("resnet101", pretrained=False, num_classes=n_classes, in_chans=n_in)
     return load_local_weights(model, weights) if weights else model
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [Architecture("resnet101", resnet101, task="classification")]

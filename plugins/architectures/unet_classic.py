@@ -3,7 +3,6 @@ the score map is the input's size."""
 import torch
 from torch import nn
 
-from fashionseg import Architecture, hookimpl
 from fashionseg.layers import PadToMultiple, conv_bn_relu
 
 
@@ -39,8 +38,3 @@ class UNetClassic(nn.Module):
 def unet_classic(n_classes, n_in=3, width=64, batch_norm=True):
     """Original U-Net: double 3x3 conv blocks, 4 down, 4 up, skip concatenation; base width 64."""
     return PadToMultiple(UNetClassic(n_classes, n_in, width, batch_norm), 16)
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [Architecture("unet-classic", unet_classic, task="segmentation")]

@@ -3,7 +3,6 @@ import torch
 import torchvision
 from torch import nn
 
-from fashionseg import Architecture, hookimpl
 from fashionseg.layers import PadToMultiple
 
 
@@ -32,8 +31,3 @@ def fcn32s(n_classes, n_in=3, batch_norm=True, fc_channels=4096, dropout=0.5):
         nn.Conv2d(fc_channels, n_classes, 1), upscore,
     )
     return PadToMultiple(net, 32)
-
-
-@hookimpl
-def fashionseg_architectures():
-    return [Architecture("fcn32s", fcn32s, task="segmentation")]

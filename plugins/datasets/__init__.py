@@ -1,0 +1,30 @@
+"""Plugin `datasets`: the built-in data sets and the data_options each takes (with defaults).
+
+Factories are "module:function" strings (imported when data is built); each takes a
+`fashionseg.DataRequest` and returns `fashionseg.Data`.
+"""
+from fashionseg import Dataset, hookimpl
+
+HERE = __name__
+# What an image/mask folder data set can be told about its folders.
+FOLDER_OPTIONS = {"train": "train", "test": "test", "masks": "auto", "color_tolerance": 0,
+                  "image_suffix": ".jpg", "mask_suffix": ".png", "image_size": None, "augment": "flip"}
+
+
+@hookimpl
+def fashionseg_datasets():
+    fashion = {"path": None, "augment": "none", "download": False}
+    return [
+        Dataset("fashion-mnist", f"{HERE}.fashion_mnist:fashion_mnist_data", task="classification",
+                description="Zalando's 70,000 28x28 clothing images in 10 classes (IDX files).", options=fashion),
+        Dataset("placed-fashion-mnist", f"{HERE}.placed_fashion_mnist:placed_fashion_mnist_data",
+                task="classification",
+                description="Fashion-MNIST pasted at a seeded random spot on a blank canvas (default 56x56).",
+                options={**fashion, "canvas": 56, "placement_seed": 0}),
+        Dataset("mini-facade", f"{HERE}.mini_facade:mini_facade_data", task="segmentation",
+                description="906 training and 114 test_dev facades, 256x256; others, facade, pillar, window, balcony.",
+                options={"path": None, "augment": "flip"}),
+        Dataset("mask-folder", f"{HERE}.mask_folder:mask_folder_data", task="segmentation",
+                description="Pairs under data_options.path (train/, test/); masks as class indices or RGB colours.",
+                options={"path": None, "classes": None, **FOLDER_OPTIONS}),
+    ]

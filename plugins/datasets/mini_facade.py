@@ -1,8 +1,10 @@
 """Mini Facade: CMP building facades at 256x256 in five classes, from palette PNG masks."""
-from fashionseg import Data, Dataset, hookimpl
+from fashionseg import Data, DataRequest
 from fashionseg.data.locate import find_data, not_found
-from fashionseg.data.segmentation import check_options, folder_data
+from fashionseg.data.segmentation import folder_data
 from fashionseg.errors import FashionsegError
+
+from . import FOLDER_OPTIONS
 
 CLASSES = {"others": "#000000", "facade": "#0080FF", "pillar": "#80FF80", "window": "#FF8000", "balcony": "#FF0000"}
 FOLDERS = ["train", "test_dev"]
@@ -17,13 +19,8 @@ def locate(path=None):
     return folder
 
 
-def mini_facade_data(recipe, device=None) -> Data:
+def mini_facade_data(request: DataRequest) -> Data:
     """906 training and 114 test_dev facades, 256x256; others, facade, pillar, window, balcony."""
-    opts = check_options("mini-facade", dict(recipe.data_options), ["path", "augment"])
-    root = locate(opts.pop("path", None))
-    return folder_data(root, CLASSES, recipe, device, test="test_dev", **opts)
-
-
-@hookimpl
-def fashionseg_datasets():
-    return [Dataset("mini-facade", mini_facade_data, task="segmentation")]
+    root = locate(request.options["path"])
+    options = {**FOLDER_OPTIONS, "test": "test_dev", "augment": request.options["augment"]}
+    return folder_data(root, CLASSES, request, options)

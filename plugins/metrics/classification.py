@@ -1,7 +1,6 @@
 """Classification metrics: per-epoch accuracy and error rate, final per-class accuracy."""
 from fastai.metrics import accuracy, error_rate
 
-from fashionseg import Metric, hookimpl
 from fashionseg.evaluate import ConfusionCounts
 
 
@@ -18,10 +17,10 @@ class PerClassAccuracy(ConfusionCounts):
         }
 
 
-@hookimpl
-def fashionseg_metrics():
-    return [
-        Metric("accuracy", lambda: accuracy, task="classification", description="Share of items whose top class is right."),
-        Metric("error-rate", lambda: error_rate, task="classification", description="1 - accuracy."),
-        Metric("per-class-accuracy", PerClassAccuracy, task="classification", stage="final"),
-    ]
+
+def accuracy_metric():
+    return accuracy
+
+
+def error_rate_metric():
+    return error_rate

@@ -1,0 +1,229 @@
+"""The one place that builds things: components resolved and checked from a recipe, then the
+data, model, loss, optimizer, evaluators and fastai Learner for training; and a trained model
+rebuilt from a run folder alone (config.json, data.json, weights) for inference and analysis.
+
+Commands, ensembles, analysis and predict import from here, never from the runner (train.py).
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import torch
+from fastai.learner import Learner
+from fastai.torch_core import default_device, set_seed
+
+from .components import Architecture, Dataset, Metric
+from .data import Data, DataRequest, check_data_options
+from .errors import FashionsegError
+from .losses import make_loss
+from .recipe import Recipe
+from .registry import registry
+from .resize import RunAtSize, size_schedule
+from .runfolder import RunFolder
+from .task import Task
+
+
+def device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return default_device(None if torch.cuda.is_available() else False)
+
+
+@dataclass
+class Parts:
+    """A recipe's components, resolved by name and checked against each other."""
+
+    task: Task
+    dataset: Dataset
+    arch: Architecture
+    metrics: list[Metric]
+    data_options: dict  # the recipe's data_options with the data set's defaults filled in
+
+    @property
+    def epoch_metrics(self) -> list[Metric]:
+        return [m for m in self.metrics if m.stage == "epoch"]
+
+    def plugins(self) -> dict[str, str]:
+        """Which plugin supplied each component, for the report's provenance."""
+        comps = [self.task, self.dataset, self.arch, *self.metrics]
+        return {f"{c.kind} {c.name}": c.plugin for c in comps}
+
+
+def resolve(recipe: Recipe) -> Parts:
+    """Every name in the recipe, looked up; components made for another task are errors."""
+    reg = registry()
+    dataset = reg.get("dataset", recipe.dataset)
+    arch = reg.get("architecture", recipe.arch)
+    metrics = [reg.get("metric", m) for m in recipe.metrics]
+    for comp in (arch, *metrics):
+        if comp.task not in (dataset.task, "any"):
+            raise FashionsegError(
+                f"{comp.kind} {comp.name!r} is for {comp.task}, but data set {dataset.name!r} is {dataset.task}; "
+                f"try `fashionseg list {comp.kind}s --task {dataset.task}`"
+            )
+    return Parts(reg.task(dataset.task), dataset, arch, metrics, dict(recipe.data_options))
+
+
+def check_recipe(recipe: Recipe) -> Parts:
+    """Everything that can be checked without data, before any run folder is made: names, data
+    options and augmentation, architecture options, the loss and its options, final metrics."""
+    parts = resolve(recipe)
+    parts.data_options = check_data_options(parts.dataset, recipe.data_options)
+    check_arch_options(parts.arch, recipe.arch_options)
+    make_loss(recipe, parts.task)
+    final_evaluators(recipe, parts)
+    return parts
+
+
+def check_arch_options(arch: Architecture, options: dict):
+    """The architecture's factory accepts these options (names checked against its signature)."""
+    factory = arch.load()
+    try:
+        inspect.signature(factory).bind(2, 1, **options)
+    except TypeError as exc:
+        params = [p for p in list(inspect.signature(factory).parameters)[2:]]
+        raise FashionsegError(f"architecture {arch.name!r} takes arch_options {', '.join(params) or 'none'}; "
+                              f"{exc}") from None
+    except ValueError:  # a builtin without a signature: nothing to check
+        pass
+
+
+def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
+    """The recipe's data, through its data set's factory (a `DataRequest` in, `Data` out)."""
+    parts = parts or check_recipe(recipe)
+    request = DataRequest.from_recipe(recipe, parts.data_options, on if on is not None else device())
+    data = parts.dataset.load()(request)
+    if not isinstance(data, Data):
+        raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} returned "
+                              f"{type(data).__name__}; a data-set factory must return fashionseg.Data")
+    return data
+
+
+def input_size(recipe: Recipe, data: Data) -> tuple[int, int] | None:
+    """The size the trained model sees: the last of the recipe's sizes, else the data's own."""
+    schedule = size_schedule(recipe.sizes)
+    return tuple(schedule[-1][1]) if schedule else data.input_size
+
+
+def check_input_size(arch: Architecture, recipe: Recipe, data: Data):
+    """An architecture that needs one input size gets it at every epoch, else one clear error."""
+    if arch.input_size is None:
+        return
+    sizes = [tuple(s) for _, s in size_schedule(recipe.sizes)] or [data.input_size]
+    wrong = [s for s in sizes if s is None or tuple(s) != tuple(arch.input_size)]
+    if wrong:
+        h, w = arch.input_size
+        raise FashionsegError(f"architecture {arch.name!r} needs {h}x{w} inputs, but data set {recipe.dataset!r} "
+                              f"gives {wrong[0]}; pick an architecture for that size (e.g. one of "
+                              f"`fashionseg list architectures`) or change the data's size")
+
+
+def build_model(recipe: Recipe, n_classes: int, n_in: int) -> torch.nn.Module:
+    """The recipe's architecture sized for the data (untrained)."""
+    arch = registry().get("architecture", recipe.arch)
+    try:
+        model = arch.load()(n_classes, n_in, **recipe.arch_options)
+    except (TypeError, ValueError) as exc:
+        raise FashionsegError(f"architecture {arch.name!r} rejected its options {recipe.arch_options}: {exc}") from exc
+    if not isinstance(model, torch.nn.Module):
+        raise FashionsegError(f"architecture {arch.name!r} of plugin {arch.plugin!r} returned "
+                              f"{type(model).__name__}; a factory must return a torch.nn.Module")
+    return model
+
+
+def final_evaluators(recipe: Recipe, parts: Parts | None = None) -> dict:
+    """Fresh evaluators for the recipe's final-stage metrics, by name, checked against the contract."""
+    metrics = parts.metrics if parts else [registry().get("metric", m) for m in recipe.metrics]
+    evaluators = {}
+    for m in metrics:
+        if m.stage != "final":
+            continue
+        ev = m.load()()
+        missing = [a for a in ("update", "result") if not callable(getattr(ev, a, None))]
+        if missing:
+            raise FashionsegError(f"final metric {m.name!r} of plugin {m.plugin!r} has no {' or '.join(missing)} "
+                                  "method; a final metric needs update(probs, targets) and result(classes)")
+        evaluators[m.name] = ev
+    return evaluators
+
+
+def optimizer(name: str):
+    """The fastai `opt_func` a recipe's `opt` names (see `fashionseg.recipe.OPTIMIZERS`)."""
+    from fastai.optimizer import SGD, Adam, OptimWrapper
+
+    if name == "torch-adam":
+        return partial(OptimWrapper, opt=torch.optim.Adam)
+    return {"adam": Adam, "sgd": SGD}[name]
+
+
+@dataclass
+class Built:
+    """Everything a training run needs, before any run folder exists."""
+
+    recipe: Recipe
+    parts: Parts
+    data: Data
+    learn: Learner
+
+
+def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
+    """Check the recipe, then build its data, model, loss, metrics, optimizer and Learner."""
+    from fastai.callback.channelslast import ChannelsLast
+    from fastai.callback.progress import ProgressCallback
+
+    from .callbacks import TrainClock
+    from .resize import ProgressiveResize
+
+    parts = parts or check_recipe(recipe)
+    set_seed(recipe.seed)
+    data = build_data(recipe, parts)
+    check_input_size(parts.arch, recipe, data)
+    model = build_model(recipe, len(data.classes), data.n_in)
+    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device()),
+                    opt_func=optimizer(recipe.opt), metrics=[m.load()() for m in parts.epoch_metrics],
+                    wd=recipe.wd, path=".", cbs=list(cbs))
+    if recipe.channels_last:
+        learn.add_cb(ChannelsLast())
+    learn.remove_cb(ProgressCallback)
+    learn.add_cb(TrainClock())
+    if recipe.sizes:
+        learn.add_cb(ProgressiveResize(recipe.sizes))
+    return Built(recipe, parts, data, learn)
+
+
+@dataclass
+class Trained:
+    """A trained model brought back from its run folder alone, in eval mode on `device`."""
+
+    run: RunFolder
+    recipe: Recipe
+    summary: dict  # data.json
+    task: Task
+    arch: Architecture
+    model: torch.nn.Module
+
+    def new_model(self, weights: str = "model.pth") -> torch.nn.Module:
+        """Another copy of the architecture with the run's `weights` file loaded (e.g. a checkpoint)."""
+        return load_model(self.run, self.recipe, self.summary, weights)
+
+
+def load_model(run: RunFolder, recipe: Recipe, summary: dict, weights: str = "model.pth", on=None):
+    """The run's architecture with `weights` loaded, run at its training input size, in eval mode."""
+    model = run.load_weights(build_model(recipe, len(summary["classes"]), summary["n_in"]), weights)
+    if summary.get("input_size"):
+        RunAtSize(model, summary["input_size"])
+    return model.to(on if on is not None else device()).eval()
+
+
+def model_from_run(path: str | Path, weights: str = "model.pth", on=None) -> Trained:
+    """Rebuild a run's trained model from config.json, data.json and its weights; no training data needed."""
+    run = RunFolder.open(path)
+    recipe = Recipe.from_dict(run.read_json("config.json"))
+    if not (run.path / "data.json").is_file():
+        raise FashionsegError(f"{run.path} has no data.json; it did not get past loading its data, train it again")
+    summary = run.read_json("data.json")
+    reg = registry()
+    task, arch = reg.task(summary["task"]), reg.get("architecture", recipe.arch)
+    return Trained(run, recipe, summary, task, arch, load_model(run, recipe, summary, weights, on))

@@ -1,0 +1,1 @@
+"""Built-in task plugins: `classification` and `segmentation`, one module (and entry point) each."""
