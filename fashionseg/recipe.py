@@ -34,9 +34,10 @@ class Recipe:
     valid: str = "test"  # "test": official test set validates; hold-out: a fraction "0.1" or items "250-350"
     seed: int = 42
     label_smoothing: float = 0.0
-    loss: str = "cross-entropy"  # or "focal", "dice-ce"; see fashionseg/losses.py
+    loss: str = ""  # "": the task's default (cross-entropy); or "focal", "dice-ce", "bce", "mse"
     loss_options: dict = field(default_factory=dict)  # e.g. {"weight": [1, 1, 4, 1, 2]}: per-class weights
     limit: int = 0  # use only this many training items (0: all); for quick checks
+    eval_limit: int = 0  # validate and test on only this many items (0: all); for quick checks
     channels_last: bool = False  # often faster for convolutions, on CPU as on GPU
     sizes: list = field(default_factory=list)  # [[epoch, size], ...]: model input size from that epoch on
     arch_options: dict = field(default_factory=dict)
@@ -54,7 +55,7 @@ class Recipe:
             raise FashionsegError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         if self.opt not in OPTIMIZERS:
             raise FashionsegError(f"opt must be one of {', '.join(OPTIMIZERS)}, not {self.opt!r}")
-        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("keep_best", 0), ("log_every", 1)):
+        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("log_every", 1)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:

@@ -113,7 +113,7 @@ def check_contribution(kind: str, plugin: str, contributed) -> list:
                               f"it must return a list of fashionseg.{expected.__name__}")
     for comp in contributed:
         if not isinstance(comp, expected):
-            name = getattr(comp, "name", repr(comp))
+            name = getattr(comp, "name", comp)
             raise FashionsegError(f"plugin {plugin!r} contributed {kind} {name!r} as a {type(comp).__name__}; "
                                   f"{HOOKS[kind]} must return fashionseg.{expected.__name__} objects")
     return list(contributed)

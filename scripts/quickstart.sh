@@ -3,5 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-source .venv/fashionseg-env
 exec .venv/bin/fashionseg train fashion-fast "$@"

@@ -29,12 +29,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
     touch "$stamp"
 fi
 
-# Development data lives beside the checkout; elsewhere fashionseg looks in the system
-# location, its cache, and only then downloads.
-# A FASHIONSEG_DATA the user sets when sourcing this file wins over the default written here
-# (so re-running set-up from a shell that has sourced the file keeps the default).
+# Development data lives beside the checkout: record it as a data root of this environment, so
+# `.venv/bin/fashionseg` and an activated venv find it without sourcing anything. Elsewhere
+# fashionseg looks in $FASHIONSEG_DATA, the system location and its cache, and downloads only
+# when asked (data_options.download=true).
+mkdir -p .venv/etc/fashionseg
 if [ -d ../shared/data ]; then
-    echo "export FASHIONSEG_DATA=\"\${FASHIONSEG_DATA:-$(cd ../shared/data && pwd)}\"" > .venv/fashionseg-env
+    (cd ../shared/data && pwd) > .venv/etc/fashionseg/data-roots
 else
-    : > .venv/fashionseg-env
+    : > .venv/etc/fashionseg/data-roots
 fi

@@ -9,7 +9,7 @@ from fashionseg import FashionsegError, Recipe
 from fashionseg.data import fashion_mnist, split_indices
 from fashionseg.data.idx import read_idx
 from fashionseg.data.locate import DATA_ENV, find_data
-from fashionseg.registry import registry
+from fashionseg.build import build_data
 
 
 def test_real_idx_files_decode_to_expected_shapes(fashion_mnist_dir):
@@ -41,7 +41,7 @@ def test_location_order_explicit_then_env(tmp_path, monkeypatch, fashion_mnist_d
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr("fashionseg.data.locate.SYSTEM_ROOT", tmp_path / "system")
     with pytest.raises(FashionsegError, match=r"not found \(looked in"):
-        fashion_mnist.locate(allow_download=False)
+        fashion_mnist.locate()
 
 
 def test_hold_out_split_is_disjoint_and_keeps_test_apart():
@@ -55,7 +55,7 @@ def test_hold_out_split_is_disjoint_and_keeps_test_apart():
 
 def _data(**kw):
     recipe = Recipe(name="t", dataset="fashion-mnist", arch="basenet", bs=64, **kw)
-    return registry().get("dataset", "fashion-mnist").factory(recipe, torch.device("cpu"))
+    return build_data(recipe, on=torch.device("cpu"))
 
 
 def test_datablock_batch_is_normalised_typed_and_labelled(fashion_mnist_dir):
@@ -109,3 +109,22 @@ def test_augmentation_names_build_flips_and_shifts_of_the_stated_size():
     assert torch.equal(shift(TensorImage(x), split_idx=1), x)  # not outside training
     mirrored = RandomFlipBatch(p=1.0)(TensorImage(torch.arange(4.0).view(1, 1, 1, 4)), split_idx=0)
     assert mirrored.flatten().tolist() == [3.0, 2.0, 1.0, 0.0]
+
+
+def test_the_environments_data_roots_are_searched_and_the_error_lists_every_place(tmp_path, monkeypatch,
+                                                                                  fashion_mnist_dir):
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr("fashionseg.data.locate.SYSTEM_ROOT", tmp_path / "system")
+    monkeypatch.setattr("sys.prefix", str(tmp_path / "venv"))
+    roots = tmp_path / "venv" / "etc" / "fashionseg" / "data-roots"
+    roots.parent.mkdir(parents=True)
+    roots.write_text(f"{tmp_path / 'elsewhere'}\n{fashion_mnist_dir.parent}\n")
+    assert fashion_mnist.locate() == fashion_mnist_dir  # what scripts/setup.sh records: no sourcing needed
+    roots.write_text(f"{tmp_path / 'elsewhere'}\n")
+    with pytest.raises(FashionsegError) as err:
+        fashion_mnist.locate()
+    message = str(err.value)
+    for place in ("elsewhere/fashion-mnist", "system/fashion-mnist", "cache/fashionseg/fashion-mnist", DATA_ENV,
+                  "not downloaded unless you ask", "data_options.download=true"):
+        assert place in message

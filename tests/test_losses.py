@@ -5,6 +5,9 @@ import torch.nn.functional as F
 
 from fashionseg import FashionsegError, Recipe
 from fashionseg.losses import make_loss
+from fashionseg.registry import registry
+
+SEG = registry().task("segmentation")
 
 
 def recipe(**changes):
@@ -13,20 +16,20 @@ def recipe(**changes):
 
 def test_weighted_cross_entropy_matches_torch_for_score_maps():
     logits, targets = torch.randn(2, 3, 4, 5), torch.randint(0, 3, (2, 4, 5))
-    loss = make_loss(recipe(loss_options={"weight": [1, 4, 2]}), "segmentation")
+    loss = make_loss(recipe(loss_options={"weight": [1, 4, 2]}), SEG)
     expected = F.cross_entropy(logits, targets, weight=torch.tensor([1.0, 4.0, 2.0]))
     assert float(loss(logits, targets)) == pytest.approx(float(expected), rel=1e-5)
 
 
 def test_dice_ce_adds_the_dice_term_and_focal_is_below_cross_entropy():
     logits, targets = torch.randn(2, 3, 4, 5), torch.randint(0, 3, (2, 4, 5))
-    ce = float(make_loss(recipe(), "segmentation")(logits, targets))
-    assert float(make_loss(recipe(loss="dice-ce"), "segmentation")(logits, targets)) > ce
-    assert float(make_loss(recipe(loss="focal"), "segmentation")(logits, targets)) < ce
+    ce = float(make_loss(recipe(), SEG)(logits, targets))
+    assert float(make_loss(recipe(loss="dice-ce"), SEG)(logits, targets)) > ce
+    assert float(make_loss(recipe(loss="focal"), SEG)(logits, targets)) < ce
 
 
 def test_unknown_loss_and_bad_options_are_one_line_errors():
     with pytest.raises(FashionsegError, match="dice-ce"):
-        make_loss(recipe(loss="dice"), "segmentation")
+        make_loss(recipe(loss="dice"), SEG)
     with pytest.raises(FashionsegError, match="rejected its options"):
-        make_loss(recipe(loss="focal", loss_options={"smoothness": 1}), "segmentation")
+        make_loss(recipe(loss="focal", loss_options={"smoothness": 1}), SEG)

@@ -44,7 +44,7 @@ def test_torch_adam_is_torch_optim_adam_with_the_recipe_weight_decay():
     import torch
     from fastai.optimizer import Adam, OptimWrapper
 
-    from fashionseg.train import optimizer
+    from fashionseg.build import optimizer
 
     model = torch.nn.Linear(3, 2)
     opt = optimizer("torch-adam")(list(model.parameters()), lr=1e-3)

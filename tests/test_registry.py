@@ -12,7 +12,7 @@ from fashionseg.registry import PluginLoadWarning, Registry, load_plugins, regis
 def test_builtin_components_are_listed_with_their_plugin():
     reg = registry()
     assert {"seed000-cnn", "basenet", "basenet-improved", "resnet101", "fmnist-fastnet"} <= set(reg.names("architecture"))
-    assert reg.get("architecture", "seed000-cnn").plugin == "fashion-cnns"
+    assert reg.get("architecture", "seed000-cnn").plugin == "architectures"
     assert reg.get("dataset", "fashion-mnist").task == "classification"
     assert reg.get("metric", "per-class-accuracy").stage == "final"
     assert all(reg.get("architecture", n).description for n in reg.names("architecture"))
@@ -64,9 +64,10 @@ def test_plugin_that_fails_to_import_warns_and_others_still_load(tmp_path, monke
 
 def test_plugins_report_package_version_and_hooks():
     infos = {p.name: p for p in registry().plugins()}
-    assert infos["fashion-cnns"].package == "fashionseg"
-    assert infos["fashion-cnns"].hooks == ["fashionseg_architectures"]
-    assert infos["classification-metrics"].hooks == ["fashionseg_metrics"]
+    assert infos["architectures"].package == "fashionseg"
+    assert infos["architectures"].hooks == ["fashionseg_architectures"]
+    assert infos["metrics"].hooks == ["fashionseg_metrics"]
+    assert infos["classification"].hooks == ["fashionseg_tasks"]
 
 
 def test_metric_stage_is_validated():

@@ -10,7 +10,7 @@ from testdata import need_data
 from fashionseg import FashionsegError, Recipe
 from fashionseg.data import split_indices
 from fashionseg.data.mask_folder import MaskFormat, load_folder
-from fashionseg.registry import registry
+from fashionseg.build import build_data
 
 FACADE = ["#000000", "#0080FF", "#80FF80", "#FF8000", "#FF0000"]
 LAND_COVER = {"urban": "#00FFFF", "agriculture": "#FFFF00", "rangeland": "#FF00FF", "forest": "#00FF00",
@@ -93,7 +93,9 @@ def land_cover_recipe(root, **changes):
 def test_mask_folder_data_set_with_and_without_a_test_folder(tmp_path):
     colors = list(LAND_COVER.values())
     write_pairs(tmp_path / "train", random_masks(8, 7), "rgb", colors, "_sat.jpg", "_mask.png")
-    factory = registry().get("dataset", "mask-folder").factory
+    def factory(recipe):
+        return build_data(recipe, on="cpu")
+
     data = factory(land_cover_recipe(tmp_path))
     assert data.test_is_valid and data.classes == list(LAND_COVER) and data.colors == colors
     x, y = data.dls.train.one_batch()
@@ -106,12 +108,13 @@ def test_mask_folder_data_set_with_and_without_a_test_folder(tmp_path):
         factory(land_cover_recipe(tmp_path, data_options={"colour": 1}))
 
 
-def test_augmentation_moves_image_and_mask_together(tmp_path):
+@pytest.mark.parametrize("augment", ["fastai", "flip-shift4"])
+def test_augmentation_moves_image_and_mask_together(tmp_path, augment):
     block = random_masks(1, 2, size=(8, 8))[0] * 5  # classes 0 (black) and 5 (white) in 4x4 blocks
     mask = np.kron(block, np.ones((4, 4), dtype=np.uint8))
     write_pairs(tmp_path / "train", [mask] * 8, "rgb", list(LAND_COVER.values()), "_sat.jpg", "_mask.png")
-    recipe = land_cover_recipe(tmp_path, data_options={"augment": "fastai"}, bs=7, valid="0.125")
-    data = registry().get("dataset", "mask-folder").factory(recipe)
+    recipe = land_cover_recipe(tmp_path, data_options={"augment": augment}, bs=7, valid="0.125")
+    data = build_data(recipe, on="cpu")
     torch.manual_seed(0)
     random.seed(0)
     x, y = data.dls.train.one_batch()
@@ -136,7 +139,7 @@ def test_valid_ranges_hold_out_those_items():
 def test_mini_facade_decodes_like_its_readme():
     root = need_data("mini-facade", ["train", "test_dev"])
     recipe = Recipe(name="f", dataset="mini-facade", arch="unet", valid="250-350", data_options={"path": str(root)})
-    data = registry().get("dataset", "mini-facade").factory(recipe)
+    data = build_data(recipe, on="cpu")
     assert data.classes == ["others", "facade", "pillar", "window", "balcony"] and data.colors == FACADE
     assert [len(dl.dataset) for dl in data.dls.loaders] == [806, 100, 114]
     train = load_folder(str(root / "train"), MaskFormat(tuple(FACADE)), ".jpg", ".png", 3, None)  # cached
@@ -150,4 +153,4 @@ def test_missing_mini_facade_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     recipe = Recipe(name="f", dataset="mini-facade", arch="unet")
     with pytest.raises(FashionsegError, match=r"looked in .*data/mini-facade.*cache/fashionseg/mini-facade"):
-        registry().get("dataset", "mini-facade").factory(recipe)
+        build_data(recipe, on="cpu")

@@ -14,7 +14,7 @@ from torch import nn
 
 from testdata import REPO, need_data
 from fashionseg import FashionsegError, Recipe
-from fashionseg.predict import segment_file
+from fashionseg.predict import predict_file
 from fashionseg.resize import RunAtSize
 from fashionseg.train import run
 
@@ -93,12 +93,14 @@ def test_progressive_resizing_switches_the_model_input_size():
 def test_predict_colours_an_odd_sized_photo_in_class_colours(trained, facade_root, tmp_path):
     photo = tmp_path / "photo.jpg"
     Image.open(facade_root / "test_dev" / "eecs442_0100.jpg").resize((250, 190)).save(photo)
-    picture, mask, info = segment_file(trained.run.path, photo)
-    assert picture.shape == (190, 250, 3) and mask.shape == (190, 250)
-    assert {tuple(c) for c in picture.reshape(-1, 3).tolist()} <= FACADE_RGB
-    assert len(mask.unique()) >= 2
-    with pytest.raises(FashionsegError, match="between 0 and 1"):
-        segment_file(trained.run.path, photo, blend=1.5)
+    run, image, mask = predict_file(trained.run.path, photo)
+    assert mask.shape == (190, 250) and len(mask.unique()) >= 2
+    out = run.task.save_prediction(mask, image, run.summary, tmp_path / "mask.png")
+    with Image.open(out) as picture:
+        assert picture.size == (250, 190)
+        assert {c for _, c in picture.getcolors(maxcolors=1 << 20)} <= FACADE_RGB
+    done = cli("predict", trained.run.path, photo, "--out", tmp_path / "x.png", "--blend", 1.5)
+    assert done.returncode == 2 and "between 0 and 1" in done.stderr
 
 
 def cli(*args):

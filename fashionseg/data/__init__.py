@@ -33,7 +33,7 @@ class DataRequest:
 
     @classmethod
     def from_recipe(cls, recipe, options: dict, device=None) -> "DataRequest":
-        return cls(options, recipe.valid, recipe.seed, recipe.limit, getattr(recipe, "eval_limit", 0), recipe.bs,
+        return cls(options, recipe.valid, recipe.seed, recipe.limit, recipe.eval_limit, recipe.bs,
                    device)
 
     def splits(self, n_train: int, n_test: int) -> tuple[list[int], ...]:

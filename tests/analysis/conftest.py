@@ -9,7 +9,7 @@ def tiny_recipe(fashion_mnist_dir, **changes) -> Recipe:
     settings = dict(name="tiny-cam", dataset="placed-fashion-mnist", arch="cam-cnn",
                     metrics=["accuracy", "per-class-accuracy"], epochs=3, lr=1e-2, bs=64, limit=512,
                     keep_best=2, log_every=3,
-                    data_options={"path": str(fashion_mnist_dir), "test_limit": 256})
+                    data_options={"path": str(fashion_mnist_dir)}, eval_limit=256)
     return Recipe(**{**settings, **changes})
 
 

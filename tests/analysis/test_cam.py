@@ -5,9 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from fashionseg import FashionsegError, create_model
-from fashionseg.analysis.cam import (ClassMaps, GradCam, MapGeometry, class_mapper, pointing_accuracy,
+from fashionseg import Architecture, FashionsegError, create_model
+from fashionseg.analysis.cam import (ClassMaps, GradCam, MapGeometry, class_mapper, pick_method, pointing_accuracy,
                                      pointing_hits, trace_geometry)
+from fashionseg.registry import registry
+
+WITH_HEAD = Architecture("bright", lambda n_classes, n_in: None, "classification", "x", class_maps="class_maps")
 from fashionseg.analysis.layers import spatial_layers
 from fashionseg.cli import main
 
@@ -99,7 +102,7 @@ def test_pointing_accuracy_has_the_known_answer_on_constructed_images():
     boxes = torch.tensor([[y - 1, x - 1, y + 2, x + 2] for y, x in spots])
     boxes[[1, 4, 6]] += 5  # three boxes moved away from their spot: 5 of 8 hit
     labels = torch.arange(8) % 10
-    mapper = class_mapper(BrightSpotMaps(), images[:1])
+    mapper = class_mapper(BrightSpotMaps(), images[:1], pick_method(WITH_HEAD), WITH_HEAD)
     assert isinstance(mapper, ClassMaps)
     loader = [(images[:5], labels[:5]), (images[5:], labels[5:])]
     assert pointing_accuracy(mapper, loader, boxes) == 5 / 8
@@ -109,22 +112,25 @@ def test_grad_cam_of_a_class_map_head_is_its_cam():
     model = create_model("cam-cnn", 10, 1).eval()
     x = torch.randn(4, 1, 56, 56)
     classes = torch.tensor([0, 3, 7, 9])
-    cam = class_mapper(model, x, "cam")(x, classes)
-    grad_cam = class_mapper(model, x, "gradcam", "classifier")(x, classes)
+    arch = registry().get("architecture", "cam-cnn")
+    assert pick_method(arch) == "cam"
+    cam = class_mapper(model, x, "cam", arch)(x, classes)
+    grad_cam = class_mapper(model, x, "gradcam", arch, "classifier")(x, classes)
     assert torch.allclose(grad_cam, cam / 121, atol=1e-6)  # d(mean of the map)/d(cell) = 1/121
 
 
 def test_grad_cam_on_a_plain_cnn_and_layer_errors():
     model = create_model("seed000-cnn", 10, 1).eval()
     x = torch.randn(2, 1, 28, 28)
-    mapper = class_mapper(model, x)
+    arch = registry().get("architecture", "seed000-cnn")
+    mapper = class_mapper(model, x, pick_method(arch), arch)
     assert isinstance(mapper, GradCam) and mapper.layer_name == "7"
     assert mapper(x, torch.tensor([1, 2])).shape == (2, 6, 6)
     assert "7" in spatial_layers(model, x) and "9" not in spatial_layers(model, x)  # 9 is a Linear
     with pytest.raises(FashionsegError, match=r"Valid layers: 0, 1, 2, 3, .*7"):
-        class_mapper(model, x, "gradcam", "9")
-    with pytest.raises(FashionsegError, match="no class-map head"):
-        class_mapper(model, x, "cam")
+        class_mapper(model, x, "gradcam", arch, "9")
+    with pytest.raises(FashionsegError, match="'seed000-cnn' declares no class-map head"):
+        pick_method(arch, "cam")
 
 
 def test_cam_command_draws_maps_and_records_pointing_accuracy(tiny_run, capsys):

@@ -10,15 +10,18 @@ from fashionseg import create_model, list_components
 from fashionseg.analysis.embedding import sample_positions, tsne
 from fashionseg.analysis.layers import penultimate_features
 from fashionseg.cli import main
+from fashionseg.registry import registry
 
 FEATURE_SIZES = {"seed000-cnn": 120, "basenet": 12, "basenet-improved": 12, "cam-cnn": 32, "resnet101": 2048}
 
 
 @pytest.mark.parametrize("arch", list_components("architecture", task="classification"))
-def test_penultimate_features_of_every_classification_architecture(arch):
+def test_every_classification_architecture_declares_a_feature_layer_that_resolves(arch):
+    layer = registry().get("architecture", arch).feature_layer
+    assert layer, f"{arch} declares no feature_layer"
     model = create_model(arch, 10, 1).eval()
     x = torch.randn(3, 1, 28, 28)
-    features, logits = penultimate_features(model, x)
+    features, logits = penultimate_features(model, x, layer)
     assert features.ndim == 2 and features.shape[0] == 3
     assert torch.allclose(logits, model(x), atol=1e-5)
     if arch in FEATURE_SIZES:

@@ -4,13 +4,13 @@ import torch
 from fashionseg import Recipe
 from fashionseg.data import fashion_mnist
 from fashionseg.data.placed import PasteOnCanvas, canvas_stats, paste_boxes, paste_offsets
-from fashionseg.registry import registry
+from fashionseg.build import build_data
 
 
 def placed(fashion_mnist_dir, **options):
     recipe = Recipe(name="placed", dataset="placed-fashion-mnist", arch="cam-cnn", bs=32, limit=64,
-                    data_options={"path": str(fashion_mnist_dir), "test_limit": 64, **options})
-    return registry().get("dataset", "placed-fashion-mnist").factory(recipe, torch.device("cpu"))
+                    data_options={"path": str(fashion_mnist_dir), **options}, eval_limit=64)
+    return build_data(recipe, on=torch.device("cpu"))
 
 
 def test_boxes_lie_inside_the_canvas_and_cover_all_positions():
@@ -57,7 +57,7 @@ def test_data_set_batches_are_the_source_images_in_their_boxes_with_their_labels
     assert items[0] == n_train  # valid="test": the official test set, in order
     pixels = (data.denormalize(xb) * 255).round().byte()
     for i, item in enumerate(items):
-        top, left, bottom, right = data.info["boxes"][item].tolist()
+        top, left, bottom, right = data.boxes[item].tolist()
         assert 0 <= top and bottom <= 48 and 0 <= left and right <= 48
         assert torch.equal(pixels[i, 0, top:bottom, left:right].cpu(), raw["test_images"][item - n_train])
         assert int(yb[i]) == int(raw["test_labels"][item - n_train])
@@ -68,6 +68,6 @@ def test_data_set_is_deterministic_and_seeded(fashion_mnist_dir):
     first = placed(fashion_mnist_dir)
     again = placed(fashion_mnist_dir)
     other = placed(fashion_mnist_dir, placement_seed=1)
-    assert torch.equal(first.info["boxes"], again.info["boxes"])
+    assert torch.equal(first.boxes, again.boxes)
     assert torch.equal(first.dls.valid.one_batch()[0], again.dls.valid.one_batch()[0])
-    assert not torch.equal(first.info["boxes"], other.info["boxes"])
+    assert not torch.equal(first.boxes, other.boxes)

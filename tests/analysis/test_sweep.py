@@ -29,7 +29,7 @@ def test_grid_is_every_combination_named_by_what_varies(make_tiny_recipe):
 
 def test_a_sweep_runs_its_grid_and_resumes_without_repeating_finished_runs(make_tiny_recipe, fashion_mnist_dir, tmp_path):
     base = make_tiny_recipe(epochs=1, limit=256, keep_best=0,
-                       data_options={"path": str(fashion_mnist_dir), "test_limit": 128})
+                       data_options={"path": str(fashion_mnist_dir)}, eval_limit=128)
     axes = parse_axes(["lr=1e-2,3e-3"])
     sweep_dir = tmp_path / "sweep"
     first = run_sweep(base, axes, sweep_dir, Console(quiet=True))
