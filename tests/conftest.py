@@ -19,3 +19,13 @@ def fashion_mnist_dir() -> Path:
 @pytest.fixture
 def runs_dir(tmp_path) -> Path:
     return tmp_path / "runs"
+
+
+@pytest.fixture
+def no_data_anywhere(tmp_path, monkeypatch):
+    """Every place fashionseg looks for data points into an empty temporary folder."""
+    monkeypatch.setenv("FASHIONSEG_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr("fashionseg.data.locate.SYSTEM_ROOT", tmp_path / "system")
+    monkeypatch.setattr("sys.prefix", str(tmp_path / "venv"))
+    return tmp_path

@@ -33,6 +33,7 @@ def test_bad_idx_files_are_user_errors(tmp_path):
 
 
 def test_location_order_explicit_then_env(tmp_path, monkeypatch, fashion_mnist_dir):
+    monkeypatch.setattr("sys.prefix", str(tmp_path / "venv"))  # no data roots recorded by set-up
     monkeypatch.setenv(DATA_ENV, str(fashion_mnist_dir.parent))
     assert find_data("fashion-mnist", list(fashion_mnist.FILES)) == fashion_mnist_dir
     with pytest.raises(FashionsegError, match="lacks"):

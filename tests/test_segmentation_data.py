@@ -93,6 +93,7 @@ def land_cover_recipe(root, **changes):
 def test_mask_folder_data_set_with_and_without_a_test_folder(tmp_path):
     colors = list(LAND_COVER.values())
     write_pairs(tmp_path / "train", random_masks(8, 7), "rgb", colors, "_sat.jpg", "_mask.png")
+
     def factory(recipe):
         return build_data(recipe, on="cpu")
 
@@ -148,9 +149,7 @@ def test_mini_facade_decodes_like_its_readme():
     assert share.tolist() == pytest.approx([0.355, 0.406, 0.024, 0.165, 0.051], abs=0.002)
 
 
-def test_missing_mini_facade_says_where_it_looked(tmp_path, monkeypatch):
-    monkeypatch.setenv("FASHIONSEG_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_missing_mini_facade_says_where_it_looked(no_data_anywhere):
     recipe = Recipe(name="f", dataset="mini-facade", arch="unet")
     with pytest.raises(FashionsegError, match=r"looked in .*data/mini-facade.*cache/fashionseg/mini-facade"):
         build_data(recipe, on="cpu")

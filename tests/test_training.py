@@ -91,13 +91,27 @@ def test_mismatched_task_fails_before_a_run_folder_is_made(tmp_path):
     assert not (tmp_path / "x").exists() and not list(tmp_path.glob("*"))
 
 
-def test_failed_run_keeps_its_folder_with_a_failed_status(tmp_path, fashion_mnist_dir):
+def test_a_model_that_breaks_at_build_time_leaves_no_folder(tmp_path, fashion_mnist_dir):
     recipe = Recipe(name="broken", dataset="fashion-mnist", arch="fmnist-fastnet", arch_options={"widths": (4, 4)})
     with pytest.raises(FashionsegError, match="rejected its options"):
         run(recipe, runs_dir=tmp_path, console=Console(quiet=True))
+    assert not tmp_path.exists() or not list(tmp_path.iterdir())
+
+
+def test_failed_run_keeps_its_folder_with_a_failed_status(tmp_path, fashion_mnist_dir):
+    from fastai.callback.core import Callback
+
+    class Explode(Callback):
+        def after_batch(self):
+            if self.training and self.iter == 2:
+                raise RuntimeError("disk on fire")
+
+    recipe = Recipe(name="broken", dataset="fashion-mnist", arch="basenet", epochs=1, limit=512, eval_limit=64)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run(recipe, runs_dir=tmp_path, console=Console(quiet=True), cbs=[Explode()])
     (folder,) = tmp_path.iterdir()
     status = json.loads((folder / "status.json").read_text())
-    assert status["state"] == "failed" and "rejected its options" in status["error"]
+    assert status["state"] == "failed" and "disk on fire" in status["error"]
     assert json.loads((folder / "config.json").read_text())["name"] == "broken"
 
 

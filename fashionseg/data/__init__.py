@@ -106,7 +106,8 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
     """Train/valid(/test) index lists over train items followed by test items.
 
     `valid="test"` validates on the official test set; a fraction holds out that share of
-    the training items, a range such as "250-350" those items, and the test set is kept for the end.
+    the training items, a range such as "250-350" those items, and the test set is kept for the end
+    (with no test items, the validation set is evaluated at the end).
     `limit` caps the training items, `eval_limit` the validation and test items.
     """
     gen = torch.Generator().manual_seed(seed)
@@ -128,4 +129,5 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
         train = train[:limit]
     if len(train) == 0:
         raise FashionsegError(f"valid={valid} leaves no training items")
-    return sorted(train.tolist()), sorted(valid_idx.tolist())[: eval_limit or None], test
+    valid_idx = sorted(valid_idx.tolist())[: eval_limit or None]
+    return (sorted(train.tolist()), valid_idx, test) if test else (sorted(train.tolist()), valid_idx)
