@@ -15,9 +15,10 @@ from fastai.torch_core import default_device, set_seed
 from rich.console import Console
 
 from . import plots, report
-from .callbacks import EpochCSV, RichProgress, TrainClock
+from .callbacks import EpochCSV, TrainClock
 from .errors import FashionsegError
 from .losses import make_loss
+from .progress import RichProgress
 from .recipe import Recipe
 from .registry import create_model, registry
 from .resize import ProgressiveResize, size_schedule
