@@ -1,17 +1,36 @@
-"""fashionseg: one-command, reproducible fastai experiments for classification and segmentation."""
+"""fashionseg: one-command, reproducible fastai experiments for classification and segmentation.
+
+Importing the package is cheap (no torch, no fastai), so the command line answers at once;
+names that need the training stack, such as `Data`, are imported on first use.
+"""
+import importlib
 import warnings
 
 # fastai scripts a few layers at import time; torch now calls that deprecated. Not actionable here.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
 
-from .components import Architecture, Dataset, Metric
-from .data import Data, DataRequest
-from .errors import FashionsegError
-from .hookspecs import hookimpl
-from .recipe import Recipe
-from .task import Section, Task
+from .components import Architecture, Dataset, Metric  # noqa: E402
+from .errors import FashionsegError  # noqa: E402
+from .hookspecs import hookimpl  # noqa: E402
+from .recipe import Recipe  # noqa: E402
+from .task import Section, Task  # noqa: E402
 
 __version__ = "0.1.0"
+
+# Public names imported only when first used: name -> module holding it.
+LAZY = {"Data": "fashionseg.data", "DataRequest": "fashionseg.data"}
+
+
+def __getattr__(name: str):
+    if name not in LAZY:
+        raise AttributeError(f"module 'fashionseg' has no attribute {name!r}")
+    value = getattr(importlib.import_module(LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *LAZY])
 
 
 def create_model(name: str, n_classes: int, n_in: int, **options):

@@ -21,7 +21,8 @@ from .errors import FashionsegError
 from .losses import make_loss
 from .recipe import Recipe
 from .registry import registry
-from .resize import RunAtSize, size_schedule
+from .resize import RunAtSize
+from .sizes import size_schedule
 from .runfolder import RunFolder
 from .task import Task
 

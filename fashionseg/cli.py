@@ -1,60 +1,88 @@
 """The `fashionseg` command line. Each subcommand lives in `fashionseg/commands/<name>.py`
-and provides `add_parser(subparsers)`; the parser it adds sets `func`."""
+and provides `add_parser(subparsers)`; the parser it adds sets `func`.
+
+Building the parser imports neither torch nor fastai: commands import them when they run.
+"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import os
+import shlex
 import sys
 import warnings
 
-from rich.console import Console
-
+from . import __version__
 from .errors import FashionsegError
+from .recipe import Recipe
 
 COMMANDS = ["train", "lr_find", "list", "plugins", "predict", "evaluate", "cam", "embed", "sweep"]
+TYPES = {"int": int, "float": float}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fashionseg", description="Reproducible fastai vision experiments.")
+    parser.add_argument("--version", action="version", version=f"fashionseg {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f".commands.{name}", __package__).add_parser(sub)
+    for command in sub.choices.values():  # `fashionseg train x --debug` as well as `fashionseg --debug train x`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks")
     return parser
 
 
-def add_recipe_options(parser: argparse.ArgumentParser):
-    """Command-line overrides for any recipe setting."""
-    g = parser.add_argument_group("recipe overrides")
-    g.add_argument("--epochs", type=int)
-    g.add_argument("--lr", type=float)
-    g.add_argument("--bs", type=int)
-    g.add_argument("--wd", type=float)
-    g.add_argument("--arch")
-    g.add_argument("--dataset")
-    g.add_argument("--metrics", help="comma-separated metric names")
-    g.add_argument("--schedule", choices=["one-cycle", "constant"])
-    g.add_argument("--valid", help="'test', a hold-out fraction such as 0.1, or items such as 250-350")
-    g.add_argument("--seed", type=int)
-    g.add_argument("--limit", type=int, help="train on only this many items")
-    g.add_argument("--label-smoothing", type=float, dest="label_smoothing")
-    g.add_argument("--log-every", type=int, dest="log_every", help="training iterations between rows of iterations.csv")
-    g.add_argument("--keep-best", type=int, dest="keep_best", help="checkpoints kept with the lowest valid loss")
-    g.add_argument("--tensorboard", action="store_const", const=True, help="also write TensorBoard event files")
+def recipe_options(exclude=frozenset()) -> list[dataclasses.Field]:
+    """The Recipe fields offered as command-line options, less those in `exclude`."""
+    return [f for f in dataclasses.fields(Recipe) if f.metadata.get("option") and f.name not in exclude]
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_recipe_options(parser: argparse.ArgumentParser, exclude=frozenset()):
+    """One option per Recipe field (see `recipe.setting`), less `exclude`, plus `--set` and `--runs-dir`."""
+    g = parser.add_argument_group("recipe overrides (each defaults to the recipe's value)")
+    for f in recipe_options(exclude):
+        help = f"{f.metadata['help']} (default: the recipe's{fallback(f)})".replace("%", "%%")
+        if f.type == "bool":
+            g.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction, help=help)
+            continue
+        g.add_argument(flag(f.name), dest=f.name, type=TYPES.get(f.type, str), help=help,
+                       choices=f.metadata["choices"] or None, metavar=metavar(f))
     g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any setting, e.g. --set arch_options.width=64 --set data_options.augment=flip")
-    parser.add_argument("--runs-dir", default=os.environ.get("FASHIONSEG_RUNS", "runs"),
+                   help="any recipe setting, also dotted ones: --set arch_options.width=64 "
+                        "--set data_options.augment=flip")
+    parser.add_argument("--runs-dir", default=default_runs_dir(),
                         help="where run folders go (default: ./runs or $FASHIONSEG_RUNS)")
 
 
-OVERRIDES = ["epochs", "lr", "bs", "wd", "arch", "dataset", "metrics", "schedule", "valid", "seed", "limit",
-             "label_smoothing", "log_every", "keep_best", "tensorboard"]
+def metavar(f: dataclasses.Field) -> str | None:
+    """N, X or VALUE; None lets argparse show the choices."""
+    return None if f.metadata["choices"] else {"int": "N", "float": "X"}.get(f.type, "VALUE")
 
 
-def apply_overrides(recipe, args):
-    changes = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k, None) is not None}
-    for item in args.set:
+def fallback(f: dataclasses.Field) -> str:
+    """', else X' for a field with a default X, used when a recipe leaves it out."""
+    if f.default is not dataclasses.MISSING:
+        return f", else {f.default}"
+    return f", else {f.default_factory()}" if f.default_factory is not dataclasses.MISSING else ""
+
+
+def default_runs_dir() -> str:
+    return os.environ.get("FASHIONSEG_RUNS", "runs")
+
+
+def given_options(args) -> dict:
+    """The recipe options given on the command line, by field name."""
+    return {f.name: getattr(args, f.name) for f in recipe_options() if getattr(args, f.name, None) is not None}
+
+
+def apply_overrides(recipe: Recipe, args) -> Recipe:
+    changes = given_options(args)
+    for item in getattr(args, "set", []):
         if "=" not in item:
             raise FashionsegError(f"--set takes KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
@@ -62,8 +90,33 @@ def apply_overrides(recipe, args):
     return recipe.override(**changes)
 
 
+def override_argv(args, drop=frozenset()) -> list[str]:
+    """The overrides in `args` as command-line words that recreate them (settings in `drop` left out)."""
+    words = []
+    for name, value in given_options(args).items():
+        if name in drop:
+            continue
+        if isinstance(value, bool):
+            words.append(flag(name) if value else "--no-" + flag(name)[2:])
+        else:
+            words += [flag(name), str(value)]
+    for item in getattr(args, "set", []):
+        if item.split("=", 1)[0].strip() not in drop:
+            words += ["--set", item]
+    if getattr(args, "runs_dir", None) not in (None, default_runs_dir()):
+        words += ["--runs-dir", args.runs_dir]
+    return words
+
+
+def command_line(*words) -> str:
+    """Words as one shell-quoted command a user can paste."""
+    return shlex.join(str(w) for w in words)
+
+
 def run_cli(func, args, debug: bool) -> int:
     """Run a command; user errors become one line on stderr and exit code 2."""
+    from rich.console import Console
+
     err = Console(stderr=True)
     try:
         func(args)
@@ -78,25 +131,28 @@ def run_cli(func, args, debug: bool) -> int:
     return 0
 
 
-def quiet_warnings():
+def quiet_warnings(debug: bool = False):
+    """fastai's user warnings off; the others as one line each (full detail with --debug)."""
     warnings.filterwarnings("ignore", category=UserWarning, module="fastai")
+    if not debug:
+        warnings.formatwarning = lambda message, category, *_, **__: f"warning: {message}\n"
 
 
 def main(argv=None) -> int:
-    quiet_warnings()
     args = build_parser().parse_args(argv)
+    quiet_warnings(args.debug)
     return run_cli(args.func, args, args.debug)
 
 
-def run_recipe_script(recipe, argv=None):
+def run_recipe_script(recipe: Recipe, argv=None):
     """`python recipes/<name>.py [overrides]`: the same as `fashionseg train <name>`."""
     from .commands.train import train_recipe
 
-    quiet_warnings()
     parser = argparse.ArgumentParser(prog=f"python recipes/{recipe.name}.py", description=recipe.description)
-    parser.add_argument("--debug", action="store_true")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     add_recipe_options(parser)
     args = parser.parse_args(argv)
+    quiet_warnings(args.debug)
     sys.exit(run_cli(lambda a: train_recipe(recipe, a), args, args.debug))
 
 

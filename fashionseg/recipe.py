@@ -2,50 +2,66 @@
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import importlib.util
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FashionsegError, unknown_name
-from .resize import size_schedule
+from .sizes import size_schedule
 
 SCHEDULES = ("one-cycle", "constant")
-# "adam": fastai's Adam (decoupled weight decay, i.e. AdamW); "torch-adam": torch.optim.Adam
-# with L2 weight decay and its defaults, as the source reports trained; "sgd": fastai's SGD.
 OPTIMIZERS = ("adam", "torch-adam", "sgd")
+
+
+def setting(help: str, default=dataclasses.MISSING, choices=(), option: bool = True):
+    """A Recipe field with its help text and choices: the one source of the command-line options."""
+    meta = {"help": help, "choices": tuple(choices), "option": option}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class Recipe:
     """Everything needed to reproduce a run; written to the run folder as config.json."""
 
-    name: str
-    dataset: str
-    arch: str
-    metrics: list[str] = field(default_factory=list)
-    epochs: int = 5
-    lr: float = 1e-3
-    bs: int = 128
-    wd: float = 1e-4
-    schedule: str = "one-cycle"
-    opt: str = "adam"  # see OPTIMIZERS
-    valid: str = "test"  # "test": official test set validates; hold-out: a fraction "0.1" or items "250-350"
-    seed: int = 42
-    label_smoothing: float = 0.0
-    loss: str = ""  # "": the task's default (cross-entropy); or "focal", "dice-ce", "bce", "mse"
-    loss_options: dict = field(default_factory=dict)  # e.g. {"weight": [1, 1, 4, 1, 2]}: per-class weights
-    limit: int = 0  # use only this many training items (0: all); for quick checks
-    eval_limit: int = 0  # validate and test on only this many items (0: all); for quick checks
-    channels_last: bool = False  # often faster for convolutions, on CPU as on GPU
-    sizes: list = field(default_factory=list)  # [[epoch, size], ...]: model input size from that epoch on
-    arch_options: dict = field(default_factory=dict)
-    data_options: dict = field(default_factory=dict)
-    keep_best: int = 5  # checkpoints kept with the lowest validation loss, for ensembles (0: none)
-    log_every: int = 100  # training iterations between rows of iterations.csv
-    tensorboard: bool = False  # also log to TensorBoard event files (needs the tensorboard package)
-    description: str = ""
+    name: str = setting("the run's name; run folders are named after it", option=False)
+    dataset: str = setting("data set name (see `fashionseg list datasets`)")
+    arch: str = setting("architecture name (see `fashionseg list architectures`)")
+    metrics: list[str] = setting("metric names, comma-separated (see `fashionseg list metrics`)", [])
+    epochs: int = setting("training epochs", 5)
+    lr: float = setting("learning rate (the peak of the one-cycle schedule)", 1e-3)
+    bs: int = setting("batch size", 128)
+    wd: float = setting("weight decay", 1e-4)
+    schedule: str = setting("learning-rate schedule", "one-cycle", SCHEDULES)
+    opt: str = setting("optimizer: adam is fastai's Adam (decoupled weight decay, i.e. AdamW), torch-adam is "
+                       "torch.optim.Adam with L2 weight decay, sgd is fastai's SGD", "adam", OPTIMIZERS)
+    valid: str = setting("what validates: 'test' (the official test set), a hold-out fraction of the training "
+                         "items such as 0.1, or training items such as 250-350", "test")
+    seed: int = setting("random seed", 42)
+    label_smoothing: float = setting("label smoothing of the loss (0: none)", 0.0)
+    loss: str = setting("loss name: cross-entropy, focal, dice-ce, bce, mse (default: the task's own, "
+                        "cross-entropy for classification and segmentation)", "")
+    loss_options: dict = setting("loss options as a dict, e.g. \"{'weight': [1, 1, 4, 1, 2]}\" for per-class "
+                                 "weights; or --set loss_options.KEY=VALUE", {})
+    limit: int = setting("train on only this many items (0: all); for quick checks", 0)
+    eval_limit: int = setting("validate and test on only this many items (0: all); for quick checks", 0)
+    channels_last: bool = setting("channels-last memory format: often faster for convolutions, on CPU as on GPU",
+                                  False)
+    sizes: list = setting("[[epoch, size], ...]: the model's input size from that epoch on (progressive "
+                          "resizing), e.g. \"[[0, 128], [8, 256]]\"", [])
+    arch_options: dict = setting("architecture options as a dict; or --set arch_options.KEY=VALUE", {})
+    data_options: dict = setting("data set options as a dict, e.g. \"{'augment': 'flip'}\"; or "
+                                 "--set data_options.KEY=VALUE", {})
+    keep_best: int = setting("keep this many checkpoints with the lowest validation loss, for ensembles "
+                             "(0: none)", 0)
+    log_every: int = setting("training iterations between rows of iterations.csv", 100)
+    tensorboard: bool = setting("also write TensorBoard event files (needs the tensorboard package)", False)
+    description: str = setting("what the experiment is for, one line", "", option=False)
 
     def __post_init__(self):
         self.validate()
@@ -133,7 +149,10 @@ def coerce(f: dataclasses.Field, value):
             parsed = parse_value(value)
             return parsed if isinstance(parsed, list) else [v for v in str(value).split(",") if v]
         if kind == "dict":
-            return value if isinstance(value, dict) else parse_value(value)
+            parsed = parse_value(value)
+            if not isinstance(parsed, dict):
+                raise ValueError(value)
+            return parsed
     except ValueError:
         raise FashionsegError(f"{f.name} must be a {kind}, got {value!r}") from None
     return str(value)
@@ -177,19 +196,59 @@ def load_recipe_file(path: Path) -> Recipe:
     return recipe
 
 
-def all_recipes() -> dict[str, Recipe | Path]:
-    """Recipe name -> script path (scripts) or Recipe (contributed by plugins)."""
-    from .registry import registry
+@dataclass
+class RecipeSource:
+    """Where a recipe name comes from: a recipe script (`path`) or a plugin (`plugin`, `recipe`)."""
 
-    found: dict[str, Recipe | Path] = {}
-    for impl in registry().pm.hook.fashionseg_recipes.get_hookimpls():
-        for r in impl.function() or []:
-            found[r.name] = r
+    name: str
+    path: Path | None = None
+    plugin: str | None = None
+    recipe: Recipe | None = None
+
+    def load(self) -> Recipe:
+        return self.recipe if self.path is None else load_recipe_file(self.path)
+
+
+def plugin_recipes() -> dict[str, RecipeSource]:
+    """Recipes contributed through the `fashionseg_recipes` hook; a failing plugin warns, the others load."""
+    from .registry import PluginLoadWarning, registry
+
+    pm, found = registry().pm, {}
+    for impl in pm.hook.fashionseg_recipes.get_hookimpls():
+        plugin = pm.get_name(impl.plugin)
+        try:
+            contributed = list(impl.function() or [])
+            wrong = [r for r in contributed if not isinstance(r, Recipe)]
+            if wrong:
+                raise TypeError(f"it returned a {type(wrong[0]).__name__}, not a fashionseg.Recipe")
+        except Exception as exc:  # a broken plugin must not hide the others
+            warnings.warn(f"plugin {plugin!r} failed in fashionseg_recipes: {exc}", PluginLoadWarning, stacklevel=2)
+            continue
+        for r in contributed:
+            if r.name in found:
+                raise FashionsegError(f"recipe {r.name!r} is registered twice: by plugin {found[r.name].plugin!r} "
+                                      f"and by plugin {plugin!r}; uninstall or rename one of them.")
+            found[r.name] = RecipeSource(r.name, plugin=plugin, recipe=r)
+    return found
+
+
+class RecipeShadowWarning(UserWarning):
+    """A recipe script has the name of a plugin's recipe and is used instead of it."""
+
+
+def all_recipes() -> dict[str, RecipeSource]:
+    """Every recipe by name: scripts in `recipe_dirs()` (earlier folders first), then plugin recipes."""
+    scripts = {}
     for d in reversed(recipe_dirs()):
         for path in sorted(d.glob("*.py")):
+            name = path.stem.replace("_", "-")
             if not path.name.startswith("_"):
-                found[path.stem.replace("_", "-")] = path
-    return found
+                scripts[name] = RecipeSource(name, path=path)
+    plugins = plugin_recipes()
+    for name in sorted(scripts.keys() & plugins.keys()):
+        warnings.warn(f"recipe file {scripts[name].path} shadows recipe {name!r} of plugin {plugins[name].plugin!r}",
+                      RecipeShadowWarning, stacklevel=2)
+    return {**plugins, **scripts}
 
 
 def find_recipe(name: str) -> Recipe:
@@ -202,5 +261,4 @@ def find_recipe(name: str) -> Recipe:
     recipes = all_recipes()
     if name not in recipes:
         raise unknown_name("recipe", name, recipes)
-    found = recipes[name]
-    return load_recipe_file(found) if isinstance(found, Path) else found
+    return recipes[name].load()

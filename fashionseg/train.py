@@ -11,8 +11,9 @@ from rich.console import Console
 
 from . import plots, report
 from .build import Built, build_learner, final_evaluators, input_size
-from .callbacks import EpochCSV, RichProgress
+from .callbacks import EpochCSV
 from .evaluate import evaluate
+from .progress import RichProgress
 from .recipe import Recipe
 from .runfolder import RunFolder
 from .training_log import training_callbacks, training_curves

@@ -1,11 +1,24 @@
-"""The command line, through subprocesses as a user runs it."""
+"""The command line: through subprocesses as a user runs it, and in-process where that is enough."""
+import dataclasses
+import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import pluggy
 import pytest
+
+import fashionseg
+from fashionseg import Architecture, FashionsegError, Recipe, hookimpl, hookspecs
+from fashionseg import registry as registry_module
+from fashionseg.cli import apply_overrides, build_parser
+from fashionseg.cli import main as cli_main
+from fashionseg.commands import list as list_command
+from fashionseg.commands.lr_find import NOT_USED, suggested_command
+from fashionseg.recipe import OPTIMIZERS, SCHEDULES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -15,13 +28,20 @@ def cli(*args, cwd=None, env=None):
                           cwd=cwd or REPO, env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=600)
 
 
+def subcommand(name: str):
+    return build_parser()._subparsers._group_actions[0].choices[name]
+
+
 def test_list_shows_every_kind_with_task_plugin_and_description():
     out = cli("list").stdout
-    for needle in ("architectures", "metrics", "datasets", "recipes", "seed000-cnn", "fashion-cnns",
-                   "classification", "per-class-accuracy", "fashion-fast", "Two conv-BN-ReLU-pool"):
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert rows and all(len(row) == 5 for row in rows)  # piped: plain rows, one per name
+    assert ["architecture", "seed000-cnn", "classification", "fashion-cnns"] in [row[:4] for row in rows]
+    assert {"task", "architecture", "metric", "dataset", "recipe"} <= {row[0] for row in rows}
+    for needle in ("per-class-accuracy", "fashion-fast", "Two conv-BN-ReLU-pool"):
         assert needle in out
     only = cli("list", "architectures", "basenet*").stdout
-    assert "basenet-improved" in only and "seed000-cnn" not in only and "metrics" not in only
+    assert "basenet-improved" in only and "seed000-cnn" not in only and "metric" not in only
 
 
 def test_plugins_lists_versions_and_hooks():
@@ -70,3 +90,213 @@ def test_lr_find_prints_suggestions_saves_plot_and_says_how_to_use(tmp_path, fas
     assert set(suggestions) == {"valley", "slide", "minimum", "steep"}
     assert all(1e-7 < v < 10 for v in suggestions.values())
     assert (run / "figures" / "lr_find.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- fast, in-process checks
+def test_help_and_version_import_neither_torch_nor_fastai():
+    code = """if True:
+        import sys
+        from fashionseg.cli import build_parser, main
+        parser = build_parser()
+        parser.format_help()
+        for command in parser._subparsers._group_actions[0].choices.values():
+            command.format_help()
+        try:
+            main(["--version"])
+        except SystemExit:
+            pass
+        print(sorted(m for m in ("torch", "fastai", "torchvision", "timm") if m in sys.modules))
+    """
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [f"fashionseg {fashionseg.__version__}", "[]"]
+
+
+def test_version_option():
+    res = cli("--version")
+    assert res.returncode == 0 and res.stdout.strip() == f"fashionseg {fashionseg.__version__}"
+
+
+def test_package_names_that_need_torch_load_on_first_use():
+    assert fashionseg.Data.__module__ == "fashionseg.data"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        fashionseg.nope  # noqa: B018
+
+
+def recipe_option_actions(parser) -> dict:
+    group = next(g for g in parser._action_groups if g.title.startswith("recipe overrides"))
+    return {a.dest: a for a in group._group_actions if a.dest != "set"}
+
+
+def test_recipe_options_are_generated_from_the_recipe_fields():
+    train = subcommand("train")
+    actions = recipe_option_actions(train)
+    assert set(actions) == {f.name for f in dataclasses.fields(Recipe)} - {"name", "description"}
+    for name, action in actions.items():
+        assert action.option_strings[0] == "--" + name.replace("_", "-")
+        assert "default: the recipe's" in action.help and len(action.help) > 40
+    assert actions["schedule"].choices == SCHEDULES and actions["opt"].choices == OPTIMIZERS
+    assert actions["epochs"].type is int and actions["lr"].type is float
+    assert "--no-channels-last" in actions["channels_last"].option_strings
+    args = build_parser().parse_args(["train", "x", "--label-smoothing", "0.1", "--eval-limit", "64", "--channels-last",
+                                      "--data-options", "{'augment': 'flip'}", "--metrics", "accuracy,error-rate"])
+    r = apply_overrides(Recipe(name="x", dataset="d", arch="a"), args)
+    assert (r.label_smoothing, r.eval_limit, r.channels_last) == (0.1, 64, True)
+    assert r.data_options == {"augment": "flip"} and r.metrics == ["accuracy", "error-rate"]
+    assert Recipe(name="x", dataset="d", arch="a").keep_best == 0  # best-k checkpoints only when asked
+
+
+def test_commands_offer_only_the_options_that_apply_to_them(capsys):
+    assert set(recipe_option_actions(subcommand("lr-find"))) == set(recipe_option_actions(subcommand("train"))) - NOT_USED
+    assert set(recipe_option_actions(subcommand("sweep"))) == set(recipe_option_actions(subcommand("train")))
+    for option in ("--keep-best", "--epochs", "--tensorboard"):
+        with pytest.raises(SystemExit) as exc:
+            build_parser().parse_args(["lr-find", "x", option, "3"])
+        assert exc.value.code == 2
+    assert "unrecognized arguments: --keep-best" in capsys.readouterr().err
+
+
+def test_debug_goes_before_or_after_the_command():
+    parse = build_parser().parse_args
+    assert parse(["train", "x"]).debug is False
+    assert parse(["--debug", "train", "x"]).debug is True
+    assert parse(["train", "x", "--debug"]).debug is True
+    assert parse(["list", "--debug"]).debug is True
+    assert cli_main(["train", "no-such-recipe"]) == 2
+    with pytest.raises(FashionsegError, match="unknown recipe"):
+        cli_main(["train", "no-such-recipe", "--debug"])
+
+
+def test_lr_find_suggests_a_train_command_with_every_override(tmp_path):
+    argv = ["lr-find", "fashion-fast", "--iters", "30", "--limit", "4000", "--no-channels-last", "--valid", "0.1",
+            "--set", "data_options.augment=flip", "--set", "arch_options.note=two words", "--set", "lr=1",
+            "--runs-dir", str(tmp_path)]
+    args = build_parser().parse_args(argv)
+    command = suggested_command(args, 3.2e-3)
+    words = shlex.split(command)
+    assert words[:3] == ["fashionseg", "train", "fashion-fast"] and words[-2:] == ["--lr", "3.20e-03"]
+    assert "--set data_options.augment=flip" in command and "'arch_options.note=two words'" in command
+    assert "--iters" not in words and "lr=1" not in words
+    base = Recipe(name="x", dataset="d", arch="a")
+    again = apply_overrides(base, build_parser().parse_args(words[1:]))
+    assert again == apply_overrides(base, args).override(lr=3.2e-3)
+    assert build_parser().parse_args(words[1:]).runs_dir == str(tmp_path)
+
+
+class LongNames:
+    """A plugin with a long architecture name and a description longer than a terminal line."""
+
+    PLUGIN = "long-names"
+    NAME = "an-architecture-with-a-much-longer-name"
+
+    @hookimpl
+    def fashionseg_architectures(self):
+        return [Architecture(self.NAME, lambda n_classes, n_in: None, task="classification",
+                             description="words " * 40)]
+
+
+@pytest.fixture
+def long_names_registry(monkeypatch):
+    pm = pluggy.PluginManager("fashionseg")
+    pm.add_hookspecs(hookspecs)
+    pm.register(LongNames(), name=LongNames.PLUGIN)
+    monkeypatch.setattr(registry_module, "_default", registry_module.Registry(pm))
+
+
+def test_list_prints_plain_rows_and_json_when_piped(long_names_registry, capsys):
+    assert cli_main(["list", "architectures"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.split("\t") == ["architecture", LongNames.NAME, "classification", LongNames.PLUGIN,
+                                ("words " * 40).strip()]
+    assert cli_main(["list", "architectures", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["name"] == LongNames.NAME and row["plugin"] == LongNames.PLUGIN
+
+
+def test_list_in_a_narrow_terminal_never_breaks_a_name(long_names_registry):
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    console.print(list_command.table("architectures", list_command.component_rows("architecture", "*", None)))
+    out = console.file.getvalue()
+    assert LongNames.NAME in out and "words words" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_list_recipes_imports_no_torch_on_the_command_side():
+    code = """if True:
+        import sys, pluggy
+        from fashionseg import hookspecs, registry
+        pm = pluggy.PluginManager("fashionseg")
+        pm.add_hookspecs(hookspecs)
+        registry._default = registry.Registry(pm)  # no plugins: what is left is the command's own imports
+        from fashionseg.cli import main
+        main(["list", "recipes"])
+        print(sorted(m for m in ("torch", "fastai") if m in sys.modules))
+    """
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[-1] == "[]" and any(line.startswith("recipe\tfashion-fast\t") for line in lines)
+
+
+# ---------------------------------------------------------------- console progress
+def tiny_learner(*cbs):
+    """A two-class linear model on 64 random points: a fit of a few epochs takes milliseconds."""
+    import torch
+    from fastai.callback.progress import ProgressCallback
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.learner import Learner
+    from fastai.losses import CrossEntropyLossFlat
+    from fastai.metrics import accuracy
+
+    torch.manual_seed(0)
+    x = torch.randn(64, 3)
+    items = list(zip(x, (x[:, 0] > 0).long()))
+    dls = DataLoaders(DataLoader(items, bs=16, shuffle=True), DataLoader(items, bs=16), device="cpu")
+    learn = Learner(dls, torch.nn.Linear(3, 2), loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=list(cbs))
+    learn.remove_cb(ProgressCallback)
+    return learn
+
+
+def test_progress_is_one_plain_line_per_epoch_as_it_ends_when_not_a_terminal():
+    from fastai.callback.core import Callback
+    from rich.console import Console
+
+    from fashionseg.progress import RichProgress
+
+    console = Console(file=io.StringIO(), width=60)  # a file: not a terminal
+    seen = []
+
+    class LinesAtEpochEnd(Callback):
+        order = RichProgress.order + 1
+
+        def after_epoch(self):
+            seen.append(len(console.file.getvalue().splitlines()))
+
+    tiny_learner(RichProgress(console), LinesAtEpochEnd()).fit(3, 1e-2)
+    lines = console.file.getvalue().splitlines()
+    assert seen == [1, 2, 3] and len(lines) == 3  # written as each epoch ends, never wrapped
+    for n, line in enumerate(lines, 1):
+        assert line.startswith(f"epoch {n}/3  train_loss ") and " valid_loss " in line and " accuracy " in line
+        assert " elapsed 0:00:0" in line
+
+
+def test_progress_in_a_terminal_is_a_live_table():
+    from rich.console import Console
+
+    from fashionseg.progress import RichProgress
+
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    tiny_learner(RichProgress(console)).fit(2, 1e-2)
+    out = console.file.getvalue()
+    assert "train_loss" in out and "valid_loss" in out and "epoch 2/2" in out
+
+
+@pytest.mark.parametrize("value, shown", [(3e-05, "3e-05"), (2.5e-07, "2.5e-07"), (1.234e-4, "0.000123"), (0.5, "0.5000"),
+                                          (0.0, "0.0000"), (12.3456, "12.3456"), (7, "7"), ("00:04", "00:04")])
+def test_small_floats_print_in_scientific_notation(value, shown):
+    from fashionseg.report import fmt as format_value
+
+    assert format_value(value) == shown

@@ -1,6 +1,5 @@
 """`fashionseg cam <run>`: class activation maps of one test image, pointing accuracy over
 the test set, and optionally the feature maps of a named layer."""
-import torch
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -22,6 +21,8 @@ def add_parser(sub):
 
 
 def cam(args):
+    import torch
+
     from ..analysis.cam import class_mapper, pick_method
     from ..analysis.loaded_run import load_run
     from ..analysis.sections import update_metrics
@@ -52,6 +53,8 @@ def cam(args):
 
 def draw_class_maps(loaded, mapper, x, true: int, index: int) -> dict:
     """The image and every class's map over it, saved; returns {title: path}."""
+    import torch
+
     from ..analysis.figures import class_maps_figure
 
     classes = loaded.data.classes

@@ -1,24 +1,29 @@
 """`fashionseg lr-find <recipe>`: fastai's learning-rate finder with a table and a plot."""
-from fastai.callback.schedule import minimum, slide, steep, valley
 from rich.console import Console
 from rich.table import Table
 
-from ..cli import add_recipe_options, apply_overrides
+from ..cli import add_recipe_options, apply_overrides, command_line, override_argv
 from ..recipe import find_recipe
-from ..runfolder import RunFolder
+
+# Recipe settings lr_find does not use: it sweeps the learning rate over `--iters` mini-batches,
+# without a schedule, metrics, validation or a run's checkpoints and logs.
+NOT_USED = frozenset({"epochs", "lr", "schedule", "metrics", "eval_limit", "keep_best", "log_every", "tensorboard"})
 
 
 def add_parser(sub):
     p = sub.add_parser("lr-find", help="run fastai's lr_find for a recipe and suggest learning rates")
-    p.add_argument("recipe")
+    p.add_argument("recipe", help="recipe name (see `fashionseg list recipes`) or path to a recipe script")
     p.add_argument("--iters", type=int, default=100, help="mini-batches to try (default 100)")
-    add_recipe_options(p)
+    add_recipe_options(p, exclude=NOT_USED)
     p.set_defaults(func=lr_find)
 
 
 def lr_find(args):
+    from fastai.callback.schedule import minimum, slide, steep, valley
+
     from ..build import build_learner
-    from ..callbacks import RichProgress
+    from ..progress import RichProgress
+    from ..runfolder import RunFolder
 
     console = Console()
     recipe = apply_overrides(find_recipe(args.recipe), args)
@@ -44,9 +49,13 @@ def lr_find(args):
         table.add_row(name, f"{value:.2e}")
     console.print(table)
     console.print(f"plot: {run.path / plot}")
-    console.print(f"use it: [bold]fashionseg train {args.recipe} --lr {values['valley']:.2e}[/] "
-                  "(valley is fastai's default pick; compare the others against the plot)")
+    console.print("use it (valley is fastai's default pick; compare the others against the plot):")
+    console.print(suggested_command(args, values["valley"]), markup=False, highlight=False, soft_wrap=True)
 
+
+def suggested_command(args, lr: float) -> str:
+    """`fashionseg train` with every override the user gave lr-find, and the suggested learning rate."""
+    return command_line("fashionseg", "train", args.recipe, *override_argv(args, drop={"lr"}), "--lr", f"{lr:.2e}")
 
 
 def lr_find_figure(recorder, skip_end: int = 5):

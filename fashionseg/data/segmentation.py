@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from ..errors import FashionsegError
-from ..resize import as_size
+from ..sizes import as_size
 from . import Data, DataRequest
 from .mask_folder import MaskFormat, PairSet, load_folder
 from .stats import channel_stats
