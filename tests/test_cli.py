@@ -1,5 +1,6 @@
 """The command line: through subprocesses as a user runs it, and in-process where that is enough."""
 import dataclasses
+import importlib
 import io
 import json
 import os
@@ -36,7 +37,8 @@ def test_list_shows_every_kind_with_task_plugin_and_description():
     out = cli("list").stdout
     rows = [line.split("\t") for line in out.splitlines()]
     assert rows and all(len(row) == 5 for row in rows)  # piped: plain rows, one per name
-    assert ["architecture", "seed000-cnn", "classification", "fashion-cnns"] in [row[:4] for row in rows]
+    assert ["architecture", "seed000-cnn", "classification", "architectures"] in [row[:4] for row in rows]
+    assert ["task", "segmentation", "segmentation", "segmentation"] in [row[:4] for row in rows]
     assert {"task", "architecture", "metric", "dataset", "recipe"} <= {row[0] for row in rows}
     for needle in ("per-class-accuracy", "fashion-fast", "Two conv-BN-ReLU-pool"):
         assert needle in out
@@ -46,7 +48,8 @@ def test_list_shows_every_kind_with_task_plugin_and_description():
 
 def test_plugins_lists_versions_and_hooks():
     out = cli("plugins").stdout
-    assert "fashion-cnns" in out and "fashionseg_architectures" in out and "0.1.0" in out
+    assert "architectures" in out and "fashionseg_architectures" in out and "0.1.0" in out
+    assert "fashionseg_tasks" in out
 
 
 @pytest.mark.parametrize("args, message", [
@@ -200,6 +203,7 @@ def long_names_registry(monkeypatch):
     pm = pluggy.PluginManager("fashionseg")
     pm.add_hookspecs(hookspecs)
     pm.register(LongNames(), name=LongNames.PLUGIN)
+    pm.register(importlib.import_module("fashionseg_plugins.tasks.classification"), name="classification")
     monkeypatch.setattr(registry_module, "_default", registry_module.Registry(pm))
 
 
@@ -291,7 +295,8 @@ def test_progress_in_a_terminal_is_a_live_table():
     console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
     tiny_learner(RichProgress(console)).fit(2, 1e-2)
     out = console.file.getvalue()
-    assert "train_loss" in out and "valid_loss" in out and "epoch 2/2" in out
+    assert "train_loss" in out and "valid_loss" in out and "┏" in out  # the live table, drawn with rich
+    assert "epoch 1/2  train_loss" not in out  # not the plain lines of a log file
 
 
 @pytest.mark.parametrize("value, shown", [(3e-05, "3e-05"), (2.5e-07, "2.5e-07"), (1.234e-4, "0.000123"), (0.5, "0.5000"),
