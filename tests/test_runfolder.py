@@ -64,6 +64,33 @@ def test_other_ranks_do_not_delete(other_rank, tmp_path):
     assert (tmp_path / "best.pth").exists()
 
 
+def _create_in_group(rank, init_file, runs_dir, out):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    run = RunFolder.create(runs_dir, "group")
+    run.write_text("from.txt", f"rank {rank}")
+    dist.barrier()
+    out.put((rank, str(run.path)))
+    dist.destroy_process_group()
+
+
+def test_with_a_process_group_every_rank_gets_the_folder_rank_0_made(monkeypatch, tmp_path):
+    (tmp_path / "runs").mkdir()
+    monkeypatch.setattr(runfolder.time, "strftime", lambda fmt: "20250101-120000")
+    (tmp_path / "runs" / "group-20250101-120000").mkdir()  # rank 0 must take the -2 suffix
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_create_in_group, args=(r, tmp_path / "init", tmp_path / "runs", out)) for r in (0, 1)]
+    for p in procs:
+        p.start()
+    paths = dict(out.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join()
+    assert paths[0] == paths[1] == str(tmp_path / "runs" / "group-20250101-120000-2")
+    assert (tmp_path / "runs" / "group-20250101-120000-2" / "from.txt").read_text() == "rank 0"
+
+
 def _create_many(runs_dir, barrier, out):
     barrier.wait()
     out.put(str(RunFolder.create(runs_dir, "same").path))
