@@ -1,25 +1,40 @@
-"""The run folder: config, metrics, weights, figures and report, every file written atomically."""
+"""The run folder: config, metrics, weights, figures and report, every file written atomically.
+
+Only the main process writes (see `fashionseg.rank`): on other ranks every method that writes
+does nothing. Files get the permissions the user's umask gives (0644 under umask 022).
+Importing this module imports neither torch nor fastai.
+"""
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
+import socket
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
-import torch
-
 from .errors import FashionsegError
+from .rank import from_main, is_main, main_only
+
+# The process's umask, read once: os.umask can only be read by setting it, which is not thread-safe later.
+UMASK = os.umask(0o022)
+os.umask(UMASK)
+
+# A "running" run written from another host counts as died when its heartbeat is older than this.
+STALE_AFTER = 600.0
 
 
 def atomic_write(path: Path, data: bytes | str):
-    """Write to a temporary file beside `path`, then rename it into place."""
+    """Write to a temporary file beside `path`, then rename it into place (mode 0666 less the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600 whatever the umask
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)
@@ -36,15 +51,15 @@ class RunFolder:
 
     @classmethod
     def create(cls, runs_dir: Path, recipe_name: str) -> "RunFolder":
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        base = Path(runs_dir) / f"{recipe_name}-{stamp}"
-        path, n = base, 1
-        while path.exists():
-            n += 1
-            path = base.with_name(f"{base.name}-{n}")
-        path.mkdir(parents=True)
-        (path / "figures").mkdir()
-        return cls(path)
+        """A new folder `<runs_dir>/<recipe_name>-<timestamp>[-N]`, made by rank 0 only.
+
+        Each folder is claimed by an exclusive mkdir, so processes starting in the same second get
+        one each. Other ranks create nothing and their writes do nothing; their `path` is rank 0's
+        when a torch process group is up (then every rank must call this), else the unsuffixed name.
+        """
+        base = f"{recipe_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        path = _claim(Path(runs_dir), base) if is_main() else Path(runs_dir) / base
+        return cls(from_main(path))
 
     @classmethod
     def open(cls, path) -> "RunFolder":
@@ -53,9 +68,11 @@ class RunFolder:
             raise FashionsegError(f"{path} is not a run folder (no config.json); pass a folder under runs/")
         return cls(path)
 
+    @main_only
     def write_json(self, name: str, obj):
         atomic_write(self.path / name, json.dumps(obj, indent=2, default=_jsonable) + "\n")
 
+    @main_only
     def write_text(self, name: str, text: str):
         atomic_write(self.path / name, text)
 
@@ -65,12 +82,26 @@ class RunFolder:
         except (OSError, ValueError) as exc:
             raise FashionsegError(f"cannot read {self.path / name}: {exc}") from exc
 
+    @main_only
     def write_csv(self, name: str, header: list[str], rows: list[list]):
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerows(rows)
-        atomic_write(self.path / name, buf.getvalue())
+        atomic_write(self.path / name, _csv_text(header, rows))
+
+    @main_only
+    def append_csv(self, name: str, header: list[str], rows: list[list]):
+        """Add rows to a CSV file, creating it with `header` if absent; rows already there stay as they are.
+
+        A file with another header is an error: the new rows would land under the wrong columns.
+        """
+        path = self.path / name
+        old = path.read_bytes().decode() if path.is_file() else ""  # bytes: keep the \r\n line ends
+        if not old:
+            atomic_write(path, _csv_text(header, rows))
+            return
+        found = next(csv.reader(io.StringIO(old, newline="")))
+        if found != [str(h) for h in header]:
+            raise FashionsegError(f"cannot continue {path}: it has columns {','.join(found)} but the new rows have "
+                                  f"{','.join(map(str, header))}; resume with the run's own settings")
+        atomic_write(path, old + _csv_text(None, rows))
 
     def read_csv(self, name: str) -> list[dict]:
         """Rows of a CSV file as dicts with numbers parsed; empty if the file is absent."""
@@ -80,12 +111,17 @@ class RunFolder:
         with open(path, newline="") as f:
             return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
-    def save_weights(self, model: torch.nn.Module, name: str = "model.pth"):
+    @main_only
+    def save_weights(self, model, name: str = "model.pth"):
+        import torch
+
         buf = io.BytesIO()
         torch.save(model.state_dict(), buf)
         atomic_write(self.path / name, buf.getvalue())
 
-    def load_weights(self, model: torch.nn.Module, name: str = "model.pth"):
+    def load_weights(self, model, name: str = "model.pth"):
+        import torch
+
         path = self.path / name
         if not path.is_file():
             raise FashionsegError(f"{path} is missing; did the run finish?")
@@ -93,18 +129,106 @@ class RunFolder:
         return model
 
     def save_figure(self, fig, name: str) -> str:
-        """Save a matplotlib figure as figures/<name>.png; returns the path relative to the run."""
+        """Save a matplotlib figure as figures/<name>.png (rank 0 only); returns the path relative to the run."""
         import matplotlib.pyplot as plt
 
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
         rel = f"figures/{name}.png"
-        atomic_write(self.path / rel, buf.getvalue())
+        if is_main():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+            atomic_write(self.path / rel, buf.getvalue())
+        plt.close(fig)
         return rel
 
+    @main_only
+    def remove(self, name: str):
+        """Delete a file of the run if it is there."""
+        (self.path / name).unlink(missing_ok=True)
+
+    @main_only
     def status(self, state: str, **extra):
-        self.write_json("status.json", {"state": state, "time": time.strftime("%Y-%m-%d %H:%M:%S"), **extra})
+        """Write status.json: state, process id, host, when the process started and when it last wrote.
+
+        Written again by the same process it keeps `started` and earlier fields (say `epochs_done`),
+        except a previous `error`; a new process (a resumed run) starts a fresh record.
+        """
+        now = _now()
+        own = _own_status(self.path / "status.json")
+        kept = {k: v for k, v in own.items() if k != "error"}
+        self.write_json("status.json", {**kept, "state": state, "pid": os.getpid(), "host": socket.gethostname(),
+                                        "started": own.get("started", now), "updated": now, **extra})
+
+
+def run_state(path, stale_after: float = STALE_AFTER) -> str:
+    """running, finished, failed, interrupted or died; "unknown" without a readable status.json.
+
+    A run whose status says running has died when, on this host, its process id is gone, or,
+    written from another host (or on a system without signals), its `updated` heartbeat is
+    older than `stale_after` seconds. The `Heartbeat` callback writes one at least every minute.
+    """
+    try:
+        status = json.loads((Path(path) / "status.json").read_text())
+    except (OSError, ValueError):
+        return "unknown"
+    state = status.get("state", "unknown")
+    if state != "running":
+        return state
+    return "running" if _alive(status, stale_after) else "died"
+
+
+def _alive(status: dict, stale_after: float) -> bool:
+    if os.name == "posix" and status.get("host") == socket.gethostname() and isinstance(status.get("pid"), int):
+        return _pid_alive(status["pid"])
+    try:
+        updated = datetime.fromisoformat(status["updated"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return False
+    return time.time() - updated <= stale_after
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _own_status(path: Path) -> dict:
+    """The status this process wrote before, or {} (none yet, unreadable, or another process's)."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return old if old.get("pid") == os.getpid() and old.get("host") == socket.gethostname() else {}
+
+
+def _claim(runs_dir: Path, base: str) -> Path:
+    """Create and return `base`, else `base-2`, `base-3`...: mkdir fails if another process got there first."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        path = runs_dir / (base if n == 1 else f"{base}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        (path / "figures").mkdir()
+        return path
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _csv_text(header: list[str] | None, rows: list[list]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def _number(v: str):
@@ -117,10 +241,8 @@ def _number(v: str):
 
 
 def _jsonable(o):
-    if isinstance(o, (Path,)):
+    if isinstance(o, Path):
         return str(o)
-    if isinstance(o, torch.Tensor):
+    if hasattr(o, "tolist"):  # tensors and numpy values, without importing either
         return o.tolist()
-    if hasattr(o, "item"):
-        return o.item()
     return str(o)

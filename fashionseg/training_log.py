@@ -12,17 +12,29 @@ from .runfolder import RunFolder
 
 
 class IterationLog(Callback):
-    """Every `every` training iterations, the mean loss and training metrics over them."""
+    """Every `every` training iterations, the mean loss and training metrics over them, in iterations.csv.
+
+    A fresh fit starts the file over. With `resume=True` it continues the file: iterations count on
+    from the epochs fastai's `start_epoch` skips, and rows for iterations the file already records
+    are not written again.
+    """
 
     order = 62
 
-    def __init__(self, run: RunFolder, every: int):
-        self.run, self.every = run, every
+    def __init__(self, folder: RunFolder, every: int, resume: bool = False):
+        self.folder, self.every, self.resume = folder, every, resume
 
     def before_fit(self):
-        self.rows, self.window = [], [copy.copy(m) for m in self.learn.metrics]
+        history = self.folder.read_csv("iterations.csv") if self.resume else []
+        self.rows, self.window = history, [copy.copy(m) for m in self.learn.metrics]
+        self.recorded = history[-1]["iteration"] if history else 0
         self.per_epoch = len(self.dls.train)
+        self.offset = None if self.resume else 0  # iterations before this fit's first trained epoch
         self._reset()
+
+    def before_train(self):
+        if self.offset is None:
+            self.offset = self.epoch * self.per_epoch - self.train_iter
 
     def _reset(self):
         self.loss_sum, self.n = 0.0, 0
@@ -36,7 +48,7 @@ class IterationLog(Callback):
         self.n += 1
         for m in self.window:
             m.accumulate(self.learn)
-        if self.train_iter % self.every == 0:
+        if (self.train_iter + self.offset) % self.every == 0:
             self._flush()
 
     def after_fit(self):
@@ -44,13 +56,18 @@ class IterationLog(Callback):
             self._flush()
 
     def _flush(self):
-        row = {"iteration": self.train_iter, "epoch": round(self.train_iter / self.per_epoch, 4),
-               "train_loss": self.loss_sum / self.n, "lr": self.opt.hypers[-1]["lr"]}
-        row.update({f"train_{m.name}": float(m.value) for m in self.window})
+        iteration = self.train_iter + self.offset
+        if iteration > self.recorded:
+            self._write({"iteration": iteration, "epoch": round(iteration / self.per_epoch, 4),
+                         "train_loss": self.loss_sum / self.n, "lr": self.opt.hypers[-1]["lr"],
+                         **{f"train_{m.name}": float(m.value) for m in self.window}})
+        self._reset()
+
+    def _write(self, row: dict):
         self.rows.append(row)
         header = list(row)
-        self.run.write_csv("iterations.csv", header, [[r[h] for h in header] for r in self.rows])
-        self._reset()
+        write = self.folder.write_csv if not self.resume and len(self.rows) == 1 else self.folder.append_csv
+        write("iterations.csv", header, [[row[h] for h in header]])
 
 
 def tensorboard_callback(run: RunFolder):
@@ -62,11 +79,11 @@ def tensorboard_callback(run: RunFolder):
     return TensorBoardCallback(log_dir=str(run.path / "tensorboard"), trace_model=False, log_preds=False)
 
 
-def training_callbacks(run: RunFolder, recipe) -> list[Callback]:
-    """The logging and checkpoint callbacks a recipe asks for."""
+def training_callbacks(run: RunFolder, recipe, resume: bool = False) -> list[Callback]:
+    """The logging and checkpoint callbacks a recipe asks for; `resume` continues iterations.csv."""
     from .checkpoints import BestCheckpoints
 
-    cbs = [IterationLog(run, recipe.log_every)]
+    cbs = [IterationLog(run, recipe.log_every, resume=resume)]
     if recipe.keep_best:
         cbs.append(BestCheckpoints(run, recipe.keep_best))
     if recipe.tensorboard:
