@@ -22,7 +22,7 @@ class BestCheckpoints(Callback):
     order = 63
 
     def __init__(self, run: RunFolder, k: int):
-        self.run, self.k = run, k
+        self.folder, self.k = run, k  # not `self.run`: fastai resets that flag after a fit
 
     def before_fit(self):
         self.kept: list[dict] = []
@@ -32,13 +32,13 @@ class BestCheckpoints(Callback):
         if math.isnan(loss) or (len(self.kept) == self.k and loss >= self.kept[-1]["valid_loss"]):
             return
         entry = {"epoch": self.epoch, "valid_loss": loss, "file": f"checkpoints/epoch-{self.epoch:03d}.pth"}
-        self.run.save_weights(self.model, entry["file"])
+        self.folder.save_weights(self.model, entry["file"])
         self.kept = sorted(self.kept + [entry], key=lambda e: e["valid_loss"])
         evicted = self.kept[self.k:]
         self.kept = self.kept[: self.k]
-        self.run.write_json(INDEX, {"k": self.k, "monitor": "valid_loss", "checkpoints": self.kept})
+        self.folder.write_json(INDEX, {"k": self.k, "monitor": "valid_loss", "checkpoints": self.kept})
         for e in evicted:
-            (self.run.path / e["file"]).unlink(missing_ok=True)
+            self.folder.remove(e["file"])
 
     def valid_loss(self) -> float:
         names = list(self.recorder.metric_names)

@@ -10,10 +10,12 @@ from fastai.learner import Learner
 from rich.console import Console
 
 from . import plots, report
-from .build import Built, build_learner, final_evaluators, input_size
-from .callbacks import EpochCSV
+from .build import Built, build_learner, device, final_evaluators, input_size
+from .callbacks import EpochCSV, Heartbeat
 from .evaluate import evaluate
 from .progress import RichProgress
+from .provenance import provenance, provenance_markdown
+from .rank import main_console
 from .recipe import Recipe
 from .runfolder import RunFolder
 from .training_log import training_callbacks, training_curves
@@ -39,7 +41,7 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     Every mistake in the recipe or its data is found while building, before the folder exists.
     `cbs`: extra fastai callbacks, e.g. a benchmark's timers.
     """
-    console = console or Console()
+    console = main_console(console)
     built = build_learner(recipe, cbs=cbs)
     run = RunFolder.create(runs_dir, recipe.name)
     run.write_json("config.json", recipe.to_dict())
@@ -48,7 +50,8 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     try:
         learn = built.learn
         title = f"{recipe.name}: {built.parts.arch.name} on {built.parts.dataset.name}"
-        learn.add_cbs([EpochCSV(run), *training_callbacks(run, recipe), RichProgress(console, title=title)])
+        learn.add_cbs([EpochCSV(run), Heartbeat(run), *training_callbacks(run, recipe),
+                       RichProgress(console, title=title)])
         size = input_size(recipe, built.data)
         run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
         fit(learn, recipe)
@@ -93,10 +96,12 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
     figures += task.figures(run, data, results, observers)
     sections = task.sections(results, data)
     timings = {"train_seconds": round(learn.train_seconds, 2)}
+    prov, plugins = provenance(device()), built.parts.plugins()
     run.write_json("metrics.json", {**results, "timings": timings, "figures": dict(figures),
                                     "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
-                                    "plugins": built.parts.plugins()})
-    md = report.markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings)
+                                    "provenance": prov, "plugins": plugins})
+    md = report.markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings,
+                                provenance_markdown(prov, plugins))
     run.write_text("report.md", md)
     return sections
 
