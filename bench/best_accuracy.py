@@ -23,7 +23,7 @@ def main():
     args = parser.parse_args()
     recipe = apply_overrides(find_recipe(args.recipe), args)
     result = run(recipe, runs_dir=args.runs_dir)
-    accuracy, seconds = result.results["accuracy"], result.results["train_seconds"]
+    accuracy, seconds = result.results["accuracy"], round(result.learner.train_seconds, 2)
     summary = {"recipe": args.recipe, "epochs": recipe.epochs, "run": str(result.run.path), "test_accuracy": accuracy,
                "train_seconds": seconds, "device": str(next(result.learner.model.parameters()).device),
                "threads": torch.get_num_threads(),

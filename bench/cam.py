@@ -27,7 +27,7 @@ def benchmark(recipe, runs_dir: str, console: Console) -> dict:
     done = time.perf_counter()
     metrics = json.loads((result.run.path / "metrics.json").read_text())
     return {"recipe": recipe.name, "arch": recipe.arch, "epochs": recipe.epochs, "run": str(result.run.path),
-            "train_seconds": metrics["train_seconds"], "run_seconds": round(trained - start, 1),
+            "train_seconds": metrics["timings"]["train_seconds"], "run_seconds": round(trained - start, 1),
             "pointing_seconds": round(done - trained, 1), "total_seconds": round(done - start, 1),
             "accuracy": metrics["accuracy"], "pointing_accuracy": metrics["class_maps"]["cam"]["pointing_accuracy"]}
 

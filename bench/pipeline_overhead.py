@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from fastai.callback.core import Callback
 
 from fashionseg import Recipe, create_model
-from fashionseg.data import fashion_mnist
 from fashionseg.build import build_learner
+from fashionseg.data import fashion_mnist
 
 RECIPE = Recipe(name="overhead", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"],
                 epochs=1, lr=1e-3, wd=1e-4, bs=128, schedule="constant", opt="torch-adam")

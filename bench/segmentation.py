@@ -80,7 +80,7 @@ def best(args):
     load_before, started = os.getloadavg(), time.perf_counter()
     result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[counter])
     wall = time.perf_counter() - started
-    r = result.results
+    r = {**result.results, "train_seconds": result.learner.train_seconds}
     record = {"recipe": recipe.to_dict(), "machine": machine(), "wall_seconds": wall, "results": r,
               "train_images_per_second": counter.images / r["train_seconds"], "run": str(result.run.path),
               "load_average": {"before": load_before, "after": os.getloadavg()}}
@@ -101,7 +101,7 @@ def ablation(args):
                                bs=args.bs, sizes=[[0, args.size]])
         counter = ImageCounter()
         result = run(recipe, runs_dir=args.runs_dir, console=Console(), cbs=[counter, TimeBudget(args.minutes * 60)])
-        r = result.results
+        r = {**result.results, "train_seconds": result.learner.train_seconds}
         rows.append({"label": label, "arch": arch, "options": options, "results": r,
                      "images_seen": counter.images,
                      "train_images_per_second": counter.images / max(r["train_seconds"], 1e-9),

@@ -21,9 +21,9 @@ import time
 import torch
 from fastai.callback.core import Callback, CancelFitException
 
+from fashionseg.build import build_learner
 from fashionseg.callbacks import EpochCSV
 from fashionseg.recipe import find_recipe
-from fashionseg.build import build_learner
 from fashionseg.train import fit
 
 TARGET = 0.9152
