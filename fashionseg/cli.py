@@ -67,7 +67,7 @@ def metavar(f: dataclasses.Field) -> str | None:
 def fallback(f: dataclasses.Field) -> str:
     """', else X' for a field with a default X, used when a recipe leaves it out."""
     if f.default is not dataclasses.MISSING:
-        return f", else {f.default}"
+        return f", else {f.default!r}" if f.default == "" else f", else {f.default}"
     return f", else {f.default_factory()}" if f.default_factory is not dataclasses.MISSING else ""
 
 

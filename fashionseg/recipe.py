@@ -44,8 +44,8 @@ class Recipe:
                          "items such as 0.1, or training items such as 250-350", "test")
     seed: int = setting("random seed", 42)
     label_smoothing: float = setting("label smoothing of the loss (0: none)", 0.0)
-    loss: str = setting("loss name: cross-entropy, focal, dice-ce, bce, mse (default: the task's own, "
-                        "cross-entropy for classification and segmentation)", "")
+    loss: str = setting("loss name: cross-entropy, focal, dice-ce, bce, mse; '' is the task's own "
+                        "(cross-entropy for classification and segmentation)", "")
     loss_options: dict = setting("loss options as a dict, e.g. \"{'weight': [1, 1, 4, 1, 2]}\" for per-class "
                                  "weights; or --set loss_options.KEY=VALUE", {})
     limit: int = setting("train on only this many items (0: all); for quick checks", 0)

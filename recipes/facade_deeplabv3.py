@@ -1,15 +1,14 @@
 """facade-deeplabv3: DeepLabv3 on a dilated ResNet-101, from scratch."""
-from fashionseg import Recipe, main
+from fashionseg import main
+from fashionseg.recipe import find_recipe
 
-recipe = Recipe(
+# facade-unet's protocol (Mini Facade, pairs 250-349 validate, test_dev tests, AP/IoU), another model.
+recipe = find_recipe("facade-unet").override(
     name="facade-deeplabv3",
     description="smp DeepLabv3 with a ResNet-101 encoder (output stride 8), from scratch; "
                 "a GPU recipe: several hundred GMAC per 256x256 image.",
-    dataset="mini-facade",
     arch="deeplabv3-resnet101",
-    metrics=["pixel-accuracy", "per-class-ap", "per-class-iou"],
     epochs=15, lr=1e-3, wd=1e-4, bs=8,
-    valid="250-350",
     data_options={"augment": "light"},
 )
 

@@ -1,15 +1,14 @@
 """facade-fcn: the report's six-layer conv network with batch norm and bilinear upsampling."""
-from fashionseg import Recipe, main
+from fashionseg import main
+from fashionseg.recipe import find_recipe
 
-recipe = Recipe(
+# facade-unet's protocol (Mini Facade, pairs 250-349 validate, test_dev tests, AP/IoU), another model.
+recipe = find_recipe("facade-unet").override(
     name="facade-fcn",
     description="Six 5x5 conv layers, batch 16 as reported (mean AP 0.643); about 130 GMAC per "
                 "256x256 image, so a GPU recipe.",
-    dataset="mini-facade",
     arch="facade-fcn",
-    metrics=["pixel-accuracy", "per-class-ap", "per-class-iou"],
     epochs=20, lr=1e-3, wd=1e-4, bs=16,
-    valid="250-350",
     data_options={"augment": "flip"},
 )
 

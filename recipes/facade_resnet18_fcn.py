@@ -1,16 +1,15 @@
 """facade-resnet18-fcn: a ResNet-18 trunk with a three-block upsampling decoder."""
-from fashionseg import Recipe, main
+from fashionseg import main
+from fashionseg.recipe import find_recipe
 
-recipe = Recipe(
+# facade-unet's protocol (Mini Facade, pairs 250-349 validate, test_dev tests, AP/IoU), another model.
+recipe = find_recipe("facade-unet").override(
     name="facade-resnet18-fcn",
     description="ResNet-18 trunk (last stage dilated) and a 512-256-128-N decoder, from scratch "
                 "(reported AP 0.74 / IoU 0.54 on a six-class set).",
-    dataset="mini-facade",
     arch="resnet18-fcn",
     arch_options={"dilation": True},
-    metrics=["pixel-accuracy", "per-class-ap", "per-class-iou"],
     epochs=15, lr=2e-3, wd=1e-4, bs=16,
-    valid="250-350",
     data_options={"augment": "light"},
 )
 
