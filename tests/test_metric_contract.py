@@ -1,6 +1,8 @@
-"""The epoch-metric contract: any fastai metric, including accumulating ones (`skm_to_fastai(...)`,
-`F1Score`, `RocAuc`), trains, shows every epoch in metrics.csv and is computed once more on the
-test set for metrics.json, with the value scikit-learn gives on the model's test predictions."""
+"""The metric contract. Epoch metrics: any fastai metric, including accumulating ones
+(`skm_to_fastai(...)`, `F1Score`, `RocAuc`), trains, shows every epoch in metrics.csv and is computed
+once more on the test set for metrics.json, with the value scikit-learn gives on the model's test
+predictions. Final metrics: scalars and {class: value} dicts from `result` reach metrics.json and
+the report's tables."""
 import csv
 import json
 
@@ -26,6 +28,22 @@ def fastai_f1():
     return metric
 
 
+class PerClassF1:
+    """A final metric: macro F1 and each class's F1 from the test set's top-class predictions."""
+
+    def __init__(self):
+        self.preds, self.targets = [], []
+
+    def update(self, probs, targets):
+        self.preds.append(probs.argmax(1).cpu())
+        self.targets.append(targets.cpu())
+
+    def result(self, classes):
+        per_class = skm.f1_score(torch.cat(self.targets), torch.cat(self.preds), average=None,
+                                 labels=range(len(classes)), zero_division=0)
+        return {"final_macro_f1": float(per_class.mean()), "f1": dict(zip(classes, map(float, per_class)))}
+
+
 class AccumulatingMetrics:
     """A test plugin contributing three accumulating fastai metrics as epoch metrics."""
 
@@ -34,12 +52,8 @@ class AccumulatingMetrics:
     def fashionseg_metrics():
         return [Metric("skm-macro-f1", macro_f1, task="classification", description="sklearn macro F1"),
                 Metric("fastai-f1", fastai_f1, task="classification", description="fastai F1Score"),
-                Metric("roc-auc", lambda: RocAuc(), task="classification", description="fastai RocAuc (ovr)")]
-
-
-@pytest.fixture
-def with_metric_plugin(monkeypatch):
-    monkeypatch.setattr(registry_module, "_default", registry_module.load_plugins([AccumulatingMetrics]))
+                Metric("roc-auc", lambda: RocAuc(), task="classification", description="fastai RocAuc (ovr)"),
+                Metric("per-class-f1", PerClassF1, task="classification", description="F1 per class", stage="final")]
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +64,8 @@ def trained(tmp_path_factory, fashion_mnist_dir):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(registry_module, "_default", registry_module.load_plugins([AccumulatingMetrics]))
         recipe = Recipe(name="accum", dataset="fashion-mnist", arch="seed000-cnn", epochs=1, bs=128, lr=3e-3,
-                        limit=512, eval_limit=256, metrics=["accuracy", "skm-macro-f1", "fastai-f1", "roc-auc"])
-        result = run(recipe, runs_dir=tmp_path_factory.mktemp("runs"), console=Console(quiet=True))
-    return result
+                        limit=512, eval_limit=256, metrics=["accuracy", "skm-macro-f1", "fastai-f1", "roc-auc", "per-class-f1"])
+        return run(recipe, runs_dir=tmp_path_factory.mktemp("runs"), console=Console(quiet=True))
 
 
 def test_accumulating_metrics_show_every_epoch(trained):
@@ -83,3 +96,11 @@ def test_the_test_value_is_what_scikit_learn_computes_on_the_test_predictions(tr
     metrics = json.loads((trained.run.path / "metrics.json").read_text())
     assert metrics["f1_score"] == pytest.approx(expected, abs=1e-4)
     assert metrics["fastai_f1"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_final_metrics_scalars_and_per_class_values_reach_the_report(trained):
+    metrics = json.loads((trained.run.path / "metrics.json").read_text())
+    assert metrics["final_macro_f1"] == pytest.approx(metrics["f1_score"], abs=1e-6)  # the same test items
+    assert list(metrics["f1"]) == list(trained.learner.dls.vocab) and all(0 <= v <= 1 for v in metrics["f1"].values())
+    report = (trained.run.path / "report.md").read_text()
+    assert "| final_macro_f1 |" in report and "| class | f1 |" in report
