@@ -74,6 +74,7 @@ def check_recipe(recipe: Recipe) -> Parts:
     parts.data_options = check_data_options(parts.dataset, recipe.data_options)
     check_arch_options(parts.arch, recipe.arch_options)
     make_loss(recipe, parts.task)
+    epoch_metrics(parts)
     final_evaluators(recipe, parts)
     return parts
 
@@ -99,6 +100,9 @@ def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
     if not isinstance(data, Data):
         raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} returned "
                               f"{type(data).__name__}; a data-set factory must return fashionseg.Data")
+    if data.task != parts.dataset.task:
+        raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} is registered for "
+                              f"task {parts.dataset.task!r} but its Data says {data.task!r}; the two must agree")
     return data
 
 
@@ -150,6 +154,26 @@ def final_evaluators(recipe: Recipe, parts: Parts | None = None) -> dict:
     return evaluators
 
 
+def epoch_metrics(parts: Parts) -> list:
+    """The fastai metrics shown every epoch, checked: each must be a fastai metric, and no two may
+    report under one name (one column would silently hide the other)."""
+    from fastai.learner import Metric as FastaiMetric
+
+    made, seen = [], {}
+    for m in parts.epoch_metrics:
+        metric = m.load()()
+        if not (callable(metric) or isinstance(metric, FastaiMetric)):
+            raise FashionsegError(f"epoch metric {m.name!r} of plugin {m.plugin!r} returned {type(metric).__name__}; "
+                                  "its factory must return a fastai metric (a function (pred, targ) or a fastai Metric)")
+        name = getattr(metric, "name", None) or getattr(metric, "__name__", "")
+        if name in seen:
+            raise FashionsegError(f"epoch metrics {seen[name]!r} and {m.name!r} both report as {name!r}; rename one "
+                                  "(skm_to_fastai(..., name=...), or set the metric's name)")
+        seen[name] = m.name
+        made.append(metric)
+    return made
+
+
 def optimizer(name: str):
     """The fastai `opt_func` a recipe's `opt` names (see `fashionseg.recipe.OPTIMIZERS`)."""
     from fastai.optimizer import SGD, Adam, OptimWrapper
@@ -183,7 +207,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     check_input_size(parts.arch, recipe, data)
     model = build_model(recipe, len(data.classes), data.n_in)
     learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device()),
-                    opt_func=optimizer(recipe.opt), metrics=[m.load()() for m in parts.epoch_metrics],
+                    opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts),
                     wd=recipe.wd, path=".", cbs=list(cbs))
     if recipe.channels_last:
         learn.add_cb(ChannelsLast())

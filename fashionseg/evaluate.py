@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from fastai.torch_core import find_bs, to_detach
 
+from .errors import FashionsegError
 from .task import Task
 
 
@@ -64,6 +65,10 @@ def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, ep
             ob.update(xb, probs, targets)
     results = {"test_loss": total_loss / count} if count else {}
     results.update({m.name: float(m.value) for m in epoch_metrics})
-    for ev in evaluators.values():
-        results.update(ev.result(classes))
+    for name, ev in evaluators.items():
+        out = ev.result(classes)
+        if not isinstance(out, dict):
+            raise FashionsegError(f"final metric {name!r} returned {type(out).__name__} from result(); it must return "
+                                  "a dict of floats and {class: float} dicts")
+        results.update(out)
     return results

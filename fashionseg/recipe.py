@@ -210,26 +210,12 @@ class RecipeSource:
 
 
 def plugin_recipes() -> dict[str, RecipeSource]:
-    """Recipes contributed through the `fashionseg_recipes` hook; a failing plugin warns, the others load."""
-    from .registry import PluginLoadWarning, registry
+    """Recipes contributed through the `fashionseg_recipes` hook, collected by the registry like every
+    component: a hook that fails warns naming its plugin and the others load; a wrong return type or
+    one name from two plugins is an error naming them."""
+    from .registry import registry
 
-    pm, found = registry().pm, {}
-    for impl in pm.hook.fashionseg_recipes.get_hookimpls():
-        plugin = pm.get_name(impl.plugin)
-        try:
-            contributed = list(impl.function() or [])
-            wrong = [r for r in contributed if not isinstance(r, Recipe)]
-            if wrong:
-                raise TypeError(f"it returned a {type(wrong[0]).__name__}, not a fashionseg.Recipe")
-        except Exception as exc:  # a broken plugin must not hide the others
-            warnings.warn(f"plugin {plugin!r} failed in fashionseg_recipes: {exc}", PluginLoadWarning, stacklevel=2)
-            continue
-        for r in contributed:
-            if r.name in found:
-                raise FashionsegError(f"recipe {r.name!r} is registered twice: by plugin {found[r.name].plugin!r} "
-                                      f"and by plugin {plugin!r}; uninstall or rename one of them.")
-            found[r.name] = RecipeSource(r.name, plugin=plugin, recipe=r)
-    return found
+    return {name: RecipeSource(name, plugin=r.plugin, recipe=r) for name, r in registry().components("recipe").items()}
 
 
 class RecipeShadowWarning(UserWarning):

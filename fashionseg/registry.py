@@ -70,7 +70,7 @@ class Registry:
                         f"and by plugin {plugin!r}; uninstall or rename one of them."
                     )
                 found[comp.name] = comp
-        if kind != "task":
+        if kind not in ("task", "recipe"):
             check_tasks(kind, found, self.components("task"))
         return found
 
@@ -143,7 +143,8 @@ def load_plugins(extra_plugins=()) -> Registry:
                 continue
             dists[ep.name] = dist
     for plugin in extra_plugins:
-        pm.register(plugin)
+        if not pm.is_registered(plugin):
+            pm.register(plugin)
     return Registry(pm, dists)
 
 

@@ -24,11 +24,13 @@ def class_means(per_class: dict[str, dict[str, float]]) -> list[float]:
 
 
 def hardest(per_class: dict[str, dict[str, float]], n: int = 3) -> set[str]:
-    """The `n` classes with the lowest value of the first per-class metric."""
+    """The `n` classes with the lowest value of the first per-class metric (none when there are only `n`)."""
     if not per_class:
         return set()
     first = next(iter(per_class.values()))
-    return set(sorted(first, key=first.get)[:n])
+    if len(first) <= n:
+        return set()
+    return set(sorted(first, key=lambda c: (first[c] != first[c], first[c]))[:n])
 
 
 def console_report(console: Console, title: str, results: dict, sections=()):
@@ -48,7 +50,7 @@ def console_report(console: Console, title: str, results: dict, sections=()):
             t.add_column(name, justify="right")
         for cls in next(iter(per_class.values())):
             mark = " [bold red]<- hard[/]" if cls in worst else ""
-            t.add_row(escape(cls) + mark, *[fmt(per_class[m][cls]) for m in per_class])
+            t.add_row(escape(cls) + mark, *[fmt(per_class[m].get(cls, float("nan"))) for m in per_class])
         t.add_section()
         t.add_row("[bold]mean over classes[/]", *[f"[bold]{fmt(v)}[/]" for v in class_means(per_class)])
         console.print(t)
@@ -82,7 +84,7 @@ def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]],
                   "| --- |" + " ---: |" * len(per_class)]
         for cls in next(iter(per_class.values())):
             label = f"**{cls}** (hard)" if cls in worst else cls
-            lines.append(f"| {label} | " + " | ".join(fmt(per_class[m][cls]) for m in per_class) + " |")
+            lines.append(f"| {label} | " + " | ".join(fmt(per_class[m].get(cls, float("nan"))) for m in per_class) + " |")
         lines.append("| **mean over classes** | " + " | ".join(f"**{fmt(v)}**" for v in class_means(per_class)) + " |")
     for section in sections:
         lines += ["", f"## {section.title}", "", *markdown_table(section.header, section.rows)]

@@ -65,11 +65,15 @@ class Task:
     def predict(self, model, x, summary: dict) -> Any:
         """The prediction for one normalised input `x` `(1, C, H, W)` (model in eval mode, no grad);
         `summary` is the run's data.json."""
-        raise NotImplementedError(f"task {self.name!r} does not predict single images")
+        from .errors import FashionsegError
+
+        raise FashionsegError(f"task {self.name!r} does not predict single images; its plugin implements no predict")
 
     def describe(self, prediction, summary: dict) -> Section:
         """A prediction as a console table."""
-        raise NotImplementedError
+        from .errors import FashionsegError
+
+        raise FashionsegError(f"task {self.name!r} cannot show a prediction; its plugin implements no describe")
 
     def save_prediction(self, prediction, image, summary: dict, out: Path, blend: float | None = None) -> Path | None:
         """Write a prediction for the uint8 `image` `(C, H, W)` as a file at `out` (e.g. a coloured

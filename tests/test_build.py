@@ -81,3 +81,36 @@ def test_a_trained_model_comes_back_from_its_run_folder_without_the_data(tmp_pat
     x = torch.randn(2, 1, 28, 28)
     with torch.no_grad():
         assert torch.allclose(trained.model(x), result.learner.model.eval().cpu()(x), atol=1e-5)
+
+
+class ResultNotADict:
+    def update(self, probs, targets):
+        pass
+
+    def result(self, classes):
+        return 0.5
+
+
+def test_metrics_and_data_that_break_the_contract_are_named_before_or_at_the_end(monkeypatch, tmp_path,
+                                                                                 fashion_mnist_dir):
+    from fastai.metrics import accuracy
+
+    from fashionseg.build import build_data
+    from fashionseg.registry import registry
+
+    plugin = broken_plugin(
+        fashionseg_metrics=[Metric("not-a-metric", lambda: None, "classification", "x"),
+                            Metric("accuracy-again", lambda: accuracy, "classification", "x"),
+                            Metric("scalar-result", ResultNotADict, "classification", "x", stage="final")],
+        fashionseg_datasets=[Dataset("mislabelled", lambda request: build_data(recipe(limit=64, eval_limit=64),
+                                                                               on="cpu"), "segmentation", "x")])
+    monkeypatch.setattr(registry_module, "_default", registry_module.load_plugins([plugin]))
+    with pytest.raises(FashionsegError, match=r"epoch metric 'not-a-metric' of plugin .* returned NoneType"):
+        check_recipe(recipe(metrics=["not-a-metric"]))
+    with pytest.raises(FashionsegError, match=r"epoch metrics 'accuracy' and 'accuracy-again' both report as 'accuracy'"):
+        check_recipe(recipe(metrics=["accuracy", "accuracy-again"]))
+    with pytest.raises(FashionsegError, match=r"'mislabelled' of plugin .* registered for task 'segmentation' but"):
+        build_data(Recipe(name="m", dataset="mislabelled", arch="unet"), on="cpu")
+    with pytest.raises(FashionsegError, match=r"final metric 'scalar-result' returned float from result\(\)"):
+        run(recipe(metrics=["scalar-result"], limit=64, eval_limit=64), runs_dir=tmp_path, console=Console(quiet=True))
+    assert registry().get("metric", "scalar-result").plugin

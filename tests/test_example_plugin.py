@@ -70,10 +70,6 @@ def test_listing_leaves_the_plugins_factories_unimported(listed):
     assert "fashionseg_example_plugin.metrics" not in listed["imported"]
 
 
-@pytest.mark.xfail(reason="fashionseg/__init__.py (via fashionseg.data), recipe.py (via resize.py) and the CLI's "
-                          "command modules (cli.py imports commands/lr_find.py and cam.py, which import fastai and "
-                          "torch at the top) still import torch; branch cli makes them lazy",
-                   raises=AssertionError, strict=False)
 def test_listing_with_the_plugin_installed_imports_no_torch(listed):
     assert listed["imported"] == []
 
@@ -91,9 +87,6 @@ def example_registry(plugin_site, monkeypatch):
     return registry_module.registry()
 
 
-@pytest.mark.xfail(reason="Registry._collect runs check_tasks on recipes, which have no task; fix: "
-                          "`if kind not in (\"task\", \"recipe\"):` in fashionseg/registry.py",
-                   raises=AttributeError, strict=True)
 def test_the_registry_lists_the_plugins_recipe(example_registry):
     assert "example-mlp" in example_registry.names("recipe")
 

@@ -93,16 +93,20 @@ def use_plugins(monkeypatch, tmp_path):
 def test_a_failing_recipe_hook_warns_naming_its_plugin_and_the_others_load(use_plugins):
     use_plugins(plugin("good", lambda: [Recipe(name="from-good", dataset="d", arch="a")]),
                 plugin("broken", lambda: 1 / 0),
-                plugin("invalid", lambda: [Recipe(name="bad", dataset="d", arch="a", epochs=0)]),
-                plugin("wrong-type", lambda: ["not a recipe"]))
+                plugin("invalid", lambda: [Recipe(name="bad", dataset="d", arch="a", epochs=0)]))
     with pytest.warns(PluginLoadWarning) as caught:
         recipes = all_recipes()
     assert set(recipes) == {"from-good"} and recipes["from-good"].plugin == "good"
     messages = sorted(str(w.message) for w in caught)
-    assert [m.split("'")[1] for m in messages] == ["broken", "invalid", "wrong-type"]
+    assert [m.split("'")[1] for m in messages] == ["broken", "invalid"]
     assert "division by zero" in messages[0] and "epochs must be at least 1" in messages[1]
-    assert "not a fashionseg.Recipe" in messages[2]
     assert recipes["from-good"].load().name == "from-good"
+
+
+def test_a_recipe_hook_returning_the_wrong_type_breaks_the_contract_naming_its_plugin(use_plugins):
+    use_plugins(plugin("wrong-type", lambda: ["not a recipe"]))
+    with pytest.raises(FashionsegError, match=r"plugin 'wrong-type' contributed recipe 'not a recipe' as a str"):
+        all_recipes()
 
 
 def test_two_plugins_registering_one_recipe_name_is_an_error_naming_both(use_plugins):
