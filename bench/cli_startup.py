@@ -13,6 +13,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +29,9 @@ def wall(executable: str, args: list[str]) -> float:
 def heavy_imports(executable: str, args: list[str]) -> list[str]:
     """Which of torch/fastai the command imports, from `python -X importtime`."""
     python = str(Path(executable).with_name("python"))
-    done = subprocess.run([python, "-X", "importtime", "-m", "fashionseg.cli", *args], capture_output=True, text=True)
+    # Run outside any checkout: `-m` puts the working folder first on sys.path.
+    done = subprocess.run([python, "-X", "importtime", "-m", "fashionseg.cli", *args], capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
     found = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
     return sorted(found & {"torch", "fastai"})
 
