@@ -13,16 +13,19 @@ Target: fashionseg / bare <= 1.10.
 Run: python bench/pipeline_overhead.py [--repeats 3] [--chunk 20]
 """
 import argparse
+import io
 import json
 import time
 
 import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
+from rich.console import Console
 
 from fashionseg import Recipe, create_model
 from fashionseg.build import build_learner
 from fashionseg.data import fashion_mnist
+from fashionseg.progress import RichProgress
 
 RECIPE = Recipe(name="overhead", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"],
                 epochs=1, lr=1e-3, wd=1e-4, bs=128, schedule="constant", opt="torch-adam")
@@ -81,6 +84,7 @@ class Interleave(Callback):
 def repeat(seed: int, chunk: int) -> tuple[float, float]:
     bare = BareLoop(seed)
     learn = build_learner(RECIPE.override(seed=seed)).learn
+    learn.add_cb(RichProgress(Console(file=io.StringIO()), title="overhead"))  # as the runner adds it
     timer = Interleave(bare, chunk)
     learn.fit(1, RECIPE.lr, cbs=[timer])
     bare.run()  # the bare epoch's remaining batches

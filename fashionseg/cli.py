@@ -116,6 +116,7 @@ def command_line(*words) -> str:
 def run_cli(func, args, debug: bool) -> int:
     """Run a command; user errors become one line on stderr and exit code 2."""
     from rich.console import Console
+    from rich.markup import escape
 
     err = Console(stderr=True)
     try:
@@ -123,7 +124,7 @@ def run_cli(func, args, debug: bool) -> int:
     except FashionsegError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # verbatim: [x] stays
         return 2
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")
