@@ -164,7 +164,8 @@ def epoch_metrics(parts: Parts) -> list:
         metric = m.load()()
         if not (callable(metric) or isinstance(metric, FastaiMetric)):
             raise FashionsegError(f"epoch metric {m.name!r} of plugin {m.plugin!r} returned {type(metric).__name__}; "
-                                  "its factory must return a fastai metric (a function (pred, targ) or a fastai Metric)")
+                                  "its factory must return a fastai metric (a function (pred, targ) or a "
+                                  "fastai Metric)")
         name = getattr(metric, "name", None) or getattr(metric, "__name__", "")
         if name in seen:
             raise FashionsegError(f"epoch metrics {seen[name]!r} and {m.name!r} both report as {name!r}; rename one "

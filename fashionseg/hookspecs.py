@@ -13,7 +13,7 @@ hookimpl = pluggy.HookimplMarker("fashionseg")
 
 @hookspec
 def fashionseg_tasks():
-    """Contribute kinds of experiment: a list of `fashionseg.Task` instances (loss axis, evaluation, figures, predict)."""
+    """Contribute kinds of experiment: a list of `fashionseg.Task` (loss axis, evaluation, figures, predict)."""
 
 
 @hookspec
@@ -23,7 +23,7 @@ def fashionseg_architectures():
 
 @hookspec
 def fashionseg_metrics():
-    """Contribute metrics: a list of `fashionseg.Metric`, stage "epoch" (any fastai metric) or "final" (an evaluator)."""
+    """Contribute metrics: a list of `fashionseg.Metric`, stage "epoch" (a fastai metric) or "final" (an evaluator)."""
 
 
 @hookspec

@@ -84,7 +84,8 @@ def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]],
                   "| --- |" + " ---: |" * len(per_class)]
         for cls in next(iter(per_class.values())):
             label = f"**{cls}** (hard)" if cls in worst else cls
-            lines.append(f"| {label} | " + " | ".join(fmt(per_class[m].get(cls, float("nan"))) for m in per_class) + " |")
+            values = (fmt(per_class[m].get(cls, float("nan"))) for m in per_class)
+            lines.append(f"| {label} | " + " | ".join(values) + " |")
         lines.append("| **mean over classes** | " + " | ".join(f"**{fmt(v)}**" for v in class_means(per_class)) + " |")
     for section in sections:
         lines += ["", f"## {section.title}", "", *markdown_table(section.header, section.rows)]

@@ -92,7 +92,8 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
     iterations = run.read_csv("iterations.csv")
     if iterations:
         curves = training_curves(iterations, epochs)
-        figures.append(("Training curves (every N iterations and per epoch)", run.save_figure(curves, "training_curves")))
+        title = "Training curves (every N iterations and per epoch)"
+        figures.append((title, run.save_figure(curves, "training_curves")))
     figures += task.figures(run, data, results, observers)
     sections = task.sections(results, data)
     timings = {"train_seconds": round(learn.train_seconds, 2)}

@@ -1,7 +1,10 @@
 """A short real training run and the run folder it writes."""
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -69,6 +72,22 @@ def test_weights_reload_as_state_dict_and_predict_the_same(short_run):
     x = torch.randn(4, 1, 28, 28)
     with torch.no_grad():
         assert torch.allclose(model(x), trained(x), atol=1e-5)
+
+
+def test_predict_a_classification_run_prints_its_top_classes(short_run, tmp_path, fashion_mnist_dir):
+    from fashionseg.data import fashion_mnist
+
+    raw = fashion_mnist.load()
+    image = tmp_path / "trouser.png"
+    Image.fromarray(raw["test_images"][2].numpy()).resize((56, 56)).save(image)  # test item 2 is a trouser
+    assert int(raw["test_labels"][2]) == 1
+    done = subprocess.run([sys.executable, "-m", "fashionseg.cli", "predict", str(short_run[0].run.path), str(image)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={**os.environ, "COLUMNS": "120"})
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if "%" in line]
+    assert len(rows) == 5 and "Trouser" in rows[0]  # top class first, a 56x56 image resized to the 28x28 input
+    assert not list(tmp_path.glob("*_prediction.png"))  # classification draws no file
 
 
 def test_console_shows_epoch_table_and_per_class_report(short_run):

@@ -1,8 +1,9 @@
 """Class activation maps: where in the input a model found each class.
 
 Models whose architecture declares a class-map head (`Architecture.class_maps`: a method
-returning maps whose global pooling gives the logits) show their maps directly (CAM). Any other classifier is explained by Grad-CAM
-on one of its layers: the layer's maps weighted by the pooled gradient of the class score.
+returning maps whose global pooling gives the logits) show their maps directly (CAM). Any other
+classifier is explained by Grad-CAM on one of its layers: the layer's maps weighted by the
+pooled gradient of the class score.
 """
 from __future__ import annotations
 
