@@ -125,6 +125,19 @@ def check_input_size(arch: Architecture, recipe: Recipe, data: Data):
                               f"`fashionseg list architectures`) or change the data's size")
 
 
+def check_against_data(recipe: Recipe, data: Data):
+    """Settings that need the data's size: one loss weight per class, a batch no larger than the training set."""
+    weight = recipe.loss_options.get("weight")
+    if weight is not None and not (isinstance(weight, (list, tuple)) and len(weight) == len(data.classes)):
+        given = f"{len(weight)} values" if isinstance(weight, (list, tuple)) else repr(weight)
+        raise FashionsegError(f"loss_options.weight has {given} but data set {recipe.dataset!r} has "
+                              f"{len(data.classes)} classes ({', '.join(data.classes)}); give one weight per class")
+    n_train = len(data.dls.train.dataset)
+    if recipe.bs > n_train:
+        raise FashionsegError(f"bs {recipe.bs} is larger than the {n_train} training items, so no batch would "
+                              f"train; lower --bs to at most {n_train} or train on more items")
+
+
 def build_model(recipe: Recipe, n_classes: int, n_in: int) -> torch.nn.Module:
     """The recipe's architecture sized for the data (untrained)."""
     arch = registry().get("architecture", recipe.arch)
@@ -206,6 +219,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     set_seed(recipe.seed)
     data = build_data(recipe, parts)
     check_input_size(parts.arch, recipe, data)
+    check_against_data(recipe, data)
     model = build_model(recipe, len(data.classes), data.n_in)
     learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device()),
                     opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts),

@@ -76,6 +76,9 @@ class Recipe:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
             raise FashionsegError(f"lr must be positive, got {self.lr}")
+        if not 0 <= float(self.label_smoothing) < 1:
+            raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
+                                  f"got {self.label_smoothing}")
         size_schedule(self.sizes)
         if self.valid != "test" and valid_range(self.valid) is None:
             try:

@@ -7,6 +7,7 @@ Importing this module imports neither torch nor fastai.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import itertools
 import json
@@ -31,16 +32,35 @@ STALE_AFTER = 600.0
 def atomic_write(path: Path, data: bytes | str):
     """Write to a temporary file beside `path`, then rename it into place (mode 0666 less the umask)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise FashionsegError(f"cannot write {path}: it is a folder; name a file instead")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600 whatever the umask
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)  # the file that was there before stays as it was
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
         raise
+
+
+def write_error(path: Path, exc: OSError) -> FashionsegError:
+    """One line naming the file that could not be written and what to do about it."""
+    if exc.errno == errno.ENOSPC:
+        return FashionsegError(f"cannot write {path}: the disk is full; free some space and run again")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return FashionsegError(f"cannot write {path}: {exc.strerror}; choose a folder you can write to")
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return FashionsegError(f"cannot write {path}: {blocker} is a file, not a folder; choose another path")
+    return FashionsegError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 class RunFolder:
@@ -120,12 +140,18 @@ class RunFolder:
         atomic_write(self.path / name, buf.getvalue())
 
     def load_weights(self, model, name: str = "model.pth"):
-        import torch
-
+        """`model` with the weights file `name` loaded; a file that is unreadable or does not fit is one error."""
         path = self.path / name
         if not path.is_file():
             raise FashionsegError(f"{path} is missing; did the run finish?")
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        from .weights import mismatch, read_state_dict
+
+        state = read_state_dict(path, "train the run again")
+        wrong = mismatch(model.state_dict(), state)
+        if wrong:
+            raise FashionsegError(f"{path} does not fit the {type(model).__name__} that {self.path / 'config.json'} "
+                                  f"builds ({wrong}); restore the run's own config.json, or train it again")
+        model.load_state_dict(state)
         return model
 
     def save_figure(self, fig, name: str) -> str:
@@ -207,15 +233,30 @@ def _own_status(path: Path) -> dict:
 
 def _claim(runs_dir: Path, base: str) -> Path:
     """Create and return `base`, else `base-2`, `base-3`...: mkdir fails if another process got there first."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    for n in itertools.count(1):
-        path = runs_dir / (base if n == 1 else f"{base}-{n}")
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise FashionsegError(f"runs dir {runs_dir} is a file, not a folder; pass --runs-dir a folder")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        for n in itertools.count(1):
+            path = runs_dir / (base if n == 1 else f"{base}-{n}")
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            _make_figures(path)
+            return path
+    except OSError as exc:
+        raise FashionsegError(f"cannot make a run folder in {runs_dir}: {exc.strerror or exc}; pass --runs-dir a "
+                              "folder you can write to") from None
+
+
+def _make_figures(path: Path):
+    """The run's figures/ folder; when that fails the just-claimed run folder goes too (no half-made run)."""
+    try:
         (path / "figures").mkdir()
-        return path
+    except OSError:
+        path.rmdir()
+        raise
 
 
 def _now() -> str:

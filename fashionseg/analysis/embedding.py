@@ -26,10 +26,15 @@ def collect_features(model: torch.nn.Module, dl, layer: str) -> tuple[np.ndarray
     return torch.cat(feats).numpy(), torch.cat(labels).numpy(), torch.cat(preds).numpy()
 
 
+def used_perplexity(n: int, asked: float) -> float:
+    """The perplexity t-SNE can use for `n` points: `asked`, capped below a third of the sample."""
+    return min(asked, max(1.0, (n - 1) / 3))
+
+
 def tsne(features: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
-    """2-D t-SNE coordinates; perplexity is capped below a third of the sample, as t-SNE requires."""
+    """2-D t-SNE coordinates at `used_perplexity` (the caller records that, not what was asked)."""
     from sklearn.manifold import TSNE
 
-    perplexity = min(perplexity, max(1.0, (len(features) - 1) / 3))
+    perplexity = used_perplexity(len(features), perplexity)
     return TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto",
                 random_state=seed).fit_transform(features.astype(np.float32))

@@ -21,9 +21,11 @@ def predict(args):
 
     if args.blend is not None and not 0 <= args.blend <= 1:
         raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
+    out = Path(args.out or f"{Path(args.image).stem}_prediction.png")
+    if args.out:
+        check_out(out)
     trained, image, prediction = predict_file(args.run, args.image)
     summary = trained.summary
-    out = Path(args.out or f"{Path(args.image).stem}_prediction.png")
     written = trained.task.save_prediction(prediction, image, summary, out, args.blend)
     section = trained.task.describe(prediction, summary)
     section.title = f"{args.image}: {section.title}"
@@ -31,3 +33,14 @@ def predict(args):
     console.print(section_table(section))
     if written:
         console.print(f"wrote {written}")
+
+
+def check_out(out: Path):
+    """--out names a file that can be made: not a folder, not under a file (checked before predicting)."""
+    from ..errors import FashionsegError
+
+    if out.is_dir():
+        raise FashionsegError(f"--out {out} is a folder; name a file in it, e.g. {out / 'prediction.png'}")
+    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise FashionsegError(f"--out {out} lies under {blocker}, which is a file, not a folder; choose another path")

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import torch
 
-from .idx import read_idx
+from .idx import check_labelled, read_idx
 from .locate import cache_root, download, find_data, not_found
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -38,12 +38,15 @@ def locate(path=None, download: bool = False):
 def load(path=None, download: bool = False) -> dict[str, torch.Tensor]:
     """Train and test images (N, 28, 28) and labels (N,), all uint8."""
     folder = locate(path, download)
-    return {
-        "train_images": read_idx(folder / "train-images-idx3-ubyte.gz"),
-        "train_labels": read_idx(folder / "train-labels-idx1-ubyte.gz"),
-        "test_images": read_idx(folder / "t10k-images-idx3-ubyte.gz"),
-        "test_labels": read_idx(folder / "t10k-labels-idx1-ubyte.gz"),
-    }
+    return {**read_split(folder, "train", "train"), **read_split(folder, "t10k", "test")}
+
+
+def read_split(folder, stem: str, key: str) -> dict[str, torch.Tensor]:
+    """`<key>_images` and `<key>_labels` from `<stem>-images/labels` files, checked to match."""
+    images_file, labels_file = folder / f"{stem}-images-idx3-ubyte.gz", folder / f"{stem}-labels-idx1-ubyte.gz"
+    images, labels = read_idx(images_file, dims=3), read_idx(labels_file, dims=1)
+    check_labelled(images_file, images, labels_file, labels, len(CLASSES))
+    return {f"{key}_images": images, f"{key}_labels": labels}
 
 
 def tensors(options: dict) -> tuple[torch.Tensor, torch.Tensor, int, int]:

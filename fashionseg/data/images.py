@@ -1,6 +1,8 @@
 """Reading image files into uint8 tensors, with one clear error for a file that is not an image."""
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +13,17 @@ from ..errors import FashionsegError
 
 
 def open_image(path: Path) -> Image.Image:
+    """The decoded image; not an image, or so large it could be a decompression bomb, is one clear error."""
     try:
-        image = Image.open(path)
-        image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
+        raise FashionsegError(f"{path} has {size}, over the {Image.MAX_IMAGE_PIXELS:,} that are decoded "
+                              "(a possible decompression bomb); shrink the image first") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise FashionsegError(f"{path} is not an image that can be read: {exc}") from None
     return image
