@@ -51,3 +51,11 @@ def test_embed_command_writes_scatter_and_coordinates(tiny_run):
     record = json.loads((tiny_run / "metrics.json").read_text())["embedding"]
     assert record["images"] == 60 and record["feature_dim"] == 32
     assert "](figures/tsne.png)" in (tiny_run / "report.md").read_text()
+
+
+def test_a_perplexity_capped_for_a_small_sample_is_recorded_as_used(tiny_run, capsys):
+    assert main(["embed", str(tiny_run), "--sample", "31", "--perplexity", "30"]) == 0
+    assert "perplexity 10 used, not 30" in capsys.readouterr().out
+    record = json.loads((tiny_run / "metrics.json").read_text())["embedding"]
+    assert record["perplexity"] == 10 and record["perplexity_asked"] == 30
+    assert "perplexity 10, seed 0" in (tiny_run / "report.md").read_text()
