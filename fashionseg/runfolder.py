@@ -53,7 +53,7 @@ def atomic_write(path: Path, data: bytes | str):
 
 def write_error(path: Path, exc: OSError) -> FashionsegError:
     """One line naming the file that could not be written and what to do about it."""
-    if exc.errno == errno.ENOSPC:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return FashionsegError(f"cannot write {path}: the disk is full; free some space and run again")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return FashionsegError(f"cannot write {path}: {exc.strerror}; choose a folder you can write to")

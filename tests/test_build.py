@@ -112,5 +112,5 @@ def test_metrics_and_data_that_break_the_contract_are_named_before_or_at_the_end
     with pytest.raises(FashionsegError, match=r"'mislabelled' of plugin .* registered for task 'segmentation' but"):
         build_data(Recipe(name="m", dataset="mislabelled", arch="unet"), on="cpu")
     with pytest.raises(FashionsegError, match=r"final metric 'scalar-result' returned float from result\(\)"):
-        run(recipe(metrics=["scalar-result"], limit=64, eval_limit=64), runs_dir=tmp_path, console=Console(quiet=True))
+        run(recipe(metrics=["scalar-result"], limit=64, eval_limit=64, bs=32), runs_dir=tmp_path, console=Console(quiet=True))
     assert registry().get("metric", "scalar-result").plugin

@@ -120,7 +120,8 @@ def test_a_refused_weights_file_says_why_through_the_cli_and_never_suggests_weig
     torch.save({"conv.weight": torch.zeros(1), "args": argparse.Namespace(lr=1)}, fake_run / "model.pth")
     Image.new("L", (28, 28)).save(tmp_path / "shirt.png")
     res = cli("predict", fake_run, tmp_path / "shirt.png")
-    assert_one_line_error(res, "model.pth was refused: it holds a argparse.Namespace object", "no code in a file ever runs")
+    assert_one_line_error(res, "model.pth was refused: it holds a argparse.Namespace object",
+                          "no code in a file ever runs")
     assert "weights_only" not in res.stderr and "trust" not in res.stderr
     with pytest.raises(FashionsegError, match="was refused: it holds a argparse.Namespace object"):
         load_local_weights(create_model("basenet", 10, 1), fake_run / "model.pth")
@@ -182,21 +183,23 @@ def test_a_full_disk_names_the_file_and_keeps_the_one_before(tmp_path, monkeypat
 
 def test_a_runs_dir_that_is_a_file_stops_the_cli_with_nothing_written(tmp_path):
     (tmp_path / "runs").write_text("not a folder")
-    res = cli("train", "fashion-fast", "--epochs", "1", "--limit", "100", "--bs", "50", "--runs-dir", tmp_path / "runs")
+    res = cli("train", "fashion-fast", "--epochs", "1", "--limit", "100", "--bs", "50",
+              "--runs-dir", tmp_path / "runs")
     assert_one_line_error(res, f"runs dir {tmp_path / 'runs'} is a file, not a folder")
     assert (tmp_path / "runs").read_text() == "not a folder"
 
 
-def test_an_unwritable_runs_dir_or_a_failed_figures_folder_leaves_no_run_folder(tmp_path, monkeypatch):
+@pytest.mark.parametrize("refused", ["x-", "figures"])  # the run folder itself (unwritable runs dir), its figures/
+def test_an_unwritable_runs_dir_leaves_no_run_folder(tmp_path, monkeypatch, refused):
     mkdir = Path.mkdir
 
-    def no_figures(self, *args, **kwargs):
-        if self.name == "figures":
+    def unwritable(self, *args, **kwargs):
+        if self.name.startswith(refused):
             raise PermissionError(errno.EACCES, "Permission denied")
         return mkdir(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "mkdir", no_figures)
-    with pytest.raises(FashionsegError, match=r"cannot make a run folder in .*runs: Permission denied; pass --runs-dir"):
+    monkeypatch.setattr(Path, "mkdir", unwritable)
+    with pytest.raises(FashionsegError, match=r"cannot make a run folder in .*runs: Permission denied; pass"):
         RunFolder.create(tmp_path / "runs", "x")
     assert list((tmp_path / "runs").iterdir()) == []
 
