@@ -40,7 +40,7 @@ def refusal(message: str) -> str | None:
         return None
     found = re.search(r"Unsupported global: GLOBAL (\S+)", message)
     if found:
-        return f"a {found.group(1)} object"
+        return f"an object of type {found.group(1)}"
     found = re.search(r"WeightsUnpickler error:\s*([^.\n]+)", message)
     return f"something other than tensors ({found.group(1).strip()})" if found else "something other than tensors"
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,17 +12,18 @@ from ..errors import FashionsegError
 
 
 def open_image(path: Path) -> Image.Image:
-    """The decoded image; not an image, or so large it could be a decompression bomb, is one clear error."""
+    """The decoded image; not an image, or one PIL refuses as a decompression bomb, is one clear error.
+
+    (Between PIL's limit and twice it, PIL decodes the image with a DecompressionBombWarning.)
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        image = Image.open(path)
+        image.load()
+    except Image.DecompressionBombError as exc:
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
-        raise FashionsegError(f"{path} has {size}, over the {Image.MAX_IMAGE_PIXELS:,} that are decoded "
-                              "(a possible decompression bomb); shrink the image first") from None
+        raise FashionsegError(f"{path} has {size}, more than twice PIL's limit of {Image.MAX_IMAGE_PIXELS:,}, so it "
+                              "is refused as a possible decompression bomb; shrink the image first") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise FashionsegError(f"{path} is not an image that can be read: {exc}") from None
     return image
