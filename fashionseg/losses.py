@@ -37,7 +37,11 @@ def make_loss(recipe, task, device=None):
         raise unknown_name("loss", name, LOSSES)
     options = dict(recipe.loss_options)
     if "weight" in options:
-        options["weight"] = torch.tensor(options["weight"], dtype=torch.float32, device=device)
+        try:
+            options["weight"] = torch.tensor(options["weight"], dtype=torch.float32, device=device)
+        except (TypeError, ValueError, RuntimeError):
+            raise FashionsegError(f"loss_options.weight must be a list of numbers, one per class, not "
+                                  f"{options['weight']!r}") from None
     if recipe.label_smoothing:
         options["label_smoothing"] = recipe.label_smoothing
     try:
