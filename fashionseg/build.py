@@ -72,7 +72,7 @@ def resolve(recipe: Recipe) -> Parts:
 def check_recipe(recipe: Recipe) -> Parts:
     """Everything that can be checked without data, before any run folder is made: names, data
     options and augmentation, architecture options, the loss and its options, the early-stopping
-    monitor, the precision on this device, final metrics."""
+    monitor, final metrics."""
     parts = resolve(recipe)
     parts.data_options = check_data_options(parts.dataset, recipe.data_options)
     check_arch_options(parts.arch, recipe.arch_options)
@@ -80,7 +80,6 @@ def check_recipe(recipe: Recipe) -> Parts:
     names = [getattr(m, "name", None) or getattr(m, "__name__", "") for m in epoch_metrics(parts)]
     if recipe.early_stop:
         check_monitor(recipe.monitor, names)
-    check_precision(recipe.precision, device())
     final_evaluators(recipe, parts)
     return parts
 
@@ -201,7 +200,8 @@ class Built:
 
 
 def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
-    """Check the recipe, then build its data, model, loss, metrics, optimizer and Learner."""
+    """Check the recipe and its precision on this device, then build its data, model, loss, metrics,
+    optimizer and Learner."""
     from fastai.callback.channelslast import ChannelsLast
     from fastai.callback.progress import ProgressCallback
 
@@ -209,6 +209,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     from .resize import ProgressiveResize
 
     parts = parts or check_recipe(recipe)
+    check_precision(recipe.precision, device())  # here, not in check_recipe: a GPU run is analysed on CPUs
     set_seed(recipe.seed)
     data = build_data(recipe, parts)
     check_input_size(parts.arch, recipe, data)

@@ -35,7 +35,7 @@ class Recipe:
     arch: str = setting("architecture name (see `fashionseg list architectures`)")
     metrics: list[str] = setting("metric names, comma-separated (see `fashionseg list metrics`)", [])
     epochs: int = setting("training epochs", 5)
-    lr: float = setting("learning rate (the peak of the one-cycle schedule)", 1e-3)
+    lr: float = setting("learning rate (the peak of the one-cycle schedule, the start of the step schedule)", 1e-3)
     bs: int = setting("batch size", 128)
     wd: float = setting("weight decay", 1e-4)
     schedule: str = setting("learning-rate schedule: one-cycle (peak lr), constant, or step (lr times step_factor "

@@ -21,15 +21,18 @@ class NonFiniteStop(Callback):
     order = -9  # before the recorder and the progress bar see the loss
 
     def __init__(self, precision: str = "32"):
-        self.precision = precision
+        self.precision, self.fitting = precision, False
 
     def before_fit(self):
-        self.learn.nonfinite = None
+        self.learn.nonfinite, self.fitting = None, not hasattr(self.learn, "lr_finder")  # lr_find diverges on purpose
         self.learn.finite_state, self.learn.finite_epoch = self._copy(), None
+
+    def after_fit(self):
+        self.fitting = False  # outside fit (learn.validate, get_preds) a nan is no reason to cancel
 
     def after_batch(self):
         loss = float(self.loss.detach())
-        if math.isfinite(loss):
+        if not self.fitting or math.isfinite(loss):
             return
         phase = "training" if self.training else "validation"
         kept = f"epoch {self.finite_epoch + 1}" if self.finite_epoch is not None else "before training"
@@ -59,6 +62,8 @@ class EarlyStop(EarlyStoppingCallback):
         raise unknown_monitor(self.monitor, columns)
 
     def after_epoch(self):
+        if not self.recorder.values[-1]:  # an epoch fastai skipped to reach `start_epoch`: no scores
+            return
         TrackerCallback.after_epoch(self)
         self.wait = 0 if self.new_best else self.wait + 1
         if self.wait >= self.patience:

@@ -107,7 +107,7 @@ def test_bf16_on_cpu_trains_in_bfloat16_to_a_sane_accuracy(tmp_path, fashion_mni
     assert not torch.is_autocast_enabled("cpu")  # left after every batch
 
 
-def test_a_monitor_no_check_could_know_fails_at_the_start_of_fit(fashion_mnist_dir):
+def test_early_stop_monitor_unknown_before_fit_fails_at_its_start_and_skipped_epochs_count_not(fashion_mnist_dir):
     from fashionseg.stopping import EarlyStop
 
     recipe = Recipe(name="late", arch="basenet", epochs=1, **{**SMALL, "limit": 256, "eval_limit": 128})
@@ -115,3 +115,5 @@ def test_a_monitor_no_check_could_know_fails_at_the_start_of_fit(fashion_mnist_d
     with pytest.raises(FashionsegError, match="monitor 'f1' is not a column.*train_loss, valid_loss, accuracy"):
         learn.fit(1, cbs=EarlyStop(monitor="f1"))
     assert learn.epoch == 0 and not learn.recorder.values
+    learn.fit(3, cbs=EarlyStop(patience=1), start_epoch=2)  # epochs skipped for start_epoch have no scores
+    assert len(learn.recorder.values[-1]) == 3 and learn.stopped_early is None
