@@ -19,10 +19,12 @@ from .components import Architecture, Dataset, Metric
 from .data import Data, DataRequest, check_data_options
 from .errors import FashionsegError
 from .losses import make_loss
+from .precision import check_precision, precision_callbacks
 from .recipe import Recipe
 from .registry import registry
 from .resize import RunAtSize
 from .sizes import size_schedule
+from .stopping import check_monitor, stopping_callbacks
 from .runfolder import RunFolder
 from .task import Task
 
@@ -69,12 +71,15 @@ def resolve(recipe: Recipe) -> Parts:
 
 def check_recipe(recipe: Recipe) -> Parts:
     """Everything that can be checked without data, before any run folder is made: names, data
-    options and augmentation, architecture options, the loss and its options, final metrics."""
+    options and augmentation, architecture options, the loss and its options, the early-stopping
+    monitor, final metrics."""
     parts = resolve(recipe)
     parts.data_options = check_data_options(parts.dataset, recipe.data_options)
     check_arch_options(parts.arch, recipe.arch_options)
     make_loss(recipe, parts.task)
-    epoch_metrics(parts)
+    names = [getattr(m, "name", None) or getattr(m, "__name__", "") for m in epoch_metrics(parts)]
+    if recipe.early_stop:
+        check_monitor(recipe.monitor, names)
     final_evaluators(recipe, parts)
     return parts
 
@@ -208,7 +213,8 @@ class Built:
 
 
 def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
-    """Check the recipe, then build its data, model, loss, metrics, optimizer and Learner."""
+    """Check the recipe and its precision on this device, then build its data, model, loss, metrics,
+    optimizer and Learner."""
     from fastai.callback.channelslast import ChannelsLast
     from fastai.callback.progress import ProgressCallback
 
@@ -216,6 +222,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     from .resize import ProgressiveResize
 
     parts = parts or check_recipe(recipe)
+    check_precision(recipe.precision, device())  # here, not in check_recipe: a GPU run is analysed on CPUs
     set_seed(recipe.seed)
     data = build_data(recipe, parts)
     check_input_size(parts.arch, recipe, data)
@@ -228,6 +235,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
         learn.add_cb(ChannelsLast())
     learn.remove_cb(ProgressCallback)
     learn.add_cb(TrainClock())
+    learn.add_cbs([*stopping_callbacks(recipe), *precision_callbacks(recipe.precision, device())])
     if recipe.sizes:
         learn.add_cb(ProgressiveResize(recipe.sizes))
     return Built(recipe, parts, data, learn)

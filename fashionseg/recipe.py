@@ -13,7 +13,8 @@ from pathlib import Path
 from .errors import FashionsegError, unknown_name
 from .sizes import size_schedule
 
-SCHEDULES = ("one-cycle", "constant")
+SCHEDULES = ("one-cycle", "constant", "step")
+PRECISIONS = ("32", "bf16", "fp16")
 OPTIMIZERS = ("adam", "torch-adam", "sgd")
 
 
@@ -34,10 +35,18 @@ class Recipe:
     arch: str = setting("architecture name (see `fashionseg list architectures`)")
     metrics: list[str] = setting("metric names, comma-separated (see `fashionseg list metrics`)", [])
     epochs: int = setting("training epochs", 5)
-    lr: float = setting("learning rate (the peak of the one-cycle schedule)", 1e-3)
+    lr: float = setting("learning rate (the peak of the one-cycle schedule, the start of the step schedule)", 1e-3)
     bs: int = setting("batch size", 128)
     wd: float = setting("weight decay", 1e-4)
-    schedule: str = setting("learning-rate schedule", "one-cycle", SCHEDULES)
+    schedule: str = setting("learning-rate schedule: one-cycle (peak lr), constant, or step (lr times step_factor "
+                            "every step_every epochs)", "one-cycle", SCHEDULES)
+    step_factor: float = setting("the step schedule multiplies the rate by this", 0.9)
+    step_every: int = setting("the step schedule's period in epochs", 10)
+    early_stop: int = setting("stop when the monitored value has not improved for this many epochs (0: never)", 0)
+    monitor: str = setting("what early stopping watches: valid_loss, train_loss or an epoch metric's name such as "
+                           "accuracy (lower is better for losses and errors, higher for the rest)", "valid_loss")
+    precision: str = setting("training precision: 32, bf16 (autocast; on CPU too) or fp16 (CUDA only, with a grad "
+                             "scaler)", "32", PRECISIONS)
     opt: str = setting("optimizer: adam is fastai's Adam (decoupled weight decay, i.e. AdamW), torch-adam is "
                        "torch.optim.Adam with L2 weight decay, sgd is fastai's SGD", "adam", OPTIMIZERS)
     valid: str = setting("what validates: 'test' (the official test set), a hold-out fraction of the training "
@@ -71,7 +80,13 @@ class Recipe:
             raise FashionsegError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         if self.opt not in OPTIMIZERS:
             raise FashionsegError(f"opt must be one of {', '.join(OPTIMIZERS)}, not {self.opt!r}")
-        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("log_every", 1)):
+        self.precision = str(self.precision)  # precision=32 in a recipe script means "32"
+        if self.precision not in PRECISIONS:
+            raise FashionsegError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if not float(self.step_factor) > 0:
+            raise FashionsegError(f"step_factor must be positive, got {self.step_factor}")
+        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("log_every", 1),
+                         ("early_stop", 0), ("step_every", 1)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:

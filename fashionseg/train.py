@@ -5,19 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
+from fastai.callback.schedule import ParamScheduler, fit_one_cycle  # noqa: F401  (patches Learner)
 from fastai.learner import Learner
 from rich.console import Console
 
 from . import plots, report
 from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
+from .errors import FashionsegError
 from .evaluate import evaluate
 from .progress import RichProgress
 from .provenance import provenance, provenance_markdown
 from .rank import main_console
 from .recipe import Recipe
 from .runfolder import RunFolder
+from .schedules import step_schedule
+from .stopping import fail_if_nonfinite, stopping_sections
 from .training_log import training_callbacks, training_curves
 
 
@@ -28,11 +31,16 @@ class RunResult:
     learner: Learner
 
 
-def fit(learn: Learner, recipe: Recipe):
+def fit(learn: Learner, recipe: Recipe, start_epoch: int = 0):
+    """Train with the recipe's schedule; `start_epoch` continues a run at that epoch (fastai skips
+    the epochs before it and every schedule takes up its position there)."""
     if recipe.schedule == "one-cycle":
-        learn.fit_one_cycle(recipe.epochs, recipe.lr)
+        learn.fit_one_cycle(recipe.epochs, recipe.lr, start_epoch=start_epoch)
+    elif recipe.schedule == "step":
+        sched = step_schedule(recipe.lr, recipe.step_factor, recipe.step_every, recipe.epochs)
+        learn.fit(recipe.epochs, recipe.lr, cbs=ParamScheduler({"lr": sched}), start_epoch=start_epoch)
     else:
-        learn.fit(recipe.epochs, recipe.lr)
+        learn.fit(recipe.epochs, recipe.lr, start_epoch=start_epoch)
 
 
 def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None = None, cbs=()) -> RunResult:
@@ -55,6 +63,7 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
         size = input_size(recipe, built.data)
         run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
         fit(learn, recipe)
+        fail_if_nonfinite(learn, run)
         run.save_weights(learn.model)
         results, observers = evaluate_test_set(built)
         sections = write_outputs(run, built, results, observers)
@@ -63,7 +72,7 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
         run.status("interrupted")
         raise
     except BaseException as exc:
-        run.status("failed", error=f"{type(exc).__name__}: {exc}")
+        run.status("failed", error=str(exc) if isinstance(exc, FashionsegError) else f"{type(exc).__name__}: {exc}")
         raise
     run.status("finished")
     return RunResult(run, results, learn)
@@ -95,7 +104,7 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
         title = "Training curves (every N iterations and per epoch)"
         figures.append((title, run.save_figure(curves, "training_curves")))
     figures += task.figures(run, data, results, observers)
-    sections = task.sections(results, data)
+    sections = [*task.sections(results, data), *stopping_sections(learn)]
     timings = {"train_seconds": round(learn.train_seconds, 2)}
     prov, plugins = provenance(device()), built.parts.plugins()
     run.write_json("metrics.json", {**results, "timings": timings, "figures": dict(figures),

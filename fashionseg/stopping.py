@@ -1,0 +1,109 @@
+"""Stopping a fit early: at once on a non-finite loss (keeping the last finite epoch's weights),
+or when a monitored score stops improving (fastai's EarlyStoppingCallback)."""
+from __future__ import annotations
+
+import math
+
+from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.tracker import EarlyStoppingCallback, TrackerCallback
+
+from .errors import FashionsegError
+from .task import Section
+
+LOSS_COLUMNS = ("train_loss", "valid_loss")
+
+
+class NonFiniteStop(Callback):
+    """Stops the fit at the first nan/inf loss, like fastai's TerminateOnNaNCallback, but says where
+    (`learn.nonfinite`: one line) and keeps a CPU copy of the weights at each finite epoch end
+    (`learn.finite_state`: the weights before fit until the first epoch ends)."""
+
+    order = -9  # before the recorder and the progress bar see the loss
+
+    def __init__(self, precision: str = "32"):
+        self.precision, self.fitting = precision, False
+
+    def before_fit(self):
+        self.learn.nonfinite, self.fitting = None, not hasattr(self.learn, "lr_finder")  # lr_find diverges on purpose
+        self.learn.finite_state, self.learn.finite_epoch = self._copy(), None
+
+    def after_fit(self):
+        self.fitting = False  # outside fit (learn.validate, get_preds) a nan is no reason to cancel
+
+    def after_batch(self):
+        loss = float(self.loss.detach())
+        if not self.fitting or math.isfinite(loss):
+            return
+        phase = "training" if self.training else "validation"
+        kept = f"epoch {self.finite_epoch + 1}" if self.finite_epoch is not None else "before training"
+        hint = "try a lower --lr" + (" or --precision 32" if self.precision != "32" else "")
+        self.learn.nonfinite = (f"{phase} loss became {loss} at epoch {self.epoch + 1}, batch {self.iter + 1}; "
+                                f"model.pth keeps the weights from {kept}; {hint}")
+        raise CancelFitException()
+
+    def after_epoch(self):
+        self.learn.finite_state, self.learn.finite_epoch = self._copy(), self.epoch
+
+    def _copy(self) -> dict:
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+
+
+class EarlyStop(EarlyStoppingCallback):
+    """fastai's early stopping that records when it stopped (`learn.stopped_early`, for the report)
+    instead of printing, and names the columns when the monitored one does not exist."""
+
+    order = 65  # after every per-epoch writer (metrics.csv, checkpoints, heartbeat) saw the last epoch
+
+    def before_fit(self):
+        self.learn.stopped_early = None
+        columns = list(self.recorder.metric_names[1:-1])
+        if hasattr(self.learn, "lr_finder") or hasattr(self.learn, "gather_preds") or self.monitor in columns:
+            return super().before_fit()
+        raise unknown_monitor(self.monitor, columns)
+
+    def after_epoch(self):
+        if not self.recorder.values[-1]:  # an epoch fastai skipped to reach `start_epoch`: no scores
+            return
+        TrackerCallback.after_epoch(self)
+        self.wait = 0 if self.new_best else self.wait + 1
+        if self.wait >= self.patience:
+            self.learn.stopped_early = [self.epoch + 1, self.n_epoch, self.monitor, float(self.best),
+                                        self.epoch - self.wait + 1]
+            raise CancelFitException()
+
+
+def stopping_sections(learn) -> list[Section]:
+    """A report table saying when early stopping ended the fit (none when it ran to the end)."""
+    row = getattr(learn, "stopped_early", None)
+    if row is None:
+        return []
+    return [Section("Early stopping", ["stopped after epoch", "of epochs", "monitor", "best", "best at epoch"], [row])]
+
+
+def check_monitor(monitor: str, metric_names: list[str]):
+    """The monitored column is a loss or an epoch metric's name (the recorder's columns)."""
+    columns = [*LOSS_COLUMNS, *metric_names]
+    if monitor not in columns:
+        raise unknown_monitor(monitor, columns)
+
+
+def unknown_monitor(monitor: str, columns: list[str]) -> FashionsegError:
+    return FashionsegError(f"monitor {monitor!r} is not a column of this run's epochs; use --monitor with one of "
+                           f"{', '.join(columns)}")
+
+
+def stopping_callbacks(recipe) -> list[Callback]:
+    """The non-finite guard always; early stopping when the recipe asks for it."""
+    cbs = [NonFiniteStop(recipe.precision)]
+    if recipe.early_stop:
+        cbs.append(EarlyStop(monitor=recipe.monitor, patience=recipe.early_stop))
+    return cbs
+
+
+def fail_if_nonfinite(learn, run):
+    """After fit: on a non-finite loss, save the last finite weights as model.pth and raise the reason."""
+    if getattr(learn, "nonfinite", None) is None:
+        return
+    learn.model.load_state_dict(learn.finite_state)
+    run.save_weights(learn.model)
+    raise FashionsegError(learn.nonfinite)
