@@ -3,6 +3,7 @@ as the uninterrupted run does; replaying a run's config; a sweep continuing its 
 import csv
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -84,7 +85,8 @@ def test_sigterm_stops_after_the_batch_and_the_resume_command_continues_it(refer
     state = torch.load(folder / LAST, weights_only=True)
     assert state["epochs_done"] >= 1 and set(state) >= {"model", "opt", "rng", "train_seconds", "best"}
     assert not (folder / "model.pth").exists()
-    assert main(status["resume"].split()[1:]) == 0
+    assert main(["train", "--resume", str(folder), "--epochs", str(state["epochs_done"] - 1)]) == 2
+    assert main(shlex.split(status["resume"])[1:]) == 0
     assert results(folder)["accuracy"] == pytest.approx(results(reference)["accuracy"], abs=1e-4)
     assert epochs(folder) == [0, 1, 2]
 
