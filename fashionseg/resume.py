@@ -4,6 +4,7 @@ and SIGTERM/SIGINT turned into a clean stop after the current batch."""
 from __future__ import annotations
 
 import io
+import pickle
 import random
 import signal
 import threading
@@ -19,6 +20,7 @@ from .rank import is_main
 from .runfolder import RunFolder, atomic_write, run_state
 
 LAST = "last.pth"
+KEYS = {"epochs_done", "model", "opt", "rng", "train_seconds", "best"}
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -115,25 +117,36 @@ def resumable(path) -> tuple[RunFolder, dict]:
 
 
 def load_last(folder: RunFolder) -> dict:
-    """last.pth, read with weights_only=True; an error naming the file if it is missing or unreadable."""
-    path = folder.path / LAST
+    """last.pth, read with weights_only=True; one line naming the file if it is missing, damaged or foreign."""
+    path, again = folder.path / LAST, f"train it again with `fashionseg train --from {folder.path}`"
     if not path.is_file():
-        raise FashionsegError(f"{path} is missing: the run stopped before its first epoch began; "
-                              "train the recipe again")
+        raise FashionsegError(f"{path} is missing: the run stopped before its first epoch began; {again}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        reason = "it holds objects other than tensors and plain values, which a checkpoint never does"
     except Exception as exc:
-        raise FashionsegError(f"cannot read {path} ({type(exc).__name__}: {exc}); it is damaged, "
-                              "train the recipe again") from None
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    else:
+        if isinstance(state, dict) and KEYS <= set(state):
+            return state
+        reason = "it is not a fashionseg last.pth"
+    raise FashionsegError(f"cannot resume from {path}: {reason}; {again}")
 
 
 def restore(learn, state: dict):
-    """Model weights, optimizer state and training clock from last.pth, before fit (best-k: `BestCheckpoints.restore`)."""
+    """Model weights, optimizer state and training clock from last.pth, before fit (the best-k list:
+    `BestCheckpoints.restore`)."""
     from fastai.optimizer import Optimizer
 
-    learn.model.load_state_dict(state["model"])
-    learn.create_opt()
-    learn.opt.load_state_dict(state["opt"])
+    try:
+        learn.model.load_state_dict(state["model"])
+        learn.create_opt()
+        learn.opt.load_state_dict(state["opt"])
+    except (RuntimeError, ValueError, KeyError, AssertionError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise FashionsegError(f"last.pth does not fit the model and optimizer of this run's config.json ({first}); "
+                              "was it copied from another run?") from None
     if isinstance(learn.opt, Optimizer):  # fastai's own optimizer keeps state where it was loaded
         learn.opt.state = {p: {k: v.to(p.device) if torch.is_tensor(v) else v for k, v in s.items()}
                            for p, s in learn.opt.state.items()}

@@ -105,8 +105,14 @@ def test_resume_refuses_what_it_cannot_continue(reference, tmp_path, capsys):
     (stopped / "status.json").write_text(json.dumps({"state": "interrupted"}))
     assert "last.pth is missing" in error("train", "--resume", str(stopped))
     (stopped / LAST).write_bytes(b"not a checkpoint")
-    assert "cannot read" in error("train", "--resume", str(stopped))
-    (stopped / "status.json").write_text(json.dumps({"state": "running", "pid": os.getpid(), "host": os.uname().nodename}))
+    assert f"cannot resume from {stopped / LAST}" in error("train", "--resume", str(stopped))
+    torch.save({"weights": torch.zeros(1)}, stopped / LAST)
+    assert "not a fashionseg last.pth" in error("train", "--resume", str(stopped))
+    foreign = {"epochs_done": 1, "opt": {}, "rng": {}, "train_seconds": 0.0, "best": [], "model": {"x": torch.zeros(1)}}
+    torch.save(foreign, stopped / LAST)
+    assert "does not fit the model" in error("train", "--resume", str(stopped))
+    alive = {"state": "running", "pid": os.getpid(), "host": os.uname().nodename}
+    (stopped / "status.json").write_text(json.dumps(alive))
     assert "still running" in error("train", "--resume", str(stopped))
 
 
