@@ -26,7 +26,7 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 def skipped_epoch(learn) -> bool:
     """True during an epoch that fastai's `start_epoch` skips (a resumed run replaying its past)."""
-    return any(isinstance(cb, SkipToEpoch) and learn.epoch < cb._skip_to for cb in learn.cbs)
+    return any(isinstance(cb, SkipToEpoch) and learn.epoch < cb._skip_to for cb in getattr(learn, "cbs", ()))
 
 
 def rng_states(learn) -> dict:
