@@ -11,6 +11,7 @@ import math
 from fastai.callback.core import Callback
 
 from .errors import FashionsegError
+from .resume import skipped_epoch
 from .runfolder import RunFolder
 
 INDEX = "checkpoints.json"
@@ -23,11 +24,18 @@ class BestCheckpoints(Callback):
 
     def __init__(self, run: RunFolder, k: int):
         self.folder, self.k = run, k  # not `self.run`: fastai resets that flag after a fit
+        self.restored: list[dict] = []
+
+    def restore(self, kept: list[dict]):
+        """Continue a resumed run's list (from its last.pth); entries whose file is gone are dropped."""
+        self.restored = [e for e in kept if (self.folder.path / e["file"]).is_file()]
 
     def before_fit(self):
-        self.kept: list[dict] = []
+        self.kept: list[dict] = list(self.restored)
 
     def after_epoch(self):
+        if skipped_epoch(self.learn):
+            return
         loss = self.valid_loss()
         if math.isnan(loss) or (len(self.kept) == self.k and loss >= self.kept[-1]["valid_loss"]):
             return

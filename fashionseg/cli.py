@@ -126,9 +126,9 @@ def run_cli(func, args, debug: bool) -> int:
             raise
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # verbatim: [x] stays
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # a stop by SIGTERM/SIGINT carries its exit code (128 + signal)
         err.print("[yellow]interrupted[/]")
-        return 130
+        return getattr(exc, "exit_code", 130)
     return 0
 
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .report import fmt
+from .resume import skipped_epoch
 
 
 class RichProgress(Callback):
@@ -67,8 +68,8 @@ class RichProgress(Callback):
         self.progress.update(self.task, advance=1, loss=loss)
 
     def after_epoch(self):
-        if hasattr(self.learn, "lr_finder"):  # lr_find's mock epochs have no scores
-            return
+        if hasattr(self.learn, "lr_finder") or skipped_epoch(self.learn):  # no scores: lr_find's mock
+            return                                                         # epochs, a resumed run's past
         if self.live_view:
             self.table.add_row(*[fmt(v) for v in self.recorder.log])
         else:

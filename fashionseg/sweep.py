@@ -1,5 +1,6 @@
 """Ablation sweeps: a recipe trained over a grid of settings, one run folder each, compared
-in one table. Started again, a sweep skips every variant with a finished run of the same config."""
+in one table. Started again, a sweep skips every variant with a finished run of the same config
+and resumes one that was interrupted or killed (from its last.pth)."""
 from __future__ import annotations
 
 import itertools
@@ -14,7 +15,7 @@ from rich.table import Table
 from .errors import FashionsegError
 from .recipe import Recipe
 from .report import markdown_table, scalar_metrics
-from .runfolder import RunFolder
+from .runfolder import RunFolder, run_state
 
 BRACKETS = {"[": "]", "(": ")", "{": "}"}
 
@@ -73,23 +74,35 @@ def grid(base: Recipe, axes: dict[str, list[str]]) -> list[Variant]:
     return variants
 
 
-def finished_run(sweep_dir: Path, recipe: Recipe) -> Path | None:
-    """The latest run folder under `sweep_dir` that finished with exactly this recipe's config."""
+def latest_run(sweep_dir: Path, recipe: Recipe, states: set[str]) -> Path | None:
+    """The latest run folder under `sweep_dir` with exactly this recipe's config and a state in `states`."""
     config = json.loads(json.dumps(recipe.to_dict()))
     for path in sorted(sweep_dir.glob("*/status.json"), reverse=True):
         folder = RunFolder(path.parent)
         try:
-            if folder.read_json("status.json")["state"] == "finished" and folder.read_json("config.json") == config:
+            if run_state(folder.path) in states and folder.read_json("config.json") == config:
                 return folder.path
-        except (FashionsegError, KeyError):
+        except FashionsegError:
             continue
     return None
 
 
+def finished_run(sweep_dir: Path, recipe: Recipe) -> Path | None:
+    return latest_run(sweep_dir, recipe, {"finished"})
+
+
+def resumable_run(sweep_dir: Path, recipe: Recipe) -> Path | None:
+    """An interrupted or killed run of this config that kept its last.pth: the sweep continues it."""
+    from .resume import LAST
+
+    path = latest_run(sweep_dir, recipe, {"interrupted", "died"})
+    return path if path is not None and (path / LAST).is_file() else None
+
+
 def run_sweep(base: Recipe, axes: dict[str, list[str]], sweep_dir: Path, console: Console) -> list[Variant]:
-    """Train each variant not already finished under `sweep_dir`; a failed variant does not stop the rest."""
+    """Train each variant not already finished under `sweep_dir`, continuing interrupted ones from their
+    last complete epoch; a failed variant does not stop the rest."""
     from .build import check_recipe
-    from .train import run
 
     variants = grid(base, axes)
     for v in variants:
@@ -102,15 +115,24 @@ def run_sweep(base: Recipe, axes: dict[str, list[str]], sweep_dir: Path, console
             console.print(f"[dim]{n}/{len(variants)} {v.label}: finished before in {v.run.name}, skipped[/]")
         else:
             console.rule(f"{n}/{len(variants)} {v.label}")
-            try:
-                v.run, v.state = run(v.recipe, runs_dir=sweep_dir, console=console).run.path, "finished"
-            except Exception as exc:  # one broken variant must not lose the others
-                v.state = f"failed: {type(exc).__name__}: {exc}"
-                console.print(f"[bold red]{v.label} failed:[/] {exc}")
+            train_variant(v, sweep_dir, console)
         if v.run:
             v.metrics = scalar_metrics(RunFolder(v.run).read_json("metrics.json"))
         write_summary(sweep_dir, base, axes, variants)
     return variants
+
+
+def train_variant(v: Variant, sweep_dir: Path, console: Console):
+    """Resume the variant's interrupted run if there is one, else train it; a failure is recorded, not raised."""
+    from .train import resume_run, run
+
+    stopped = resumable_run(sweep_dir, v.recipe)
+    try:
+        result = resume_run(stopped, console=console) if stopped else run(v.recipe, runs_dir=sweep_dir, console=console)
+        v.run, v.state = result.run.path, "resumed and finished" if stopped else "finished"
+    except Exception as exc:  # one broken variant must not lose the others
+        v.state = f"failed: {type(exc).__name__}: {exc}"
+        console.print(f"[bold red]{v.label} failed:[/] {exc}")
 
 
 def ablation_rows(variants: list[Variant]) -> tuple[list[str], list[list]]:

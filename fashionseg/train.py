@@ -12,12 +12,14 @@ from rich.console import Console
 from . import plots, report
 from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
+from .cli import command_line
 from .errors import FashionsegError
 from .evaluate import evaluate
 from .progress import RichProgress
 from .provenance import provenance, provenance_markdown
 from .rank import main_console
 from .recipe import Recipe
+from .resume import LAST, LastCheckpoint, StopOnSignal, TrainingInterrupted, restore, resumable
 from .runfolder import RunFolder
 from .schedules import step_schedule
 from .stopping import fail_if_nonfinite, stopping_sections
@@ -53,29 +55,75 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     built = build_learner(recipe, cbs=cbs)
     run = RunFolder.create(runs_dir, recipe.name)
     run.write_json("config.json", recipe.to_dict())
+    return train_and_report(run, built, console)
+
+
+def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs: int | None = None) -> RunResult:
+    """Continue a stopped run in its own folder from its last complete epoch (its last.pth).
+
+    `epochs`: a new total, at least the epochs already done; recorded in config.json.
+    """
+    console = main_console(console)
+    folder, state = resumable(path)
+    recipe = Recipe.from_dict(folder.read_json("config.json"))
+    if epochs is not None and epochs != recipe.epochs:
+        if epochs < state["epochs_done"]:
+            raise FashionsegError(f"{folder.path} has done {state['epochs_done']} epochs; --epochs cannot be "
+                                  "fewer when resuming")
+        recipe = recipe.override(epochs=epochs)
+    built = build_learner(recipe, cbs=cbs)
+    restore(built.learn, state)
+    folder.write_json("config.json", recipe.to_dict())
+    console.print(f"[bold]resuming[/] {folder.path}: {state['epochs_done']} of {recipe.epochs} epochs done")
+    return train_and_report(folder, built, console, state)
+
+
+def train_and_report(run: RunFolder, built: Built, console: Console, state: dict | None = None) -> RunResult:
+    """Fit (from `state`, a last.pth, when resuming), evaluate, write and report; status.json says how it ended."""
+    recipe, learn, resuming = built.recipe, built.learn, state is not None
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
+    stop = StopOnSignal()
     try:
-        learn = built.learn
         title = f"{recipe.name}: {built.parts.arch.name} on {built.parts.dataset.name}"
-        learn.add_cbs([EpochCSV(run), Heartbeat(run), *training_callbacks(run, recipe),
+        learn.add_cbs([EpochCSV(run, resume=resuming), Heartbeat(run),
+                       *training_callbacks(run, recipe, resume=resuming), LastCheckpoint(run, state), stop,
                        RichProgress(console, title=title)])
+        if resuming and getattr(learn, "best_checkpoints", None) is not None:
+            learn.best_checkpoints.restore(state["best"])
         size = input_size(recipe, built.data)
         run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
-        fit(learn, recipe)
+        with stop.installed():
+            fit(learn, recipe, start_epoch=state["epochs_done"] if resuming else 0)
+        if stop.received is not None:
+            raise TrainingInterrupted(stop.received, resume_command(run))
         fail_if_nonfinite(learn, run)
         run.save_weights(learn.model)
         results, observers = evaluate_test_set(built)
         sections = write_outputs(run, built, results, observers)
         print_report(console, run, recipe, results, sections)
+    except TrainingInterrupted as exc:
+        run.status("interrupted", signal=exc.signal, resume=exc.command)
+        console.print(f"{exc.signal}: stopped after the current batch; resume with: {exc.command}",
+                      markup=False, highlight=False, soft_wrap=True)
+        raise
     except KeyboardInterrupt:
-        run.status("interrupted")
+        run.status("interrupted", resume=resume_command(run))
         raise
     except BaseException as exc:
-        run.status("failed", error=str(exc) if isinstance(exc, FashionsegError) else f"{type(exc).__name__}: {exc}")
+        try:  # a full disk may refuse status.json too: the first error is the one to report
+            reason = str(exc) if isinstance(exc, FashionsegError) else f"{type(exc).__name__}: {exc}"
+            run.status("failed", error=reason)
+        except (OSError, FashionsegError):
+            pass
         raise
     run.status("finished")
+    run.remove(LAST)  # model.pth holds the weights; a finished run is not resumed
     return RunResult(run, results, learn)
+
+
+def resume_command(run: RunFolder) -> str:
+    return command_line("fashionseg", "train", "--resume", run.path.resolve())
 
 
 def evaluate_test_set(built: Built) -> tuple[dict, list]:

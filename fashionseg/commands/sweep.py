@@ -11,7 +11,8 @@ from ..recipe import find_recipe
 def add_parser(sub):
     p = sub.add_parser("sweep", help="train a recipe over a grid of settings and print an ablation table",
                        description="Each --set KEY=V1,V2 is one axis of the grid; other options apply to every run. "
-                                   "Run the same command again to resume: finished variants are skipped.")
+                                   "Run the same command again to resume: finished variants are skipped, interrupted "
+                                   "ones continue from their last complete epoch.")
     p.add_argument("recipe", help="recipe name or path to a recipe script")
     p.add_argument("--name", help="sweep folder name under the runs folder (default: sweep-<recipe>)")
     add_recipe_options(p)

@@ -1,15 +1,71 @@
-"""`fashionseg train <recipe> [overrides]`."""
+"""`fashionseg train <recipe | RUN/config.json> [overrides]`, `--from RUN` and `--resume RUN`."""
+import json
+from pathlib import Path
+
 from rich.console import Console
 
-from ..cli import add_recipe_options, apply_overrides
-from ..recipe import find_recipe
+from ..cli import add_recipe_options, apply_overrides, flag, given_options
+from ..errors import FashionsegError
+from ..recipe import Recipe, find_recipe
 
 
 def add_parser(sub):
-    p = sub.add_parser("train", help="train a recipe and write its run folder")
-    p.add_argument("recipe", help="recipe name (see `fashionseg list recipes`) or path to a recipe script")
+    p = sub.add_parser("train", help="train a recipe and write its run folder",
+                       description="Train a recipe; replay a run's exact settings in a new folder (RUN/config.json "
+                                   "or --from RUN, overrides apply on top); or continue a stopped run in its "
+                                   "own folder (--resume RUN, only --epochs may change).")
+    p.add_argument("recipe", nargs="?", help="recipe name (see `fashionseg list recipes`), path to a recipe "
+                                             "script, or a run's config.json")
+    p.add_argument("--from", dest="from_run", metavar="RUN", help="train again with the settings of this run folder")
+    p.add_argument("--resume", metavar="RUN", help="continue this interrupted or killed run from its last "
+                                                    "complete epoch, in the same folder")
     add_recipe_options(p)
-    p.set_defaults(func=lambda args: train_recipe(find_recipe(args.recipe), args))
+    p.set_defaults(func=train_command)
+
+
+def train_command(args):
+    if args.resume:
+        resume(args)
+        return
+    train_recipe(source_recipe(args), args)
+
+
+def source_recipe(args) -> Recipe:
+    """The recipe named by exactly one of: a recipe name or script, a config.json, --from RUN."""
+    if (args.recipe is None) == (args.from_run is None):
+        raise FashionsegError("give a recipe (a name, a recipe script or a run's config.json) or --from RUN, "
+                              "not both or neither")
+    if args.from_run:
+        from ..runfolder import RunFolder
+
+        return Recipe.from_dict(RunFolder.open(args.from_run).read_json("config.json"))
+    if args.recipe.endswith(".json"):
+        return config_recipe(Path(args.recipe))
+    return find_recipe(args.recipe)
+
+
+def config_recipe(path: Path) -> Recipe:
+    """The recipe a run's config.json records."""
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise FashionsegError(f"cannot read {path}: {exc}; pass a run folder's config.json") from None
+    if not isinstance(config, dict):
+        raise FashionsegError(f"{path} is not a run's config.json (no settings in it)")
+    return Recipe.from_dict(config)
+
+
+def resume(args):
+    """`--resume RUN [--epochs N]`: any other setting would make the run a different experiment."""
+    from ..train import resume_run
+
+    others = [flag(name) for name in given_options(args) if name != "epochs"]
+    others += [f"--set {item}" for item in args.set]
+    if args.recipe or args.from_run or others:
+        given = ", ".join(others + ([args.recipe] if args.recipe else []) + (["--from"] if args.from_run else []))
+        raise FashionsegError(f"--resume continues a run with its own settings; only --epochs may change "
+                              f"(got {given})")
+    resume_run(args.resume, console=Console(), epochs=args.epochs)
 
 
 def train_recipe(recipe, args):
