@@ -2,6 +2,7 @@
 before the run folder exists; then fit, evaluate on the test set, write the files, report."""
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,6 @@ from rich.console import Console
 from . import plots, report
 from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
-from .cli import command_line
 from .errors import FashionsegError
 from .evaluate import evaluate
 from .progress import RichProgress
@@ -123,7 +123,8 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
 
 
 def resume_command(run: RunFolder) -> str:
-    return command_line("fashionseg", "train", "--resume", run.path.resolve())
+    """The command that continues `run`, ready to paste."""
+    return shlex.join(["fashionseg", "train", "--resume", str(run.path.resolve())])
 
 
 def evaluate_test_set(built: Built) -> tuple[dict, list]:
