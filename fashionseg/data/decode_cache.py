@@ -105,7 +105,7 @@ def all_grey(files: list[Path]) -> bool:
             raise
 
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-        return all(pool.map(grey, files))
+        return all(list(pool.map(grey, files)))  # every header read: a bad file stops us before decoding
 
 
 def decode_into(npy: Path, files: list[Path], n_in: int, size: tuple[int, int], n_stats: int):
