@@ -100,8 +100,8 @@ def main():
     n_train, n_test = write_tree(root, args.limit)
     decode = first_decode(root)
     print(f"first decode of {n_train + n_test} images: {decode:.1f}s", flush=True)
-    makers = {"idx": lambda: build_learner(recipe("fashion-mnist").override(limit=args.limit,
-                                                                             eval_limit=n_test if args.limit else 0)).learn,
+    idx = recipe("fashion-mnist").override(limit=args.limit, eval_limit=n_test if args.limit else 0)
+    makers = {"idx": lambda: build_learner(idx).learn,
               "folder": lambda: build_learner(recipe("image-folder", path=str(root))).learn}
     if not args.no_fastai:
         makers["fastai_from_folder"] = lambda: fastai_learner(root)

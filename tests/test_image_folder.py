@@ -269,3 +269,9 @@ def test_training_on_a_generated_folder_beats_chance(tmp_path, runs_dir):
     assert result.results["accuracy"] > 0.6  # chance is 1/3
     summary = json.loads((result.run.path / "data.json").read_text())
     assert summary["classes"] == ["1", "2", "10"] and summary["n_in"] == 3 and summary["image_size"] == [16, 16]
+
+
+def test_valid_pct_must_be_a_fraction(tmp_path):
+    root = class_tree(tmp_path / "d")
+    assert "valid_pct must be a fraction in (0, 1), not 'half'" in error_of(root, valid_pct="half")
+    assert "not 1.5" in error_of(root, valid_pct=1.5)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,7 +81,10 @@ def decoded_images(root: Path, files: list[Path], size: tuple[int, int] | None, 
         return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(meta["stats"]), npy, False)
     size = size or first_size(files[0])
     n_in = channels if channels != "auto" else (1 if all_grey(files) else 3)
+    started = time.perf_counter()
     stats = decode_into(npy, files, n_in, size, n_stats)
+    main_console().print(f"decoded {len(files)} images ({n_in}x{size[0]}x{size[1]}) in "
+                         f"{time.perf_counter() - started:.1f}s into {npy}", markup=False, highlight=False)
     atomic_write(meta_file, json.dumps({"files": len(files), "shape": [len(files), n_in, *size], "stats": stats,
                                         "root": str(root), "settings": settings, "version": VERSION}))
     remove_stale(folder, tag, keep=stem)
@@ -113,34 +117,44 @@ def decode_into(npy: Path, files: list[Path], n_in: int, size: tuple[int, int], 
     the per-channel mean and std of the first `n_stats` images."""
     npy.parent.mkdir(parents=True, exist_ok=True)
     tmp = npy.with_name(f".{npy.name}.{os.getpid()}.tmp")
-    sums = np.zeros((2, n_in), dtype=np.float64)
     try:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(files), n_in, *size))
-
-        def decode(i):
-            image = read_image(files[i], n_in, size).numpy()
-            out[i] = image
-            if i < n_stats:
-                x = image.reshape(n_in, -1).astype(np.float64) / 255
-                return x.sum(1), np.square(x).sum(1)
-            return None
-
-        with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool, \
-                progress(len(files), f"decoding {len(files)} images into {npy.parent}") as advance:
-            for moments in pool.map(decode, range(len(files))):
-                if moments is not None:
-                    sums += np.stack(moments)
-                advance()
+        sums = decode_all(out, files, size, n_stats, f"decoding {len(files)} images into {npy.parent}")
         out.flush()
         del out
         os.replace(tmp, npy)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    n = max(n_stats, 1) * size[0] * size[1]
-    mean = sums[0] / n
-    std = np.sqrt(np.clip(sums[1] / n - mean ** 2, 1e-12, None))
+    mean, square = sums / (max(n_stats, 1) * size[0] * size[1])
+    std = np.sqrt(np.clip(square - mean ** 2, 1e-12, None))
     return [mean.tolist(), std.tolist()]
+
+
+def decode_all(out: np.ndarray, files: list[Path], size: tuple[int, int], n_stats: int, description: str):
+    """Fill `out[i]` with image i in parallel threads (decoders release the GIL); returns the
+    per-channel sums and sums of squares (0-1 scale) of the first `n_stats` images."""
+    n_in = out.shape[1]
+    sums = np.zeros((2, n_in), dtype=np.float64)
+
+    def decode(i):
+        image = read_image(files[i], n_in, size).numpy()
+        out[i] = image
+        if i >= n_stats:
+            return None
+        x = image.reshape(n_in, -1).astype(np.float64) / 255
+        return np.stack([x.sum(1), np.square(x).sum(1)])
+
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count())
+    try:
+        with progress(len(files), description) as advance:
+            for moments in pool.map(decode, range(len(files))):
+                if moments is not None:
+                    sums += moments
+                advance()
+    finally:
+        pool.shutdown(cancel_futures=True)  # a bad image stops the decode now, not after every other image
+    return sums
 
 
 def remove_stale(folder: Path, tag: str, keep: str):

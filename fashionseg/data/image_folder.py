@@ -158,8 +158,17 @@ def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[lis
         return (splits + [test], "test folder") if test else (splits, "valid folder")
     valid = request.valid
     if valid == "test" and not n_test:
-        if not 0 < float(valid_pct) < 1:
-            raise FashionsegError(f"data_options.valid_pct must be a fraction in (0, 1), not {valid_pct!r}")
-        valid = str(valid_pct)
+        valid = str(fraction(valid_pct))
     splits = list(split_indices(n_train, n_test, valid, seed, limit, eval_limit))
     return splits, "test folder" if n_test else f"validation items ({valid} of the training images)"
+
+
+def fraction(value) -> float:
+    """`data_options.valid_pct` as a number in (0, 1)."""
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        share = -1.0
+    if not 0 < share < 1:
+        raise FashionsegError(f"data_options.valid_pct must be a fraction in (0, 1), not {value!r}")
+    return share
