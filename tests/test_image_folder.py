@@ -2,6 +2,7 @@
 import io
 import json
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ LEVELS = {"1": 30, "2": 120, "10": 220}
 def save(path: Path, level: int, size=(12, 10), grey=False):
     """An image of one brightness with a little noise, grey or RGB, `size` = (height, width)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(abs(hash(path.name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32("/".join(path.parts[-3:]).encode()))  # the same noise every run
     shape = size if grey else (*size, 3)
     array = np.clip(level + rng.integers(-10, 11, shape), 0, 255).astype(np.uint8)
     Image.fromarray(array).save(path)
@@ -275,3 +276,17 @@ def test_valid_pct_must_be_a_fraction(tmp_path):
     root = class_tree(tmp_path / "d")
     assert "valid_pct must be a fraction in (0, 1), not 'half'" in error_of(root, valid_pct="half")
     assert "not 1.5" in error_of(root, valid_pct=1.5)
+
+
+def test_statistics_are_those_of_the_training_images_at_the_given_size(tmp_path):
+    from fashionseg.data.image_folder import list_images
+    from fashionseg.data.stats import channel_stats
+
+    root = class_tree(tmp_path / "d", (("train", 4), ("test", 2)))
+    data = load(root, image_size=[6, 10])
+    assert data.input_size == (6, 10)
+    listing = list_images({"path": str(root), "train": "train", "valid": "valid", "test": "test"})
+    decoded = decode_cache.decoded_images(root, listing.files, (6, 10), "auto", listing.n_train)
+    assert not decoded.decoded and decoded.images.shape == (18, 3, 6, 10)
+    expected = channel_stats(decoded.images[: listing.n_train])
+    assert np.allclose(data.stats, expected) and not np.allclose(data.stats, channel_stats(decoded.images))
