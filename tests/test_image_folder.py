@@ -133,13 +133,16 @@ def cache_files(root):
     return sorted(p.name for p in (root / ".fashionseg-cache").iterdir())
 
 
-def test_decoded_once_then_read_from_the_memory_mapped_cache(tmp_path, counted):
+def test_decoded_once_then_read_from_the_memory_mapped_cache(tmp_path, counted, capsys):
     root = class_tree(tmp_path / "d")
     load(root)
     assert len(counted) == 18
+    out = capsys.readouterr().out  # not a terminal: plain progress lines, then where the cache went
+    assert f"decoding 18 images into {root / '.fashionseg-cache'}" in out and "18/18 decoded" in out
+    assert "decoded 18 images (3x8x8)" in out
     assert [Path(n).suffix for n in cache_files(root)] == [".json", ".npy"]
     data = load(root)
-    assert len(counted) == 18  # nothing decoded again
+    assert len(counted) == 18 and capsys.readouterr().out == ""  # nothing decoded again
     npy = next((root / ".fashionseg-cache").glob("*.npy"))
     assert str(npy) in Path("/proc/self/maps").read_text()  # batches index the mapped file, not a copy
     assert_labels_match_images(data)

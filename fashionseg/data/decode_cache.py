@@ -83,8 +83,9 @@ def decoded_images(root: Path, files: list[Path], size: tuple[int, int] | None, 
     n_in = channels if channels != "auto" else (1 if all_grey(files) else 3)
     started = time.perf_counter()
     stats = decode_into(npy, files, n_in, size, n_stats)
-    main_console().print(f"decoded {len(files)} images ({n_in}x{size[0]}x{size[1]}) in "
-                         f"{time.perf_counter() - started:.1f}s into {npy}", markup=False, highlight=False)
+    seconds = time.perf_counter() - started
+    main_console().print(f"decoded {len(files)} images ({n_in}x{size[0]}x{size[1]}) in {seconds:.1f}s into {npy}",
+                         markup=False, highlight=False, soft_wrap=True)
     atomic_write(meta_file, json.dumps({"files": len(files), "shape": [len(files), n_in, *size], "stats": stats,
                                         "root": str(root), "settings": settings, "version": VERSION}))
     remove_stale(folder, tag, keep=stem)
@@ -176,12 +177,12 @@ def progress(total: int, description: str):
             task = bar.add_task(description, total=total)
             yield lambda: bar.advance(task)
         return
-    console.print(description, markup=False, highlight=False)
+    console.print(description, markup=False, highlight=False, soft_wrap=True)
     done = [0]
 
     def advance():
         done[0] += 1
         if done[0] * 10 // total != (done[0] - 1) * 10 // total:
-            console.print(f"  {done[0]}/{total} decoded", markup=False, highlight=False)
+            console.print(f"  {done[0]}/{total} decoded", markup=False, highlight=False, soft_wrap=True)
 
     yield advance
