@@ -293,3 +293,15 @@ def test_statistics_are_those_of_the_training_images_at_the_given_size(tmp_path)
     assert not decoded.decoded and decoded.images.shape == (18, 3, 6, 10)
     expected = channel_stats(decoded.images[: listing.n_train])
     assert np.allclose(data.stats, expected) and not np.allclose(data.stats, channel_stats(decoded.images))
+
+
+def test_an_unwritable_cache_folder_is_one_error_and_a_damaged_cache_is_decoded_again(tmp_path, counted):
+    root = class_tree(tmp_path / "d")
+    (tmp_path / "file").write_text("not a folder")
+    assert "cannot write the decoded images to" in error_of(root, cache=str(tmp_path / "file"))
+    load(root)
+    npy = next((root / ".fashionseg-cache").glob("*.npy"))
+    npy.write_bytes(npy.read_bytes()[:100])
+    before = len(counted)
+    assert_labels_match_images(load(root))
+    assert len(counted) == before + 18

@@ -14,7 +14,7 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,9 +76,9 @@ def decoded_images(root: Path, files: list[Path], size: tuple[int, int] | None, 
     tag = f"images-{'x'.join(map(str, size)) if size else 'native'}-{channels}"
     stem = f"{tag}-{digest(files, settings)}"
     npy, meta_file = folder / f"{stem}.npy", folder / f"{stem}.json"
-    if npy.is_file() and meta_file.is_file():
-        meta = json.loads(meta_file.read_text())
-        return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(meta["stats"]), npy, False)
+    cached = read_cache(npy, meta_file)
+    if cached is not None:
+        return cached
     size = size or first_size(files[0])
     n_in = channels if channels != "auto" else (1 if all_grey(files) else 3)
     started = time.perf_counter()
@@ -90,6 +90,15 @@ def decoded_images(root: Path, files: list[Path], size: tuple[int, int] | None, 
                                         "root": str(root), "settings": settings, "version": VERSION}))
     remove_stale(folder, tag, keep=stem)
     return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), npy, True)
+
+
+def read_cache(npy: Path, meta_file: Path) -> Decoded | None:
+    """The cached images, mapped (not read); None when absent or unreadable, so they are decoded again."""
+    try:
+        stats = json.loads(meta_file.read_text())["stats"]
+        return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), npy, False)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def first_size(path: Path) -> tuple[int, int]:
@@ -116,16 +125,20 @@ def all_grey(files: list[Path]) -> bool:
 def decode_into(npy: Path, files: list[Path], n_in: int, size: tuple[int, int], n_stats: int):
     """Decode `files` into a new .npy at `npy` (temporary name, renamed when complete); returns
     the per-channel mean and std of the first `n_stats` images."""
-    npy.parent.mkdir(parents=True, exist_ok=True)
     tmp = npy.with_name(f".{npy.name}.{os.getpid()}.tmp")
     try:
+        npy.parent.mkdir(parents=True, exist_ok=True)
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(files), n_in, *size))
         sums = decode_all(out, files, size, n_stats, f"decoding {len(files)} images into {npy.parent}")
         out.flush()
         del out
         os.replace(tmp, npy)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # images that cannot be read are FashionsegErrors already: this is a write
+            raise FashionsegError(f"cannot write the decoded images to {npy}: {exc.strerror or exc}; free some "
+                                  "space or set data_options.cache to a writable folder") from None
         raise
     mean, square = sums / (max(n_stats, 1) * size[0] * size[1])
     std = np.sqrt(np.clip(square - mean ** 2, 1e-12, None))
