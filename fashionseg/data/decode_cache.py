@@ -36,7 +36,6 @@ GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 class Decoded:
     images: torch.Tensor  # (N, C, H, W) uint8, backed by the memory-mapped file
     stats: tuple[list[float], list[float]]  # per-channel mean and std (0-1 scale) of the first `n_stats` items
-    path: Path  # the .npy file
     decoded: bool  # True when this call decoded the images, False when it reused the cache
 
 
@@ -89,14 +88,14 @@ def decoded_images(root: Path, files: list[Path], size: tuple[int, int] | None, 
     atomic_write(meta_file, json.dumps({"files": len(files), "shape": [len(files), n_in, *size], "stats": stats,
                                         "root": str(root), "settings": settings, "version": VERSION}))
     remove_stale(folder, tag, keep=stem)
-    return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), npy, True)
+    return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), True)
 
 
 def read_cache(npy: Path, meta_file: Path) -> Decoded | None:
     """The cached images, mapped (not read); None when absent or unreadable, so they are decoded again."""
     try:
         stats = json.loads(meta_file.read_text())["stats"]
-        return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), npy, False)
+        return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), False)
     except (OSError, ValueError, KeyError):
         return None
 
