@@ -39,11 +39,11 @@ class Decoded:
     decoded: bool  # True when this call decoded the images, False when it reused the cache
 
 
-def digest(files: list[Path], settings: dict) -> str:
+def digest(files: list[str], settings: dict) -> str:
     """Fingerprint of the file list (path, size, modification time) and the decode settings."""
     h = hashlib.sha256(json.dumps({**settings, "version": VERSION}, sort_keys=True).encode())
     for f in files:
-        st = f.stat()
+        st = os.stat(f)
         h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:20]
 
@@ -63,7 +63,7 @@ def cache_dir(root: Path, where: str | None = "auto") -> Path:
     return base / f"{root.name}-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}"
 
 
-def decoded_images(root: Path, files: list[Path], size: tuple[int, int] | None, channels="auto",
+def decoded_images(root: Path, files: list[str], size: tuple[int, int] | None, channels="auto",
                    n_stats: int | None = None, where: str | None = "auto") -> Decoded:
     """The images of `files` as uint8 (N, C, H, W) at `size` (the first image's when None), with `channels`
     1, 3 or "auto" (1 when every image is grey); decoded once, then read from the cache."""
@@ -100,12 +100,12 @@ def read_cache(npy: Path, meta_file: Path) -> Decoded | None:
         return None
 
 
-def first_size(path: Path) -> tuple[int, int]:
+def first_size(path: str) -> tuple[int, int]:
     width, height = open_image(path).size
     return height, width
 
 
-def all_grey(files: list[Path]) -> bool:
+def all_grey(files: list[str]) -> bool:
     """Whether every image is single-channel (headers only, in parallel threads)."""
     from PIL import Image
 
@@ -121,7 +121,7 @@ def all_grey(files: list[Path]) -> bool:
         return all(list(pool.map(grey, files)))  # every header read: a bad file stops us before decoding
 
 
-def decode_into(npy: Path, files: list[Path], n_in: int, size: tuple[int, int], n_stats: int):
+def decode_into(npy: Path, files: list[str], n_in: int, size: tuple[int, int], n_stats: int):
     """Decode `files` into a new .npy at `npy` (temporary name, renamed when complete); returns
     the per-channel mean and std of the first `n_stats` images."""
     tmp = npy.with_name(f".{npy.name}.{os.getpid()}.tmp")
@@ -144,7 +144,7 @@ def decode_into(npy: Path, files: list[Path], n_in: int, size: tuple[int, int], 
     return [mean.tolist(), std.tolist()]
 
 
-def decode_all(out: np.ndarray, files: list[Path], size: tuple[int, int], n_stats: int, description: str):
+def decode_all(out: np.ndarray, files: list[str], size: tuple[int, int], n_stats: int, description: str):
     """Fill `out[i]` with image i in parallel threads (decoders release the GIL); returns the
     per-channel sums and sums of squares (0-1 scale) of the first `n_stats` images."""
     n_in = out.shape[1]

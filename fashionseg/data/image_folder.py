@@ -6,6 +6,7 @@ Listing is cheap (names and `stat` only); `decode_cache` turns the listing into 
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ class Listing:
     """Every image with its label: training items, then validation items, then test items."""
 
     root: Path
-    files: list[Path]
+    files: list[str]  # paths: strings, as Path objects cost seconds per 100,000 files
     labels: list[str]
     n_train: int
     n_valid: int = 0  # items of a valid/ folder
@@ -66,14 +67,17 @@ def checked(listing: Listing) -> Listing:
     return listing
 
 
-def image_files(folder: Path) -> list[Path]:
-    """Image files under `folder` (recursively, by suffix), hidden files and folders left out, in natural order."""
-    found = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    return sorted(found, key=lambda p: natural_key(str(p.relative_to(folder))))
+def image_files(folder: Path) -> list[str]:
+    """Image files under `folder` (recursively, by suffix), hidden files and folders left out, sorted."""
+    found = []
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [os.path.join(parent, n) for n in names
+                  if not n.startswith(".") and os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES]
+    return sorted(found)
 
 
-def labelled(folder: Path, label=None) -> tuple[list[Path], list[str]]:
+def labelled(folder: Path, label=None) -> tuple[list[str], list[str]]:
     """A split folder's images with their labels: by `label(path)`, else by class subfolder."""
     if label is not None:
         files = image_files(folder)
@@ -103,8 +107,8 @@ def by_pattern(pattern: str):
         raise FashionsegError(f"data_options.pattern {pattern!r} is not a regular expression: {exc}") from None
     group = "label" if "label" in regex.groupindex else 1 if regex.groups else 0
 
-    def label(path: Path) -> str:
-        match = regex.search(path.name)
+    def label(path: str) -> str:
+        match = regex.search(os.path.basename(path))
         if match is None or not match.group(group):
             raise FashionsegError(f"{path} does not match data_options.pattern {pattern!r}, so it has no label; "
                                   "fix the pattern (its first group is the label) or move the file")
@@ -113,13 +117,13 @@ def by_pattern(pattern: str):
     return label
 
 
-def from_csv(root: Path, table: Path) -> tuple[list[Path], list[str]]:
+def from_csv(root: Path, table: Path) -> tuple[list[str], list[str]]:
     """Rows of a CSV with a `file,label` header; files relative to `root` (the CSV relative to it too)."""
     table = table if table.is_absolute() else root / table
     try:
         with open(table, newline="") as f:
-            rows = list(csv.DictReader(f))
-            header = rows[0].keys() if rows else []
+            reader = csv.DictReader(f)
+            rows, header = list(reader), reader.fieldnames or []
     except OSError as exc:
         raise FashionsegError(f"cannot read data_options.csv {table}: {exc.strerror or exc}") from None
     for column in ("file", "label"):
@@ -128,8 +132,8 @@ def from_csv(root: Path, table: Path) -> tuple[list[Path], list[str]]:
                                   "its first line must name the columns file,label")
     files, labels = [], []
     for line, row in enumerate(rows, start=2):
-        path = root / (row["file"] or "").strip()
-        if not row["file"] or not path.is_file():
+        path = os.path.join(root, (row["file"] or "").strip())
+        if not row["file"] or not os.path.isfile(path):
             raise FashionsegError(f"{table} line {line} names {row['file']!r}, which is not a file in {root}")
         if not (row["label"] or "").strip():
             raise FashionsegError(f"{table} line {line} ({row['file']}) has an empty label")
