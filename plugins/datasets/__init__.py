@@ -10,6 +10,11 @@ HERE = __name__
 FOLDER_OPTIONS = {"train": "train", "test": "test", "masks": "auto", "color_tolerance": 0,
                   "image_suffix": ".jpg", "mask_suffix": ".png", "image_size": None, "augment": "flip"}
 
+# Your own classification images: where they are, how they are labelled, split and decoded.
+IMAGE_FOLDER_OPTIONS = {"path": None, "csv": None, "pattern": None, "train": "train", "valid": "valid",
+                        "test": "test", "valid_pct": 0.2, "image_size": None, "channels": "auto",
+                        "cache": "auto", "augment": "none"}
+
 
 @hookimpl
 def fashionseg_datasets():
@@ -27,4 +32,8 @@ def fashionseg_datasets():
         Dataset("mask-folder", f"{HERE}.mask_folder:mask_folder_data", task="segmentation",
                 description="Pairs under data_options.path (train/, test/); masks as class indices or RGB colours.",
                 options={"path": None, "classes": None, **FOLDER_OPTIONS}),
+        Dataset("image-folder", f"{HERE}.image_folder:image_folder_data", task="classification",
+                description="Your images: train/<class>/ (valid/, test/), a CSV of file,label, or a "
+                            "file-name pattern; decoded once into a memory-mapped cache.",
+                options=IMAGE_FOLDER_OPTIONS),
     ]
