@@ -67,10 +67,9 @@ def tracker_callbacks(name: str, folder: RunFolder, built, resume: bool) -> list
     if name == "mlflow":
         return [MlflowTracker(folder, built, resume)]
     if name == "wandb":
-        from fastai.callback.wandb import WandbCallback
+        from .wandb_log import WandbLog
 
-        # log_preds off: fastai's prediction samples need a DataBlock's test_dl, not our tensor data sets
-        return [WandbRun(folder, built, resume), WandbCallback(log=None, log_preds=False, log_model=False)]
+        return [WandbRun(folder, built, resume), WandbLog()]
     return [tensorboard_callback(folder)]
 
 
