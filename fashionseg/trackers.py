@@ -65,7 +65,8 @@ def end_all(cbs: list[Callback], status: str):
 
 def tracker_callbacks(name: str, folder: RunFolder, built, resume: bool) -> list[Callback]:
     if name == "mlflow":
-        return [MlflowTracker(folder, built, resume)]
+        tracker = MlflowTracker(folder, built, resume)
+        return [tracker, MlflowEpochs(tracker)]
     if name == "wandb":
         from .wandb_log import WandbLog
 
@@ -139,7 +140,7 @@ class MlflowTracker(Tracker):
     and the explicit client keeps no global active run, so sweeps and resumed runs reopen exactly theirs.
     """
 
-    order = EpochCSV.order + 1  # after the epoch's row is in metrics.csv
+    order = 0  # opens the MLflow run before the run's clocks start (a new SQLite store takes seconds)
 
     def __init__(self, folder: RunFolder, built, resume: bool = False):
         self.folder, self.built, self.resume = folder, built, resume
@@ -189,9 +190,6 @@ class MlflowTracker(Tracker):
         changed = [RunTag(f"changed.{k}", v) for k, v in values.items() if k in old and old[k] != v]
         self.client.log_batch(self.run_id, params=new, tags=changed)
 
-    def after_epoch(self):
-        self.log_epochs()
-
     def log_epochs(self):
         """metrics.csv rows not logged yet, each column a metric at step=epoch."""
         from mlflow.entities import Metric
@@ -223,6 +221,19 @@ class MlflowTracker(Tracker):
         self.client.set_terminated(self.run_id, status)
 
 
+class MlflowEpochs(Callback):
+    """Hands each epoch's new metrics.csv row to its MlflowTracker."""
+
+    order = EpochCSV.order + 1  # after the epoch's row is in metrics.csv
+
+    def __init__(self, tracker: MlflowTracker):
+        self.tracker = tracker
+
+    def after_epoch(self):
+        if self.tracker.run_id is not None:
+            self.tracker.log_epochs()
+
+
 def metric_key(name: str) -> str:
     """A metric name MLflow accepts (letters, digits, _ - . space /)."""
     return re.sub(r"[^\w\-. /]", "_", name)
@@ -235,10 +246,10 @@ class WandbRun(Tracker):
     order = 0  # before WandbCallback, which needs the run open
 
     def __init__(self, folder: RunFolder, built, resume: bool = False):
-        self.folder, self.built, self.resume, self.wandb_run = folder, built, resume, None
+        self.folder, self.built, self.resume, self.session = folder, built, resume, None
 
     def before_fit(self):
-        if not in_fit_only(self) or self.wandb_run is not None:
+        if not in_fit_only(self) or self.session is not None:
             return
         import wandb
 
@@ -246,15 +257,15 @@ class WandbRun(Tracker):
         recipe = self.built.recipe
         settings = wandb.Settings(console="off", save_code=False, disable_git=True, x_disable_stats=True,
                                   silent=True)
-        self.wandb_run = wandb.init(dir=str(self.folder.path), project=os.environ.get("WANDB_PROJECT") or recipe.name,
+        self.session = wandb.init(dir=str(self.folder.path), project=os.environ.get("WANDB_PROJECT") or recipe.name,
                                     name=self.folder.path.name, id=saved.get("id"), resume="allow" if saved else None,
                                     mode=os.environ.get("WANDB_MODE", "offline"), config=flat(recipe.to_dict()),
                                     settings=settings)
-        record(self.folder, "wandb", {"id": self.wandb_run.id, "dir": str(Path(self.wandb_run.dir).parent)})
+        record(self.folder, "wandb", {"id": self.session.id, "dir": str(Path(self.session.dir).parent)})
 
     def end(self, status: str):
-        if self.wandb_run is None:
+        if self.session is None:
             return
         if status == "FINISHED":
-            self.wandb_run.summary.update(test_metrics(self.folder))
-        self.wandb_run.finish(exit_code=0 if status == "FINISHED" else 1)
+            self.session.summary.update(test_metrics(self.folder))
+        self.session.finish(exit_code=0 if status == "FINISHED" else 1)
