@@ -17,7 +17,7 @@ from . import __version__
 from .errors import FashionsegError
 from .recipe import Recipe
 
-COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare"]
 TYPES = {"int": int, "float": float}
 
 

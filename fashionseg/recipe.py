@@ -147,6 +147,17 @@ class Recipe:
         return cls(**config)
 
 
+def flat_settings(config: dict, prefix: str = "") -> dict:
+    """Nested settings as dotted names, as `--set` takes them: {'arch_options': {'width': 8}} -> {'arch_options.width': 8}."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            out.update(flat_settings(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def valid_range(valid) -> range | None:
     """`valid="250-350"` holds out training items 250 to 349; None when `valid` is no such range."""
     start, sep, stop = str(valid).partition("-")

@@ -16,6 +16,7 @@ from fastai.callback.core import Callback
 from .callbacks import EpochCSV
 from .errors import FashionsegError
 from .rank import is_main
+from .recipe import flat_settings
 from .report import scalar_metrics
 from .runfolder import RunFolder
 
@@ -97,23 +98,12 @@ def record(folder: RunFolder, name: str, info: dict | None = None) -> dict:
     return saved.get(name, {})
 
 
-def flat(config: dict, prefix: str = "") -> dict:
-    """{'arch_options': {'width': 8}} -> {'arch_options.width': 8}: nested settings as one level."""
-    out = {}
-    for key, value in config.items():
-        if isinstance(value, dict) and value:
-            out.update(flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def run_params(built) -> dict:
     """What a tracker records as the run's parameters: the recipe, the data's summary, the components' plugins."""
     data = {f"data.{k}": v for k, v in built.data.summary().items() if k not in ("colors", "stats")}
     plugins = {f"plugin.{k.replace(' ', '.')}": v for k, v in built.parts.plugins().items()}
     n_params = sum(p.numel() for p in built.learn.model.parameters())
-    return {**flat(built.recipe.to_dict()), **data, **plugins, "model.parameters": n_params}
+    return {**flat_settings(built.recipe.to_dict()), **data, **plugins, "model.parameters": n_params}
 
 
 def test_metrics(folder: RunFolder) -> dict[str, float]:
@@ -259,7 +249,7 @@ class WandbRun(Tracker):
                                   silent=True)
         self.session = wandb.init(dir=str(self.folder.path), project=os.environ.get("WANDB_PROJECT") or recipe.name,
                                     name=self.folder.path.name, id=saved.get("id"), resume="allow" if saved else None,
-                                    mode=os.environ.get("WANDB_MODE", "offline"), config=flat(recipe.to_dict()),
+                                    mode=os.environ.get("WANDB_MODE", "offline"), config=flat_settings(recipe.to_dict()),
                                     settings=settings)
         record(self.folder, "wandb", {"id": self.session.id, "dir": str(Path(self.session.dir).parent)})
 
