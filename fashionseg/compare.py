@@ -54,7 +54,7 @@ class Comparison:
 
 def setting_text(value) -> str | None:
     """A setting as the command line writes it (lr 0.001, track mlflow,wandb); None when a run lacks it."""
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return ",".join(value)
     return None if value is None else str(value)
 
@@ -87,7 +87,7 @@ def lower_is_better(metric: str) -> bool:
 
 def compare(runs: list[Run], metrics: list[str] | None = None, sort: str | None = None) -> Comparison:
     """One row per run: name, state, `metrics` (default: the test metrics every finished run has), then
-    the settings that differ; `sort` orders by a metric, best first, runs without it last."""
+    the settings that differ; `sort` orders by a metric (shown too), best first, runs without it last."""
     have = list(dict.fromkeys(k for r in runs for k in r.metrics))
     if metrics is None:
         metrics = [m for m in have if all(m in r.metrics for r in runs if r.metrics)]
@@ -95,6 +95,7 @@ def compare(runs: list[Run], metrics: list[str] | None = None, sort: str | None 
         if m not in have:
             raise FashionsegError(f"no run has metric {m!r}; the runs have: {', '.join(have) or 'none (none finished)'}")
     if sort:
+        metrics = metrics if sort in metrics else [*metrics, sort]
         sign = 1 if lower_is_better(sort) else -1
         runs = sorted(runs, key=lambda r: (sort not in r.metrics, sign * r.metrics.get(sort, 0)))
     keys = list(dict.fromkeys(k for r in runs for k in r.settings))
