@@ -93,7 +93,8 @@ def compare(runs: list[Run], metrics: list[str] | None = None, sort: str | None 
         metrics = [m for m in have if all(m in r.metrics for r in runs if r.metrics)]
     for m in [*metrics, *([sort] if sort else [])]:
         if m not in have:
-            raise FashionsegError(f"no run has metric {m!r}; the runs have: {', '.join(have) or 'none (none finished)'}")
+            have_text = ", ".join(have) or "none (no run finished)"
+            raise FashionsegError(f"no run has metric {m!r}; the runs have: {have_text}")
     if sort:
         metrics = metrics if sort in metrics else [*metrics, sort]
         sign = 1 if lower_is_better(sort) else -1

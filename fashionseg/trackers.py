@@ -20,16 +20,16 @@ from .recipe import flat_settings
 from .report import scalar_metrics
 from .runfolder import RunFolder
 
-PACKAGES = {"mlflow": "mlflow", "wandb": "wandb", "tensorboard": "tensorboard"}  # tracker -> module and extra
 RECORD = "trackers.json"  # the tracker runs' ids, so that a resumed run continues them
 ARTIFACTS = ("report.md", "metrics.json", "config.json", "data.json", "metrics.csv", "iterations.csv")
 
 
 def check_trackers(names) -> None:
-    """Every tracker asked for is installed; checked before any run folder exists."""
+    """Every tracker asked for is installed (its package and its extra share its name); checked before any
+    run folder exists."""
     for name in names:
-        if importlib.util.find_spec(PACKAGES[name]) is None:
-            raise FashionsegError(f"--track {name} needs {PACKAGES[name]}: pip install 'fashionseg[{name}]'")
+        if importlib.util.find_spec(name) is None:
+            raise FashionsegError(f"--track {name} needs {name}: pip install 'fashionseg[{name}]'")
 
 
 class Tracker(Callback):
@@ -41,10 +41,12 @@ class Tracker(Callback):
 
 
 @contextmanager
-def tracking(folder: RunFolder, built, resume: bool = False):
-    """The recipe's trackers attached to `built.learn` for one run (on rank 0 only); each is ended with
-    how the run ended: finished, failed, or killed (interrupted by a signal or Ctrl-C)."""
-    cbs = [cb for name in built.recipe.track for cb in tracker_callbacks(name, folder, built, resume)] if is_main() else []
+def tracking(folder: RunFolder, built, state: dict | None = None):
+    """The recipe's trackers attached to `built.learn` for one run (on rank 0 only), continuing the run's
+    tracker runs when resuming from `state` (its last.pth); each is ended with how the run ended:
+    finished, failed, or killed (interrupted by a signal or Ctrl-C)."""
+    names = built.recipe.track if is_main() else []
+    cbs = [cb for name in names for cb in tracker_callbacks(name, folder, built, state)]
     built.learn.add_cbs(cbs)
     try:
         yield
@@ -64,20 +66,19 @@ def end_all(cbs: list[Callback], status: str):
                 warnings.warn(f"{type(cb).__name__} could not end its run: {type(exc).__name__}: {exc}", stacklevel=2)
 
 
-def tracker_callbacks(name: str, folder: RunFolder, built, resume: bool) -> list[Callback]:
+def tracker_callbacks(name: str, folder: RunFolder, built, state: dict | None) -> list[Callback]:
     if name == "mlflow":
-        tracker = MlflowTracker(folder, built, resume)
+        tracker = MlflowTracker(folder, built, resume=state is not None)
         return [tracker, MlflowEpochs(tracker)]
     if name == "wandb":
         from .wandb_log import WandbLog
 
-        return [WandbRun(folder, built, resume), WandbLog()]
+        return [WandbRun(folder, built, resume=state is not None), WandbLog(state["epochs_done"] if state else 0)]
     return [tensorboard_callback(folder)]
 
 
 def tensorboard_callback(folder: RunFolder):
     """fastai's TensorBoardCallback writing event files into the run's tensorboard/ folder."""
-    check_trackers(["tensorboard"])
     from fastai.callback.tensorboard import TensorBoardCallback
 
     return TensorBoardCallback(log_dir=str(folder.path / "tensorboard"), trace_model=False, log_preds=False)
@@ -148,8 +149,9 @@ class MlflowTracker(Tracker):
             self.client.update_run(self.run_id, status="RUNNING")
             self.logged = max((m.step for m in self.client.get_metric_history(self.run_id, "train_loss")), default=-1)
         else:
-            self.run_id = self.client.create_run(self.experiment(), run_name=self.folder.path.name,
-                                                 tags={"fashionseg.run_folder": str(self.folder.path.resolve())}).info.run_id
+            tags = {"fashionseg.run_folder": str(self.folder.path.resolve())}
+            created = self.client.create_run(self.experiment(), run_name=self.folder.path.name, tags=tags)
+            self.run_id = created.info.run_id
             record(self.folder, "mlflow", {"run_id": self.run_id, "tracking_uri": self.client.tracking_uri})
             self.logged = -1
         self.log_params(run_params(self.built))
@@ -231,7 +233,8 @@ def metric_key(name: str) -> str:
 
 class WandbRun(Tracker):
     """Opens the W&B run that fastai's own WandbCallback logs to, offline unless $WANDB_MODE says otherwise,
-    its files in the run folder's wandb/; ends it with the test metrics in its summary."""
+    its files in the run folder's wandb/ (a resumed run: another offline-run folder with the same id);
+    ends it with the test metrics in its summary."""
 
     order = 0  # before WandbCallback, which needs the run open
 
@@ -244,13 +247,12 @@ class WandbRun(Tracker):
         import wandb
 
         saved = record(self.folder, "wandb") if self.resume else {}
-        recipe = self.built.recipe
-        settings = wandb.Settings(console="off", save_code=False, disable_git=True, x_disable_stats=True,
-                                  silent=True)
-        self.session = wandb.init(dir=str(self.folder.path), project=os.environ.get("WANDB_PROJECT") or recipe.name,
-                                    name=self.folder.path.name, id=saved.get("id"), resume="allow" if saved else None,
-                                    mode=os.environ.get("WANDB_MODE", "offline"), config=flat_settings(recipe.to_dict()),
-                                    settings=settings)
+        settings = wandb.Settings(console="off", save_code=False, disable_git=True, x_disable_stats=True, silent=True)
+        project = os.environ.get("WANDB_PROJECT") or self.built.recipe.name
+        self.session = wandb.init(dir=str(self.folder.path), project=project, name=self.folder.path.name,
+                                  id=saved.get("id"), resume="allow" if saved else None,
+                                  mode=os.environ.get("WANDB_MODE", "offline"), config=run_params(self.built),
+                                  settings=settings)
         record(self.folder, "wandb", {"id": self.session.id, "dir": str(Path(self.session.dir).parent)})
 
     def end(self, status: str):

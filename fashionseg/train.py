@@ -77,7 +77,7 @@ def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs:
     restore(built.learn, state)
     folder.write_json("config.json", recipe.to_dict())
     console.print(f"[bold]resuming[/] {folder.path}: {state['epochs_done']} of {recipe.epochs} epochs done")
-    with tracking(folder, built, resume=True):
+    with tracking(folder, built, state):
         return train_and_report(folder, built, console, state)
 
 

@@ -13,10 +13,14 @@ class WandbLog(WandbCallback):
     calls `init_args` on plain numbers), so `trackers.WandbRun` logs the recipe as the run's config.
     Prediction samples and model uploads stay off: they need a DataBlock's `test_dl`, not our tensor data."""
 
-    def __init__(self):
+    def __init__(self, start_epoch: int = 0):
         super().__init__(log=None, log_preds=False, log_model=False, log_dataset=False)
+        self.start_epoch = start_epoch
 
     def before_fit(self):
-        self._wandb_step = wandb.run.step - 1  # as fastai's: continue a run that has logged before
-        self._wandb_epoch = math.ceil(wandb.run.summary["epoch"]) if wandb.run.step else 0
+        """Steps and epochs continue a resumed run's: from the epoch it resumes at (an offline run does not
+        know its earlier steps), or where an online run's history ends, as fastai's does."""
+        resumed = self.start_epoch * len(self.dls.train)
+        self._wandb_step = max(wandb.run.step, resumed) - 1
+        self._wandb_epoch = math.ceil(wandb.run.summary["epoch"]) if wandb.run.step else self.start_epoch
         self.run = not (hasattr(self.learn, "lr_finder") or hasattr(self.learn, "gather_preds"))

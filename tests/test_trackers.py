@@ -114,14 +114,20 @@ def test_mlflow_tracking_uri_from_the_environment(tmp_path, monkeypatch, fashion
     assert len(mlflow.MlflowClient(f"sqlite:///{store}").search_runs([found.experiment_id])) == 1
 
 
-def test_wandb_logs_offline_into_the_run_folder(tmp_path, fashion_mnist_dir):
+def test_wandb_logs_offline_into_the_run_folder_and_a_resumed_run_keeps_its_id(tmp_path, fashion_mnist_dir):
     pytest.importorskip("wandb")
     runs = tmp_path / "runs"
-    result = run(tiny(epochs=1, track="wandb"), runs_dir=runs, console=Console(quiet=True))
-    info = json.loads((result.run.path / "trackers.json").read_text())["wandb"]
-    assert info["dir"].startswith(str(result.run.path / "wandb" / "offline-run-"))
-    assert (Path(info["dir"]) / f"run-{info['id']}.wandb").stat().st_size > 0
-    assert json.loads((result.run.path / "status.json").read_text())["state"] == "finished"
+    with pytest.raises(KeyboardInterrupt):
+        run(tiny(track="wandb"), runs_dir=runs, console=Console(quiet=True), cbs=[FailInEpoch(1, KeyboardInterrupt())])
+    (folder,) = runs.iterdir()
+    first = json.loads((folder / "trackers.json").read_text())["wandb"]
+    assert first["dir"].startswith(str(folder / "wandb" / "offline-run-"))
+    resume_run(folder, console=Console(quiet=True))
+    again = json.loads((folder / "trackers.json").read_text())["wandb"]
+    assert again["id"] == first["id"] and again["dir"] != first["dir"]
+    for info in (first, again):
+        assert (Path(info["dir"]) / f"run-{info['id']}.wandb").stat().st_size > 0
+    assert json.loads((folder / "status.json").read_text())["state"] == "finished"
 
 
 @pytest.mark.parametrize("tracker", ["mlflow", "wandb", "tensorboard"])
