@@ -73,6 +73,8 @@ class Recipe:
     track: list[str] = setting("experiment trackers, comma-separated: mlflow (a local SQLite store beside the run "
                                "folders unless $MLFLOW_TRACKING_URI is set), wandb (offline unless $WANDB_MODE is set), "
                                "tensorboard (event files in the run folder)", [], TRACKERS)
+    experiment: str = setting("what trackers file the run under (MLflow experiment, W&B project); '' is the "
+                              "recipe's name, for a sweep's variants the swept recipe's", "")
     description: str = setting("what the experiment is for, one line", "", option=False)
 
     def __post_init__(self):

@@ -70,7 +70,8 @@ def grid(base: Recipe, axes: dict[str, list[str]]) -> list[Variant]:
         changes = dict(zip(axes, combo))
         slug = re.sub(r"[^\w.=+-]+", "_", "_".join(f"{k}={changes[k]}" for k in varying)) or "base"
         recipe = base.override(**changes)
-        variants.append(Variant({k: changes[k] for k in varying}, recipe.override(name=f"{base.name}-{slug}")))
+        named = recipe.override(name=f"{base.name}-{slug}", experiment=base.experiment or base.name)  # tracked together
+        variants.append(Variant({k: changes[k] for k in varying}, named))
     return variants
 
 

@@ -116,6 +116,11 @@ def test_metrics(folder: RunFolder) -> dict[str, float]:
             if not k.startswith("valid_")}
 
 
+def experiment_name(recipe) -> str:
+    """The recipe's `experiment`, else its name."""
+    return recipe.experiment or recipe.name
+
+
 def mlflow_uri(folder: RunFolder) -> str | None:
     """$MLFLOW_TRACKING_URI when set (None: MLflow reads it), else a SQLite file beside the run folder."""
     if os.environ.get("MLFLOW_TRACKING_URI"):
@@ -157,11 +162,11 @@ class MlflowTracker(Tracker):
         self.log_params(run_params(self.built))
 
     def experiment(self) -> str:
-        """The experiment's id ($MLFLOW_EXPERIMENT_NAME, else the recipe's name), created when new; with the
+        """The experiment's id ($MLFLOW_EXPERIMENT_NAME, else `experiment_name`), created when new; with the
         default SQLite store its artifacts go to mlartifacts/ beside it, not to the working folder."""
         from mlflow.exceptions import MlflowException
 
-        name = os.environ.get("MLFLOW_EXPERIMENT_NAME") or self.built.recipe.name
+        name = os.environ.get("MLFLOW_EXPERIMENT_NAME") or experiment_name(self.built.recipe)
         found = self.client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
@@ -248,7 +253,7 @@ class WandbRun(Tracker):
 
         saved = record(self.folder, "wandb") if self.resume else {}
         settings = wandb.Settings(console="off", save_code=False, disable_git=True, x_disable_stats=True, silent=True)
-        project = os.environ.get("WANDB_PROJECT") or self.built.recipe.name
+        project = os.environ.get("WANDB_PROJECT") or experiment_name(self.built.recipe)
         self.session = wandb.init(dir=str(self.folder.path), project=project, name=self.folder.path.name,
                                   id=saved.get("id"), resume="allow" if saved else None,
                                   mode=os.environ.get("WANDB_MODE", "offline"), config=run_params(self.built),

@@ -156,3 +156,11 @@ def test_a_config_from_before_track_keeps_its_tensorboard_choice():
     del old["track"]
     assert Recipe.from_dict(old).track == ["tensorboard"]
     assert Recipe.from_dict({**old, "tensorboard": False}).track == []
+
+
+def test_a_sweeps_variants_share_one_experiment():
+    from fashionseg.sweep import grid
+
+    base = Recipe(name="base", dataset="d", arch="a", track=["mlflow"])
+    assert [v.recipe.experiment for v in grid(base, {"lr": ["0.1", "0.01"]})] == ["base", "base"]
+    assert {v.recipe.experiment for v in grid(base.override(experiment="mine"), {"lr": ["0.1", "0.01"]})} == {"mine"}
