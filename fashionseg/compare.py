@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FashionsegError
-from .recipe import flat_settings
+from .recipe import Recipe, flat_settings
 from .report import markdown_table, scalar_metrics
 from .runfolder import RunFolder, run_folders, run_state
 
@@ -29,8 +29,18 @@ class Run:
         state = run_state(folder)
         finished = state == "finished" and (folder / "metrics.json").is_file()
         metrics = scalar_metrics(run.read_json("metrics.json")) if finished else {}
-        settings = {k: v for k, v in flat_settings(run.read_json("config.json")).items() if k not in NOT_SETTINGS}
+        settings = {k: v for k, v in flat_settings(settings_of(run)).items() if k not in NOT_SETTINGS}
         return cls(folder, state, metrics, settings)
+
+
+def settings_of(run: RunFolder) -> dict:
+    """config.json as this version reads it (older runs' settings renamed, later settings at their defaults),
+    so that runs of two versions differ only where their experiments do; as written when it is newer."""
+    config = run.read_json("config.json")
+    try:
+        return Recipe.from_dict(config).to_dict()
+    except (FashionsegError, TypeError):  # settings this version does not know, or lacks a required one
+        return config
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """`fashionseg compare`: run folders written through RunFolder (no training), compared in a table, CSV and
 markdown: chosen and common metrics, differing and shared settings, states, globs, sorting, errors."""
 import csv
+import json
 import subprocess
 import sys
 import time
@@ -111,3 +112,16 @@ def test_a_running_run_has_no_metrics_and_comparing_imports_no_torch(tmp_path, c
              "print(sorted(m for m in ('torch', 'fastai') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]", done.stderr
+
+
+def test_a_run_from_an_older_version_differs_only_in_what_it_set(tmp_path, capsys):
+    d = tmp_path / "runs"
+    new = make_run(d, metrics={"accuracy": 0.9}, track=["tensorboard"])
+    old = make_run(d, metrics={"accuracy": 0.8})
+    config = json.loads((old / "config.json").read_text())
+    del config["track"], config["experiment"]
+    (old / "config.json").write_text(json.dumps({**config, "tensorboard": False}))
+    code, _, err = compare(capsys, new, old, "--csv", tmp_path / "c.csv")
+    assert code == 0, err
+    assert [(r["run"], r["track"]) for r in read_csv(tmp_path / "c.csv")] == [(new.name, "tensorboard"), (old.name, "[]")]
+    assert list(read_csv(tmp_path / "c.csv")[0]) == ["run", "state", "accuracy", "track"]
