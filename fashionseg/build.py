@@ -27,6 +27,7 @@ from .sizes import size_schedule
 from .stopping import check_monitor, stopping_callbacks
 from .runfolder import RunFolder
 from .task import Task
+from .trackers import check_trackers
 
 
 def device() -> torch.device:
@@ -72,8 +73,9 @@ def resolve(recipe: Recipe) -> Parts:
 def check_recipe(recipe: Recipe) -> Parts:
     """Everything that can be checked without data, before any run folder is made: names, data
     options and augmentation, architecture options, the loss and its options, the early-stopping
-    monitor, final metrics."""
+    monitor, final metrics, the trackers' packages."""
     parts = resolve(recipe)
+    check_trackers(recipe.track)
     parts.data_options = check_data_options(parts.dataset, recipe.data_options)
     check_arch_options(parts.arch, recipe.arch_options)
     make_loss(recipe, parts.task)

@@ -17,7 +17,7 @@ from . import __version__
 from .errors import FashionsegError
 from .recipe import Recipe
 
-COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare"]
 TYPES = {"int": int, "float": float}
 
 
@@ -50,8 +50,9 @@ def add_recipe_options(parser: argparse.ArgumentParser, exclude=frozenset()):
         if f.type == "bool":
             g.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction, help=help)
             continue
-        g.add_argument(flag(f.name), dest=f.name, type=TYPES.get(f.type, str), help=help,
-                       choices=f.metadata["choices"] or None, metavar=metavar(f))
+        choices = None if f.type.startswith("list") else f.metadata["choices"] or None  # a list: NAME,NAME
+        g.add_argument(flag(f.name), dest=f.name, type=TYPES.get(f.type, str), help=help, choices=choices,
+                       metavar=metavar(f))
     g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any recipe setting, also dotted ones: --set arch_options.width=64 "
                         "--set data_options.augment=flip")
@@ -60,7 +61,9 @@ def add_recipe_options(parser: argparse.ArgumentParser, exclude=frozenset()):
 
 
 def metavar(f: dataclasses.Field) -> str | None:
-    """N, X or VALUE; None lets argparse show the choices."""
+    """N, X, VALUE or {a,b}[,...] for a list of choices; None lets argparse show the choices."""
+    if f.metadata["choices"] and f.type.startswith("list"):
+        return "{" + ",".join(f.metadata["choices"]) + "}[,...]"
     return None if f.metadata["choices"] else {"int": "N", "float": "X"}.get(f.type, "VALUE")
 
 

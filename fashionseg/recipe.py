@@ -16,6 +16,7 @@ from .sizes import size_schedule
 SCHEDULES = ("one-cycle", "constant", "step")
 PRECISIONS = ("32", "bf16", "fp16")
 OPTIMIZERS = ("adam", "torch-adam", "sgd")
+TRACKERS = ("mlflow", "wandb", "tensorboard")
 
 
 def setting(help: str, default=dataclasses.MISSING, choices=(), option: bool = True):
@@ -69,7 +70,11 @@ class Recipe:
     keep_best: int = setting("keep this many checkpoints with the lowest validation loss, for ensembles "
                              "(0: none)", 0)
     log_every: int = setting("training iterations between rows of iterations.csv", 100)
-    tensorboard: bool = setting("also write TensorBoard event files (needs the tensorboard package)", False)
+    track: list[str] = setting("experiment trackers, comma-separated: mlflow (a local SQLite store beside the run "
+                               "folders unless $MLFLOW_TRACKING_URI is set), wandb (offline unless $WANDB_MODE is set), "
+                               "tensorboard (event files in the run folder)", [], TRACKERS)
+    experiment: str = setting("what trackers file the run under (MLflow experiment, W&B project); '' is the "
+                              "recipe's name, for a sweep's variants the swept recipe's", "")
     description: str = setting("what the experiment is for, one line", "", option=False)
 
     def __post_init__(self):
@@ -81,6 +86,11 @@ class Recipe:
         if self.opt not in OPTIMIZERS:
             raise FashionsegError(f"opt must be one of {', '.join(OPTIMIZERS)}, not {self.opt!r}")
         self.precision = str(self.precision)  # precision=32 in a recipe script means "32"
+        if isinstance(self.track, str):  # track="mlflow" in a recipe script
+            self.track = [t for t in self.track.split(",") if t]
+        unknown = [t for t in self.track if t not in TRACKERS]
+        if unknown:
+            raise FashionsegError(f"track takes {', '.join(TRACKERS)}, not {unknown[0]!r}")
         if self.precision not in PRECISIONS:
             raise FashionsegError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if not float(self.step_factor) > 0:
@@ -128,12 +138,26 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, config: dict) -> "Recipe":
-        """The recipe a run folder's config.json records."""
+        """The recipe a run folder's config.json records (one from before `track` had `tensorboard: bool`)."""
+        if "tensorboard" in config:
+            config = {**config, "track": ["tensorboard"] if config["tensorboard"] else []}
+            del config["tensorboard"]
         unknown = set(config) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise FashionsegError(f"config has settings this fashionseg does not know: {', '.join(sorted(unknown))}; "
                                   "is the run from a newer version?")
         return cls(**config)
+
+
+def flat_settings(config: dict, prefix: str = "") -> dict:
+    """Nested settings as dotted names, as `--set` takes them: {'arch_options': {'width': 8}} -> {'arch_options.width': 8}."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            out.update(flat_settings(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def valid_range(valid) -> range | None:

@@ -69,6 +69,22 @@ def section_table(section) -> Table:
     return t
 
 
+def runs_table(title: str, header: list[str], rows: list[list]) -> Table:
+    """Runs side by side (a sweep's ablation, `fashionseg compare`): numeric columns right-aligned,
+    numbers as `fmt` shows them, a missing value (None) as '-'."""
+    table = Table(title=escape(title), title_justify="left")
+    for i, col in enumerate(header):
+        numeric = all(v in (None, "-") or is_number(v) for v in (row[i] for row in rows))
+        table.add_column(escape(col), justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*(escape("-" if v is None else fmt(v)) for v in row))
+    return table
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]], sections=(),
                     epoch_summary: list[dict] | None = None, timings: dict | None = None,
                     provenance: list[str] | None = None) -> str:
@@ -111,9 +127,9 @@ def figure_links(figures) -> list[str]:
 
 
 def markdown_table(header: list[str], rows: list[list]) -> list[str]:
-    """Lines of a markdown table; floats with four decimals."""
+    """Lines of a markdown table; floats with four decimals, None as '-'."""
     return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
-            *["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]]
+            *["| " + " | ".join("-" if v is None else fmt(v) for v in row) + " |" for row in rows]]
 
 
 def fmt(v) -> str:

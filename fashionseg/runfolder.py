@@ -104,7 +104,7 @@ class RunFolder:
 
     @main_only
     def write_csv(self, name: str, header: list[str], rows: list[list]):
-        atomic_write(self.path / name, _csv_text(header, rows))
+        atomic_write(self.path / name, csv_text(header, rows))
 
     @main_only
     def append_csv(self, name: str, header: list[str], rows: list[list]):
@@ -115,13 +115,13 @@ class RunFolder:
         path = self.path / name
         old = path.read_bytes().decode() if path.is_file() else ""  # bytes: keep the \r\n line ends
         if not old:
-            atomic_write(path, _csv_text(header, rows))
+            atomic_write(path, csv_text(header, rows))
             return
         found = next(csv.reader(io.StringIO(old, newline="")))
         if found != [str(h) for h in header]:
             raise FashionsegError(f"cannot continue {path}: it has columns {','.join(found)} but the new rows have "
                                   f"{','.join(map(str, header))}; resume with the run's own settings")
-        atomic_write(path, old + _csv_text(None, rows))
+        atomic_write(path, old + csv_text(None, rows))
 
     def read_csv(self, name: str) -> list[dict]:
         """Rows of a CSV file as dicts with numbers parsed; empty if the file is absent."""
@@ -202,6 +202,12 @@ def run_state(path, stale_after: float = STALE_AFTER) -> str:
     return "running" if _alive(status, stale_after) else "died"
 
 
+def run_folders(runs_dir: Path) -> list[Path]:
+    """Folders holding a config.json, directly under `runs_dir` or one level down (sweeps), oldest first."""
+    configs = [*runs_dir.glob("*/config.json"), *runs_dir.glob("*/*/config.json")]
+    return [c.parent for c in sorted(configs, key=lambda c: (c.stat().st_mtime, str(c)))]
+
+
 def _alive(status: dict, stale_after: float) -> bool:
     if os.name == "posix" and status.get("host") == socket.gethostname() and isinstance(status.get("pid"), int):
         return _pid_alive(status["pid"])
@@ -263,7 +269,7 @@ def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def _csv_text(header: list[str] | None, rows: list[list]) -> str:
+def csv_text(header: list[str] | None, rows: list[list]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     if header is not None:

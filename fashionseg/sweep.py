@@ -14,7 +14,7 @@ from rich.table import Table
 
 from .errors import FashionsegError
 from .recipe import Recipe
-from .report import markdown_table, scalar_metrics
+from .report import markdown_table, runs_table, scalar_metrics
 from .runfolder import RunFolder, run_state
 
 BRACKETS = {"[": "]", "(": ")", "{": "}"}
@@ -70,7 +70,8 @@ def grid(base: Recipe, axes: dict[str, list[str]]) -> list[Variant]:
         changes = dict(zip(axes, combo))
         slug = re.sub(r"[^\w.=+-]+", "_", "_".join(f"{k}={changes[k]}" for k in varying)) or "base"
         recipe = base.override(**changes)
-        variants.append(Variant({k: changes[k] for k in varying}, recipe.override(name=f"{base.name}-{slug}")))
+        named = recipe.override(name=f"{base.name}-{slug}", experiment=base.experiment or base.name)  # tracked together
+        variants.append(Variant({k: changes[k] for k in varying}, named))
     return variants
 
 
@@ -157,10 +158,4 @@ def write_summary(sweep_dir: Path, base: Recipe, axes: dict, variants: list[Vari
 
 
 def ablation_table(base: Recipe, variants: list[Variant]) -> Table:
-    header, rows = ablation_rows(variants)
-    table = Table(title=f"Ablation: {base.name}", title_justify="left")
-    for col in header:
-        table.add_column(col, justify="right" if col not in variants[0].changes and col != "run" else "left")
-    for row in rows:
-        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
-    return table
+    return runs_table(f"Ablation: {base.name}", *ablation_rows(variants))

@@ -23,6 +23,7 @@ from .resume import LAST, LastCheckpoint, StopOnSignal, TrainingInterrupted, res
 from .runfolder import RunFolder
 from .schedules import step_schedule
 from .stopping import fail_if_nonfinite, stopping_sections
+from .trackers import tracking
 from .training_log import training_callbacks, training_curves
 
 
@@ -55,7 +56,8 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     built = build_learner(recipe, cbs=cbs)
     run = RunFolder.create(runs_dir, recipe.name)
     run.write_json("config.json", recipe.to_dict())
-    return train_and_report(run, built, console)
+    with tracking(run, built):
+        return train_and_report(run, built, console)
 
 
 def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs: int | None = None) -> RunResult:
@@ -75,7 +77,8 @@ def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs:
     restore(built.learn, state)
     folder.write_json("config.json", recipe.to_dict())
     console.print(f"[bold]resuming[/] {folder.path}: {state['epochs_done']} of {recipe.epochs} epochs done")
-    return train_and_report(folder, built, console, state)
+    with tracking(folder, built, state):
+        return train_and_report(folder, built, console, state)
 
 
 def train_and_report(run: RunFolder, built: Built, console: Console, state: dict | None = None) -> RunResult:

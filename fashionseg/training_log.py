@@ -1,13 +1,11 @@
-"""Training charts: loss and metrics every N iterations (iterations.csv and a PNG), and
-optional TensorBoard event files through fastai's own callback."""
+"""Training charts: loss and metrics every N iterations (iterations.csv and a PNG); TensorBoard
+event files are one of the trackers (`fashionseg.trackers`)."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 
 from fastai.callback.core import Callback
 
-from .errors import FashionsegError
 from .runfolder import RunFolder
 
 
@@ -70,15 +68,6 @@ class IterationLog(Callback):
         write("iterations.csv", header, [[row[h] for h in header]])
 
 
-def tensorboard_callback(run: RunFolder):
-    """fastai's TensorBoardCallback writing event files into the run's tensorboard/ folder."""
-    if importlib.util.find_spec("tensorboard") is None:
-        raise FashionsegError("tensorboard logging needs the tensorboard package: pip install tensorboard")
-    from fastai.callback.tensorboard import TensorBoardCallback
-
-    return TensorBoardCallback(log_dir=str(run.path / "tensorboard"), trace_model=False, log_preds=False)
-
-
 def training_callbacks(run: RunFolder, recipe, resume: bool = False) -> list[Callback]:
     """The logging and checkpoint callbacks a recipe asks for; `resume` continues iterations.csv."""
     from .checkpoints import BestCheckpoints
@@ -86,8 +75,6 @@ def training_callbacks(run: RunFolder, recipe, resume: bool = False) -> list[Cal
     cbs = [IterationLog(run, recipe.log_every, resume=resume)]
     if recipe.keep_best:
         cbs.append(BestCheckpoints(run, recipe.keep_best))
-    if recipe.tensorboard:
-        cbs.append(tensorboard_callback(run))
     return cbs
 
 

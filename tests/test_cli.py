@@ -152,7 +152,7 @@ def test_recipe_options_are_generated_from_the_recipe_fields():
 def test_commands_offer_only_the_options_that_apply_to_them(capsys):
     assert set(recipe_option_actions(subcommand("lr-find"))) == set(recipe_option_actions(subcommand("train"))) - NOT_USED
     assert set(recipe_option_actions(subcommand("sweep"))) == set(recipe_option_actions(subcommand("train")))
-    for option in ("--keep-best", "--epochs", "--tensorboard"):
+    for option in ("--keep-best", "--epochs", "--track"):
         with pytest.raises(SystemExit) as exc:
             build_parser().parse_args(["lr-find", "x", option, "3"])
         assert exc.value.code == 2

@@ -141,7 +141,7 @@ class StopInEpoch(Callback):
 
 def test_a_sweep_resumes_its_interrupted_variant(tmp_path, fashion_mnist_dir):
     base = find_recipe("seed000").override(epochs=2, limit=300, eval_limit=200)
-    variant = base.override(name="seed000-base")  # the name the sweep gives its single variant
+    variant = base.override(name="seed000-base", experiment="seed000")  # as the sweep makes its single variant
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         run(variant, runs_dir=tmp_path, console=Console(quiet=True), cbs=[StopInEpoch(1)])

@@ -7,7 +7,8 @@ from ..recipe import find_recipe
 
 # Recipe settings lr_find does not use: it sweeps the learning rate over `--iters` mini-batches,
 # without a schedule, metrics, validation or a run's checkpoints and logs.
-NOT_USED = frozenset({"epochs", "lr", "schedule", "metrics", "eval_limit", "keep_best", "log_every", "tensorboard"})
+NOT_USED = frozenset({"epochs", "lr", "schedule", "metrics", "eval_limit", "keep_best", "log_every", "track",
+                      "experiment"})
 
 
 def add_parser(sub):

@@ -22,6 +22,7 @@ def list_runs(args):
     import sys
 
     from ..errors import FashionsegError
+    from ..runfolder import run_folders
 
     runs_dir = Path(args.runs_dir or os.environ.get("FASHIONSEG_RUNS", "runs"))
     if not runs_dir.is_dir():
@@ -34,12 +35,6 @@ def list_runs(args):
     else:
         for cells in [HEADER, *map(cells_of, runs)]:
             print("\t".join(cells))
-
-
-def run_folders(runs_dir: Path) -> list[Path]:
-    """Folders holding a config.json, directly under `runs_dir` or one level down (sweeps), oldest first."""
-    configs = [*runs_dir.glob("*/config.json"), *runs_dir.glob("*/*/config.json")]
-    return [c.parent for c in sorted(configs, key=lambda c: (c.stat().st_mtime, str(c)))]
 
 
 def summary(runs_dir: Path, folder: Path) -> dict:

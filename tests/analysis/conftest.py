@@ -25,5 +25,5 @@ def tiny_run(fashion_mnist_dir, tmp_path_factory):
 
     from fashionseg.train import run
 
-    recipe = tiny_recipe(fashion_mnist_dir, tensorboard=True)
+    recipe = tiny_recipe(fashion_mnist_dir, track=["tensorboard"])
     return run(recipe, runs_dir=tmp_path_factory.mktemp("runs"), console=Console(quiet=True)).run.path

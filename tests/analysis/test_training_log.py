@@ -56,20 +56,8 @@ def test_tensorboard_event_files_hold_the_losses_and_metrics(tiny_run):
 def test_logging_settings_come_from_the_recipe_and_command_line():
     from fashionseg.cli import apply_overrides, build_parser
 
-    args = build_parser().parse_args(["train", "x", "--log-every", "7", "--keep-best", "3", "--tensorboard"])
+    args = build_parser().parse_args(["train", "x", "--log-every", "7", "--keep-best", "3", "--track", "tensorboard"])
     recipe = apply_overrides(Recipe(name="x", dataset="d", arch="a"), args)
-    assert (recipe.log_every, recipe.keep_best, recipe.tensorboard) == (7, 3, True)
-    assert Recipe(name="x", dataset="d", arch="a").override(tensorboard="false").tensorboard is False
+    assert (recipe.log_every, recipe.keep_best, recipe.track) == (7, 3, ["tensorboard"])
+    assert Recipe(name="x", dataset="d", arch="a", track=["tensorboard"]).override(track="").track == []
     assert json.loads(json.dumps(recipe.to_dict()))["log_every"] == 7
-
-
-def test_tensorboard_without_the_package_is_a_clear_error(monkeypatch, tmp_path):
-    import importlib.util
-
-    from fashionseg import FashionsegError
-    from fashionseg.training_log import tensorboard_callback
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
-    with pytest.raises(FashionsegError, match="pip install tensorboard"):
-        tensorboard_callback(RunFolder(tmp_path))
