@@ -100,7 +100,8 @@ class LastCheckpoint(Callback):
         if not is_main():
             return
         best = getattr(self.learn, "best_checkpoints", None)
-        state = {"epochs_done": epochs_done, "model": get_model(self.model).state_dict(), "opt": plain(self.opt.state_dict()),
+        model = get_model(self.model)  # without DDP's wrapper in multi-process training
+        state = {"epochs_done": epochs_done, "model": model.state_dict(), "opt": plain(self.opt.state_dict()),
                  "rng": rng_states(self.learn), "train_seconds": float(getattr(self.learn, "train_seconds", 0.0)),
                  "best": plain(best.kept) if best is not None else []}
         buf = io.BytesIO()

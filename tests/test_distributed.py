@@ -63,6 +63,8 @@ def test_two_processes_train_shards_and_rank_0_writes_one_run(tmp_path, fashion_
     # validation predictions gathered from both ranks: the epoch's accuracy is the whole set's
     assert float(epochs[-1]["accuracy"]) == pytest.approx(results["accuracy"], abs=1e-6)
     assert float(epochs[-1]["valid_loss"]) == pytest.approx(results["test_loss"], rel=1e-4)
+    for weights in (run / "model.pth", *run.glob("checkpoints/*.pth")):  # the model's own keys, not DDP's
+        assert not [k for k in torch.load(weights, weights_only=True) if k.startswith("module.")]
     assert not list((tmp_path / "cwd").iterdir())
     assert "run folder" in rank_output(tmp_path, 0)
     assert rank_output(tmp_path, 1).strip() == ""  # rank 1 prints nothing
