@@ -28,6 +28,17 @@ def join():
         PartialState(cpu=not torch.cuda.is_available())
 
 
+def relaunch_words() -> list[str]:
+    """The torchrun words that start as many processes again (a run on several machines also needs
+    its rendezvous flags); none in one process."""
+    if not launched():
+        return []
+    world = int(os.environ["WORLD_SIZE"])
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    nodes = ["--nnodes", str(world // per_node)] if world > per_node else ["--standalone"]
+    return ["torchrun", *nodes, "--nproc_per_node", str(per_node), "-m"]
+
+
 def main_first(func, *args):
     """`func(*args)` on rank 0 first (it may download or cache), then on the others: fastai's
     `rank0_first` when launched, a plain call in one process."""

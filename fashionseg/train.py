@@ -13,7 +13,7 @@ from rich.console import Console
 from . import plots, report
 from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
-from .distributed import data_parallel, leave_together
+from .distributed import data_parallel, leave_together, relaunch_words
 from .errors import FashionsegError
 from .evaluate import evaluate
 from .progress import RichProgress
@@ -134,8 +134,8 @@ def test_and_write(run: RunFolder, built: Built, console: Console) -> dict:
 
 
 def resume_command(run: RunFolder) -> str:
-    """The command that continues `run`, ready to paste."""
-    return shlex.join(["fashionseg", "train", "--resume", str(run.path.resolve())])
+    """The command that continues `run`, ready to paste (under torchrun when it was launched)."""
+    return shlex.join([*relaunch_words(), "fashionseg", "train", "--resume", str(run.path.resolve())])
 
 
 def evaluate_test_set(built: Built) -> tuple[dict, list]:

@@ -93,6 +93,7 @@ def test_sigterm_to_one_rank_stops_both_and_the_run_resumes(tmp_path, fashion_mn
     (run,) = runs.iterdir()
     status = json.loads((run / "status.json").read_text())
     assert status["state"] == "interrupted" and status["signal"] == "SIGTERM", out + rank_output(tmp_path, 0)
+    assert status["resume"] == f"torchrun --standalone --nproc_per_node 2 -m fashionseg train --resume {run.resolve()}"
     assert (run / "last.pth").is_file() and len(rows(run / "metrics.csv")) < 3
     proc = torchrun(tmp_path, "train", "--resume", str(run))
     out, _ = proc.communicate(timeout=240)
