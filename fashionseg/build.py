@@ -221,12 +221,15 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     from fastai.callback.progress import ProgressCallback
 
     from .callbacks import TrainClock
+    from .distributed import check_sync_bn, join, main_first
     from .resize import ProgressiveResize
 
     parts = parts or check_recipe(recipe)
+    join()  # before device(): each launched process trains on its own GPU
     check_precision(recipe.precision, device())  # here, not in check_recipe: a GPU run is analysed on CPUs
+    check_sync_bn(recipe.sync_bn, device())
     set_seed(recipe.seed)
-    data = build_data(recipe, parts)
+    data = main_first(build_data, recipe, parts)
     check_input_size(parts.arch, recipe, data)
     check_against_data(recipe, data)
     model = build_model(recipe, len(data.classes), data.n_in)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from fastai.callback.core import Callback
+from fastai.torch_core import get_model
 
 from .errors import FashionsegError
 from .resume import skipped_epoch
@@ -40,7 +41,7 @@ class BestCheckpoints(Callback):
         if math.isnan(loss) or (len(self.kept) == self.k and loss >= self.kept[-1]["valid_loss"]):
             return
         entry = {"epoch": self.epoch, "valid_loss": loss, "file": f"checkpoints/epoch-{self.epoch:03d}.pth"}
-        self.folder.save_weights(self.model, entry["file"])
+        self.folder.save_weights(get_model(self.model), entry["file"])  # without DDP's wrapper
         self.kept = sorted(self.kept + [entry], key=lambda e: e["valid_loss"])
         evicted = self.kept[self.k:]
         self.kept = self.kept[: self.k]

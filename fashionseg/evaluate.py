@@ -34,10 +34,13 @@ class _BatchView:
     """The `Learner` attributes fastai metrics read when they accumulate a batch (`AvgMetric` reads
     `pred` and `yb`, `AccumMetric` such as `skm_to_fastai(...)`, `F1Score`, `RocAuc` reads `y`)."""
 
-    to_detach = staticmethod(to_detach)
-
     def __init__(self, pred, yb):
         self.pred, self.yb, self.y, self.training = pred, (yb,), yb, False
+
+    @staticmethod
+    def to_detach(b, cpu=True, gather=True):
+        """Never gathered across ranks: this pass sees the whole data set on one process."""
+        return to_detach(b, cpu, gather=False)
 
 
 def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, epoch_metrics=(),

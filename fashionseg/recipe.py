@@ -62,6 +62,8 @@ class Recipe:
     eval_limit: int = setting("validate and test on only this many items (0: all); for quick checks", 0)
     channels_last: bool = setting("channels-last memory format: often faster for convolutions, on CPU as on GPU",
                                   False)
+    sync_bn: bool = setting("synchronise batch-norm statistics across processes in multi-process training "
+                            "(torch's SyncBatchNorm: CUDA GPUs only; in one process it changes nothing)", False)
     sizes: list = setting("[[epoch, size], ...]: the model's input size from that epoch on (progressive "
                           "resizing), e.g. \"[[0, 128], [8, 256]]\"", [])
     arch_options: dict = setting("architecture options as a dict; or --set arch_options.KEY=VALUE", {})

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 from fastai.callback.core import Callback, CancelFitException
 from fastai.learner import SkipToEpoch
+from fastai.torch_core import get_model
 
+from .distributed import largest, unsharded
 from .errors import FashionsegError
 from .rank import is_main
 from .runfolder import RunFolder, atomic_write, run_state
@@ -41,8 +43,10 @@ def rng_states(learn) -> dict:
 
 
 def shuffling(learn) -> list:
-    """The data loaders with their own random generator (fastai's draw their order from it)."""
-    return [dl for dl in learn.dls.loaders if isinstance(getattr(dl, "rng", None), random.Random)]
+    """The data loaders with their own random generator (fastai's draw their order from it; in
+    multi-process training, rank 0's draws the order of every shard)."""
+    loaders = [unsharded(dl) for dl in learn.dls.loaders]
+    return [dl for dl in loaders if isinstance(getattr(dl, "rng", None), random.Random)]
 
 
 def set_rng_states(learn, states: dict):
@@ -96,7 +100,8 @@ class LastCheckpoint(Callback):
         if not is_main():
             return
         best = getattr(self.learn, "best_checkpoints", None)
-        state = {"epochs_done": epochs_done, "model": self.model.state_dict(), "opt": plain(self.opt.state_dict()),
+        model = get_model(self.model)  # without DDP's wrapper in multi-process training
+        state = {"epochs_done": epochs_done, "model": model.state_dict(), "opt": plain(self.opt.state_dict()),
                  "rng": rng_states(self.learn), "train_seconds": float(getattr(self.learn, "train_seconds", 0.0)),
                  "best": plain(best.kept) if best is not None else []}
         buf = io.BytesIO()
@@ -164,7 +169,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 class StopOnSignal(Callback):
     """SIGTERM and SIGINT set a flag; the batch under way finishes, then fit stops (fastai's
-    CancelFitException). A second signal stops at once."""
+    CancelFitException). A second signal stops at once. Launched on several processes, a signal to
+    any of them stops them all after the same batch (the flag is combined across ranks)."""
 
     order = 66
 
@@ -177,7 +183,9 @@ class StopOnSignal(Callback):
         self.received = signum
 
     def after_batch(self):
-        if self.received is not None:
+        received = largest(self.received or 0)
+        if received:
+            self.received = received
             raise CancelFitException
 
     @contextmanager

@@ -6,6 +6,7 @@ import math
 
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import EarlyStoppingCallback, TrackerCallback
+from fastai.torch_core import get_model, maybe_gather
 
 from .errors import FashionsegError
 from .task import Section
@@ -13,10 +14,15 @@ from .task import Section
 LOSS_COLUMNS = ("train_loss", "valid_loss")
 
 
+class NonFiniteLoss(FashionsegError):
+    """Training stopped at a nan/inf loss; in multi-process training every rank stops with it."""
+
+
 class NonFiniteStop(Callback):
     """Stops the fit at the first nan/inf loss, like fastai's TerminateOnNaNCallback, but says where
     (`learn.nonfinite`: one line) and keeps a CPU copy of the weights at each finite epoch end
-    (`learn.finite_state`: the weights before fit until the first epoch ends)."""
+    (`learn.finite_state`: the weights before fit until the first epoch ends). Launched on several
+    processes, it watches the mean loss over the ranks (fastai's gather), so all stop at one batch."""
 
     order = -9  # before the recorder and the progress bar see the loss
 
@@ -31,8 +37,10 @@ class NonFiniteStop(Callback):
         self.fitting = False  # outside fit (learn.validate, get_preds) a nan is no reason to cancel
 
     def after_batch(self):
-        loss = float(self.loss.detach())
-        if not self.fitting or math.isfinite(loss):
+        if not self.fitting:
+            return
+        loss = float(maybe_gather(self.loss.detach()))
+        if math.isfinite(loss):
             return
         phase = "training" if self.training else "validation"
         kept = f"epoch {self.finite_epoch + 1}" if self.finite_epoch is not None else "before training"
@@ -45,7 +53,7 @@ class NonFiniteStop(Callback):
         self.learn.finite_state, self.learn.finite_epoch = self._copy(), self.epoch
 
     def _copy(self) -> dict:
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        return {k: v.detach().to("cpu", copy=True) for k, v in get_model(self.model).state_dict().items()}
 
 
 class EarlyStop(EarlyStoppingCallback):
@@ -106,4 +114,4 @@ def fail_if_nonfinite(learn, run):
         return
     learn.model.load_state_dict(learn.finite_state)
     run.save_weights(learn.model)
-    raise FashionsegError(learn.nonfinite)
+    raise NonFiniteLoss(learn.nonfinite)

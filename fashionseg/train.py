@@ -13,16 +13,17 @@ from rich.console import Console
 from . import plots, report
 from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
+from .distributed import data_parallel, leave_together, relaunch_words
 from .errors import FashionsegError
 from .evaluate import evaluate
 from .progress import RichProgress
 from .provenance import provenance, provenance_markdown
-from .rank import main_console
+from .rank import is_main, main_console
 from .recipe import Recipe
 from .resume import LAST, LastCheckpoint, StopOnSignal, TrainingInterrupted, restore, resumable
 from .runfolder import RunFolder
 from .schedules import step_schedule
-from .stopping import fail_if_nonfinite, stopping_sections
+from .stopping import NonFiniteLoss, fail_if_nonfinite, stopping_sections
 from .trackers import tracking
 from .training_log import training_callbacks, training_curves
 
@@ -81,8 +82,12 @@ def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs:
         return train_and_report(folder, built, console, state)
 
 
+@leave_together(TrainingInterrupted, NonFiniteLoss)
 def train_and_report(run: RunFolder, built: Built, console: Console, state: dict | None = None) -> RunResult:
-    """Fit (from `state`, a last.pth, when resuming), evaluate, write and report; status.json says how it ended."""
+    """Fit (from `state`, a last.pth, when resuming), evaluate, write and report; status.json says how it ended.
+
+    Launched on several processes, every rank fits its shard; rank 0 alone then tests and reports.
+    """
     recipe, learn, resuming = built.recipe, built.learn, state is not None
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
@@ -96,15 +101,13 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
             learn.best_checkpoints.restore(state["best"])
         size = input_size(recipe, built.data)
         run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
-        with stop.installed():
+        with stop.installed(), data_parallel(learn, recipe.sync_bn, console):
             fit(learn, recipe, start_epoch=state["epochs_done"] if resuming else 0)
         if stop.received is not None:
             raise TrainingInterrupted(stop.received, resume_command(run))
         fail_if_nonfinite(learn, run)
         run.save_weights(learn.model)
-        results, observers = evaluate_test_set(built)
-        sections = write_outputs(run, built, results, observers)
-        print_report(console, run, recipe, results, sections)
+        results = test_and_write(run, built, console) if is_main() else {}
     except TrainingInterrupted as exc:
         run.status("interrupted", signal=exc.signal, resume=exc.command)
         console.print(f"{exc.signal}: stopped after the current batch; resume with: {exc.command}",
@@ -125,9 +128,17 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
     return RunResult(run, results, learn)
 
 
+def test_and_write(run: RunFolder, built: Built, console: Console) -> dict:
+    """The final metrics on the whole test set, the run's figures, metrics.json and report."""
+    results, observers = evaluate_test_set(built)
+    sections = write_outputs(run, built, results, observers)
+    print_report(console, run, built.recipe, results, sections)
+    return results
+
+
 def resume_command(run: RunFolder) -> str:
-    """The command that continues `run`, ready to paste."""
-    return shlex.join(["fashionseg", "train", "--resume", str(run.path.resolve())])
+    """The command that continues `run`, ready to paste (under torchrun when it was launched)."""
+    return shlex.join([*relaunch_words(), "fashionseg", "train", "--resume", str(run.path.resolve())])
 
 
 def evaluate_test_set(built: Built) -> tuple[dict, list]:

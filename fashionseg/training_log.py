@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from fastai.callback.core import Callback
+from fastai.torch_core import maybe_gather
 
 from .runfolder import RunFolder
 
@@ -42,7 +43,7 @@ class IterationLog(Callback):
     def after_batch(self):
         if not self.training:
             return
-        self.loss_sum += float(self.loss.detach())
+        self.loss_sum += float(maybe_gather(self.loss.detach()))  # the mean over ranks when launched
         self.n += 1
         for m in self.window:
             m.accumulate(self.learn)
