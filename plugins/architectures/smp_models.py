@@ -4,12 +4,15 @@ import segmentation_models_pytorch as smp
 
 from fashionseg.errors import unknown_name
 from fashionseg.layers import PadToMultiple
-from fashionseg.weights import load_local_weights
+from fashionseg.rank import main_console
+from fashionseg.weights import load_pretrained
 
 
 def _from_scratch(model, encoder_weights):
-    if encoder_weights:
-        load_local_weights(model.encoder, encoder_weights)
+    if encoder_weights:  # the load report, printed: nothing is skipped silently
+        report = load_pretrained(model.encoder, encoder_weights)
+        main_console().print("\n".join(["encoder " + report.lines()[0], *report.lines()[1:]]), markup=False,
+                             highlight=False)
     return PadToMultiple(model, model.encoder.output_stride)
 
 
