@@ -100,9 +100,12 @@ class Recipe:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
         size_schedule(self.sizes)
-        if int(self.freeze_epochs) and (self.schedule != "one-cycle" or int(self.freeze_epochs) >= int(self.epochs)):
-            raise FashionsegError(f"freeze_epochs {self.freeze_epochs} needs schedule one-cycle (fastai's fine_tune is "
-                                  f"two one-cycle phases) and fewer than epochs ({self.epochs}), which counts both phases")
+        if int(self.freeze_epochs) and self.schedule != "one-cycle":
+            raise FashionsegError(f"freeze_epochs follows fastai's fine_tune, two one-cycle phases; use --schedule "
+                                  f"one-cycle instead of {self.schedule}")
+        if int(self.freeze_epochs) >= int(self.epochs):
+            raise FashionsegError(f"freeze_epochs ({self.freeze_epochs}) must be fewer than epochs ({self.epochs}): "
+                                  "epochs counts the frozen and the unfrozen ones")
         if self.valid != "test" and valid_range(self.valid) is None:
             try:
                 frac = float(self.valid)
