@@ -97,7 +97,7 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
         if resuming and getattr(learn, "best_checkpoints", None) is not None:
             learn.best_checkpoints.restore(state["best"])
         if built.weights is not None:
-            console.print("\n".join(built.weights.lines()), markup=False, highlight=False)
+            built.weights.show(console)
             run.write_json(WEIGHTS_REPORT, built.weights.to_dict())
         size = input_size(recipe, built.data)
         run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})

@@ -145,6 +145,10 @@ class WeightsReport:
                 *(f"  adapted {a['tensor']}: {a['from']} -> {a['to']} ({a['how']})" for a in self.adapted),
                 *(f"  skipped {s['tensor']}: {s['reason']}" for s in self.skipped)]
 
+    def show(self, console, prefix: str = ""):
+        """The lines on a rich console, verbatim (tensor names such as `[0]` are no markup)."""
+        console.print(prefix + "\n".join(self.lines()), markup=False, highlight=False, soft_wrap=True)
+
     def to_dict(self) -> dict:
         return {**asdict(self), "counts": {k: len(getattr(self, k)) for k in ("loaded", "adapted", "skipped")}}
 

@@ -10,9 +10,7 @@ from fashionseg.weights import load_pretrained
 
 def _from_scratch(model, encoder_weights):
     if encoder_weights:  # the load report, printed: nothing is skipped silently
-        report = load_pretrained(model.encoder, encoder_weights)
-        main_console().print("\n".join(["encoder " + report.lines()[0], *report.lines()[1:]]), markup=False,
-                             highlight=False)
+        load_pretrained(model.encoder, encoder_weights).show(main_console(), prefix="encoder ")
     return PadToMultiple(model, model.encoder.output_stride)
 
 

@@ -31,8 +31,14 @@ def architecture(name: str) -> Architecture:
                            "`fashionseg list architectures 'timm:*'`")
     cfg = get_pretrained_cfg(name)
     return Architecture(f"timm:{name}", partial(timm_model, model_name=name), task="classification",
-                        description=f"timm {name}, sized for the data; from scratch unless `weights` is set.",
+                        description=f"timm {name}, sized for the data; from scratch unless `weights` is set "
+                                    f"(published weights: {published(cfg)})",
                         feature_layer=cfg.classifier if cfg else None, pretrained=partial(cached_weights, name))
+
+
+def published(cfg) -> str:
+    """Where timm publishes the model's weights (what `weights: pretrained` looks for in the caches)."""
+    return (cfg.hf_hub_id or cfg.url or "none") if cfg else "none"
 
 
 def names(pattern: str) -> list[str]:
