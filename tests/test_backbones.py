@@ -59,9 +59,10 @@ def pretrained_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fine_tuned(tmp_path_factory, fashion_mnist_dir, pretrained_file):
-    """timm:resnet10t from 3-channel 1000-class weights, one frozen epoch then one unfrozen, on 256 items."""
+    """timm:resnet10t from 3-channel 1000-class weights, one frozen epoch then two unfrozen, on 256 items."""
     snaps, console = Snapshots(), Console(record=True, width=200)
-    result = run(tiny(weights=str(pretrained_file), freeze_epochs=1), tmp_path_factory.mktemp("runs"), console, [snaps])
+    result = run(tiny(weights=str(pretrained_file), freeze_epochs=1, epochs=3), tmp_path_factory.mktemp("runs"),
+                 console, [snaps])
     return result, snaps, console.export_text()
 
 
@@ -92,7 +93,7 @@ def test_the_load_report_is_printed_and_recorded_in_the_run_folder(fine_tuned, p
 
 def test_freeze_epochs_trains_only_head_and_norms_then_everything(fine_tuned):
     _, snaps, _ = fine_tuned
-    start, after_frozen, after_unfrozen = snaps.states
+    start, after_frozen, after_unfrozen = snaps.states[:3]
     body_conv = "layer1.0.conv1.weight"
     assert torch.equal(start[body_conv], after_frozen[body_conv])  # frozen
     assert not torch.equal(start["fc.weight"], after_frozen["fc.weight"])  # the head trains
@@ -237,19 +238,22 @@ def test_listing_architectures_imports_timm_only_for_a_timm_pattern():
     assert res.stdout.splitlines()[-1] == "[]"
 
 
-class StopAfterFirstEpoch(Callback):
-    """SIGTERM to this process at the end of the first epoch: the run stops as a user's Ctrl-C would."""
+class StopAfterSecondEpoch(Callback):
+    """SIGTERM to this process at the end of the second epoch: the run stops as a user's Ctrl-C would."""
 
     def after_epoch(self):
-        if self.epoch == 0:
+        if self.epoch == 1:
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def test_a_fine_tune_stopped_in_its_frozen_phase_resumes_to_the_same_weights(fine_tuned, tmp_path, pretrained_file):
+def test_a_fine_tune_stopped_after_unfreezing_resumes_to_the_same_weights(fine_tuned, tmp_path, pretrained_file):
+    """The resumed fit skips the frozen epoch and the unfreezing one, and keeps the optimizer state it restored."""
     result, _, _ = fine_tuned
     with pytest.raises(KeyboardInterrupt):
-        run(tiny(weights=str(pretrained_file), freeze_epochs=1), tmp_path, Console(quiet=True), [StopAfterFirstEpoch()])
+        run(tiny(weights=str(pretrained_file), freeze_epochs=1, epochs=3), tmp_path, Console(quiet=True),
+            [StopAfterSecondEpoch()])
     (folder,) = tmp_path.iterdir()
+    assert torch.load(folder / "last.pth", weights_only=True)["epochs_done"] == 2
     resumed = resume_run(folder, Console(quiet=True))
     assert resumed.results["accuracy"] == pytest.approx(result.results["accuracy"], abs=1e-6)
     reference = torch.load(result.run.path / "model.pth", weights_only=True)
