@@ -9,7 +9,7 @@ import warnings
 # fastai scripts a few layers at import time; torch now calls that deprecated. Not actionable here.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
 
-from .components import Architecture, Dataset, Metric  # noqa: E402
+from .components import Architecture, ArchitectureProvider, Dataset, Metric  # noqa: E402
 from .errors import FashionsegError  # noqa: E402
 from .hookspecs import hookimpl  # noqa: E402
 from .recipe import Recipe  # noqa: E402
@@ -54,5 +54,5 @@ def main(recipe: Recipe, argv=None):
     return run_recipe_script(recipe, argv)
 
 
-__all__ = ["Architecture", "Data", "DataRequest", "Dataset", "FashionsegError", "Metric", "Recipe", "Section", "Task",
+__all__ = ["Architecture", "ArchitectureProvider", "Data", "DataRequest", "Dataset", "FashionsegError", "Metric", "Recipe", "Section", "Task",
            "create_model", "hookimpl", "list_components", "main"]

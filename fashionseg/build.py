@@ -13,11 +13,12 @@ from pathlib import Path
 
 import torch
 from fastai.learner import Learner
-from fastai.torch_core import default_device, set_seed
+from fastai.torch_core import default_device, set_seed, trainable_params
 
 from .components import Architecture, Dataset, Metric
 from .data import Data, DataRequest, check_data_options
 from .errors import FashionsegError
+from .finetune import body_head_splitter
 from .losses import make_loss
 from .precision import check_precision, precision_callbacks
 from .recipe import Recipe
@@ -28,6 +29,7 @@ from .stopping import check_monitor, stopping_callbacks
 from .runfolder import RunFolder
 from .task import Task
 from .trackers import check_trackers
+from .weights import WeightsReport, load_pretrained
 
 
 def device() -> torch.device:
@@ -78,6 +80,7 @@ def check_recipe(recipe: Recipe) -> Parts:
     check_trackers(recipe.track)
     parts.data_options = check_data_options(parts.dataset, recipe.data_options)
     check_arch_options(parts.arch, recipe.arch_options)
+    check_weights(recipe, parts.arch)
     make_loss(recipe, parts.task)
     names = [getattr(m, "name", None) or getattr(m, "__name__", "") for m in epoch_metrics(parts)]
     if recipe.early_stop:
@@ -97,6 +100,23 @@ def check_arch_options(arch: Architecture, options: dict):
                               f"{exc}") from None
     except ValueError:  # a builtin without a signature: nothing to check
         pass
+
+
+def check_weights(recipe: Recipe, arch: Architecture):
+    """`weights: pretrained` needs an architecture with published weights; freeze_epochs needs a declared head."""
+    if recipe.weights == "pretrained" and arch.pretrained is None:
+        raise FashionsegError(f"architecture {arch.name!r} has no published weights to take from a cache; use a "
+                              "timm: architecture (e.g. timm:resnet18) or pass --weights FILE")
+    if recipe.freeze_epochs:
+        body_head_splitter(arch.feature_layer, arch.name)
+
+
+def pretrained_weights(recipe: Recipe, arch: Architecture, model: torch.nn.Module) -> WeightsReport | None:
+    """The recipe's `weights` loaded into `model` (a file, or the architecture's cached published weights)."""
+    if not recipe.weights:
+        return None
+    path = arch.pretrained() if recipe.weights == "pretrained" else recipe.weights
+    return load_pretrained(model, path, head=arch.feature_layer)
 
 
 def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
@@ -212,11 +232,12 @@ class Built:
     parts: Parts
     data: Data
     learn: Learner
+    weights: WeightsReport | None = None  # what loading the recipe's pretrained weights did
 
 
-def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
-    """Check the recipe and its precision on this device, then build its data, model, loss, metrics,
-    optimizer and Learner."""
+def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained: bool = True) -> Built:
+    """Check the recipe and its precision on this device, then build its data, model (with the recipe's
+    weights unless `pretrained` is False: a resumed run has its own), loss, metrics, optimizer and Learner."""
     from fastai.callback.channelslast import ChannelsLast
     from fastai.callback.progress import ProgressCallback
 
@@ -233,8 +254,10 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     check_input_size(parts.arch, recipe, data)
     check_against_data(recipe, data)
     model = build_model(recipe, len(data.classes), data.n_in)
+    report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
+    splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
     learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device()),
-                    opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts),
+                    opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts), splitter=splitter,
                     wd=recipe.wd, path=".", cbs=list(cbs))
     if recipe.channels_last:
         learn.add_cb(ChannelsLast())
@@ -243,7 +266,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     learn.add_cbs([*stopping_callbacks(recipe), *precision_callbacks(recipe.precision, device())])
     if recipe.sizes:
         learn.add_cb(ProgressiveResize(recipe.sizes))
-    return Built(recipe, parts, data, learn)
+    return Built(recipe, parts, data, learn, report)
 
 
 @dataclass

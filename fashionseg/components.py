@@ -69,7 +69,28 @@ class Architecture(Component):
     input_size: tuple[int, int] | None = None
     class_maps: str | None = None
     feature_layer: str | None = None
+    pretrained: Callable[[], Any] | None = None  # the local file of its published weights (`weights: pretrained`)
     kind: ClassVar[str] = "architecture"
+
+
+@dataclass
+class ArchitectureProvider(Component):
+    """Architectures named `<name>:<model>` made on demand, e.g. every timm model as `timm:<model>`.
+
+    `factory(model) -> Architecture` (an unknown model is a `FashionsegError` with close matches);
+    `names(pattern) -> list[str]` lists the models matching a wildcard. Both may be "module:attribute".
+    """
+
+    names: Callable[[str], list[str]] | str = ""
+    kind: ClassVar[str] = "architecture provider"
+
+    def list(self, pattern: str) -> list[str]:
+        """`<name>:<model>` for each model of the provider matching `pattern` (given without the prefix)."""
+        names = self.names
+        if isinstance(names, str):
+            module, _, attr = names.partition(":")
+            names = getattr(importlib.import_module(module), attr)
+        return [f"{self.name}:{m}" for m in names(pattern)]
 
 
 @dataclass

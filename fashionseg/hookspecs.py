@@ -22,6 +22,11 @@ def fashionseg_architectures():
 
 
 @hookspec
+def fashionseg_architecture_providers():
+    """Contribute families of models by prefix: a list of `fashionseg.ArchitectureProvider` (`timm:<model>`)."""
+
+
+@hookspec
 def fashionseg_metrics():
     """Contribute metrics: a list of `fashionseg.Metric`, stage "epoch" (a fastai metric) or "final" (an evaluator)."""
 

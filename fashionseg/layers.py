@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import FashionsegError
+
 
 def conv_bn_relu(n_in: int, n_out: int, kernel: int = 3) -> list[nn.Module]:
     return [nn.Conv2d(n_in, n_out, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(n_out), nn.ReLU(inplace=True)]
@@ -23,3 +25,18 @@ class PadToMultiple(nn.Module):
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
         return self.net(x)[..., :h, :w]
+
+
+def find_module(model: nn.Module, path: str) -> nn.Module:
+    """The submodule at a dotted `path` such as "fc", "head.fc" or "-1" (an index, negative ones
+    counting from the end, into a Sequential or ModuleList)."""
+    module = model
+    for part in path.split("."):
+        if part.lstrip("-").isdigit() and isinstance(module, (nn.Sequential, nn.ModuleList)):
+            module = module[int(part)]
+        elif isinstance(getattr(module, part, None), nn.Module):
+            module = getattr(module, part)
+        else:
+            raise FashionsegError(f"the model has no layer {path!r} ({part!r} not found); the architecture's "
+                                  "declared feature_layer does not match its model")
+    return module

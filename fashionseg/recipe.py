@@ -69,6 +69,11 @@ class Recipe:
     arch_options: dict = setting("architecture options as a dict; or --set arch_options.KEY=VALUE", {})
     data_options: dict = setting("data set options as a dict, e.g. \"{'augment': 'flip'}\"; or "
                                  "--set data_options.KEY=VALUE", {})
+    weights: str = setting("pretrained weights to start from: a local file (a state_dict, {'state_dict': ...}, "
+                           "{'model': ...} or .safetensors), or 'pretrained' for a timm: architecture's own weights "
+                           "from the local Hugging Face / torch hub cache; never downloaded ('': from scratch)", "")
+    freeze_epochs: int = setting("fine-tune as fastai's fine_tune: train only the head (and norm layers) for this "
+                                 "many of the epochs, then all of it with discriminative learning rates (0: off)", 0)
     keep_best: int = setting("keep this many checkpoints with the lowest validation loss, for ensembles "
                              "(0: none)", 0)
     log_every: int = setting("training iterations between rows of iterations.csv", 100)
@@ -98,7 +103,7 @@ class Recipe:
         if not float(self.step_factor) > 0:
             raise FashionsegError(f"step_factor must be positive, got {self.step_factor}")
         for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("log_every", 1),
-                         ("early_stop", 0), ("step_every", 1)):
+                         ("early_stop", 0), ("step_every", 1), ("freeze_epochs", 0)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
@@ -107,6 +112,12 @@ class Recipe:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
         size_schedule(self.sizes)
+        if int(self.freeze_epochs) and self.schedule != "one-cycle":
+            raise FashionsegError(f"freeze_epochs follows fastai's fine_tune, two one-cycle phases; use --schedule "
+                                  f"one-cycle instead of {self.schedule}")
+        if int(self.freeze_epochs) >= int(self.epochs):
+            raise FashionsegError(f"freeze_epochs ({self.freeze_epochs}) must be fewer than epochs ({self.epochs}): "
+                                  "epochs counts the frozen and the unfrozen ones")
         if self.valid != "test" and valid_range(self.valid) is None:
             try:
                 frac = float(self.valid)

@@ -13,7 +13,7 @@ from importlib import metadata
 import pluggy
 
 from . import hookspecs
-from .components import ANY_TASK, Architecture, Component, Dataset, Metric
+from .components import ANY_TASK, Architecture, ArchitectureProvider, Component, Dataset, Metric
 from .errors import FashionsegError, unknown_name
 from .task import Task
 
@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "fashionseg"
 HOOKS = {
     "task": "fashionseg_tasks",
     "architecture": "fashionseg_architectures",
+    "architecture provider": "fashionseg_architecture_providers",
     "metric": "fashionseg_metrics",
     "dataset": "fashionseg_datasets",
     "recipe": "fashionseg_recipes",
@@ -46,6 +47,7 @@ class Registry:
         self.pm = pm
         self.dists = dists or {}
         self._components: dict[str, dict[str, Component]] = {}
+        self._provided: dict[str, Architecture] = {}  # `timm:<model>` architectures made so far
 
     def components(self, kind: str) -> dict[str, Component]:
         if kind not in self._components:
@@ -76,12 +78,33 @@ class Registry:
 
     def get(self, kind: str, name: str) -> Component:
         comps = self.components(kind)
+        if name not in comps and self.provider(kind, name):
+            if name not in self._provided:
+                self._provided[name] = self.provided(self.provider(kind, name), name)
+            return self._provided[name]
         if name not in comps:
             raise unknown_name(kind, name, comps)
         return comps[name]
 
+    def provider(self, kind: str, name: str) -> ArchitectureProvider | None:
+        """The provider of `<prefix>:<model>` names for `kind` (architectures), if one has that prefix."""
+        prefix, sep, _ = name.partition(":")
+        return self.components("architecture provider").get(prefix) if sep and kind == "architecture" else None
+
+    def provided(self, provider: ArchitectureProvider, name: str) -> Architecture:
+        arch = provider.load()(name.partition(":")[2])
+        if not isinstance(arch, Architecture) or arch.name != name:
+            raise FashionsegError(f"architecture provider {provider.name!r} of plugin {provider.plugin!r} returned "
+                                  f"{arch!r} for {name!r}; it must return a fashionseg.Architecture named {name!r}")
+        arch.plugin = provider.plugin
+        return arch
+
     def names(self, kind: str, pattern: str = "*", task: str | None = None) -> list[str]:
-        """Sorted names of `kind`, filtered by a shell-style wildcard and a task."""
+        """Sorted names of `kind`, filtered by a shell-style wildcard and a task; a pattern with a provider's
+        prefix (`timm:*resnet*`) lists what that provider offers."""
+        provider = self.provider(kind, pattern)
+        if provider:
+            return [n for n in provider.list(pattern.partition(":")[2]) if task in (None, provider.task, "any")]
         return sorted(n for n, c in self.components(kind).items()
                       if fnmatch.fnmatch(n, pattern) and (task is None or c.task in (task, "any")))
 
@@ -100,7 +123,8 @@ class Registry:
         return sorted(infos, key=lambda p: p.name)
 
 
-KIND_TYPES = {"task": Task, "architecture": Architecture, "metric": Metric, "dataset": Dataset}
+KIND_TYPES = {"task": Task, "architecture": Architecture, "architecture provider": ArchitectureProvider,
+              "metric": Metric, "dataset": Dataset}
 
 
 def check_contribution(kind: str, plugin: str, contributed) -> list:
@@ -172,4 +196,4 @@ def list_components(kind: str, pattern: str = "*", task: str | None = None) -> l
     return registry().names(kind, pattern, task)
 
 
-__all__ = ["Architecture", "Dataset", "Metric", "Registry", "Task", "registry", "create_model", "list_components"]
+__all__ = ["Architecture", "ArchitectureProvider", "Dataset", "Metric", "Registry", "Task", "registry", "create_model", "list_components"]

@@ -4,7 +4,6 @@ and SIGTERM/SIGINT turned into a clean stop after the current batch."""
 from __future__ import annotations
 
 import io
-import pickle
 import random
 import signal
 import threading
@@ -20,6 +19,7 @@ from .distributed import largest, unsharded
 from .errors import FashionsegError
 from .rank import is_main
 from .runfolder import RunFolder, atomic_write, run_state
+from .weights import Unreadable, torch_load
 
 LAST = "last.pth"
 KEYS = {"epochs_done", "model", "opt", "rng", "train_seconds", "best"}
@@ -127,11 +127,10 @@ def load_last(folder: RunFolder) -> dict:
     if not path.is_file():
         raise FashionsegError(f"{path} is missing: the run stopped before its first epoch began; {again}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        reason = "it holds objects other than tensors and plain values, which a checkpoint never does"
-    except Exception as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        state = torch_load(path)
+    except Unreadable as exc:
+        reason = (f"it holds {exc.refused}, and a checkpoint holds only tensors and plain values" if exc.refused
+                  else exc.reason)
     else:
         if isinstance(state, dict) and KEYS <= set(state):
             return state

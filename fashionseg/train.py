@@ -15,6 +15,7 @@ from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
 from .distributed import data_parallel, leave_together, relaunch_words
 from .errors import FashionsegError
+from .finetune import fine_tune_callbacks
 from .evaluate import evaluate
 from .progress import RichProgress
 from .provenance import provenance, provenance_markdown
@@ -26,6 +27,7 @@ from .schedules import step_schedule
 from .stopping import NonFiniteLoss, fail_if_nonfinite, stopping_sections
 from .trackers import tracking
 from .training_log import training_callbacks, training_curves
+from .weights import WEIGHTS_REPORT, weights_sections
 
 
 @dataclass
@@ -38,7 +40,10 @@ class RunResult:
 def fit(learn: Learner, recipe: Recipe, start_epoch: int = 0):
     """Train with the recipe's schedule; `start_epoch` continues a run at that epoch (fastai skips
     the epochs before it and every schedule takes up its position there)."""
-    if recipe.schedule == "one-cycle":
+    if recipe.freeze_epochs:
+        learn.fit(recipe.epochs, recipe.lr, cbs=fine_tune_callbacks(recipe.lr, recipe.freeze_epochs, recipe.epochs),
+                  start_epoch=start_epoch)
+    elif recipe.schedule == "one-cycle":
         learn.fit_one_cycle(recipe.epochs, recipe.lr, start_epoch=start_epoch)
     elif recipe.schedule == "step":
         sched = step_schedule(recipe.lr, recipe.step_factor, recipe.step_every, recipe.epochs)
@@ -74,7 +79,7 @@ def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs:
             raise FashionsegError(f"{folder.path} has done {state['epochs_done']} epochs; --epochs cannot be "
                                   "fewer when resuming")
         recipe = recipe.override(epochs=epochs)
-    built = build_learner(recipe, cbs=cbs)
+    built = build_learner(recipe, cbs=cbs, pretrained=False)
     restore(built.learn, state)
     folder.write_json("config.json", recipe.to_dict())
     console.print(f"[bold]resuming[/] {folder.path}: {state['epochs_done']} of {recipe.epochs} epochs done")
@@ -99,6 +104,9 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
                        RichProgress(console, title=title)])
         if resuming and getattr(learn, "best_checkpoints", None) is not None:
             learn.best_checkpoints.restore(state["best"])
+        if built.weights is not None:
+            built.weights.show(console)
+            run.write_json(WEIGHTS_REPORT, built.weights.to_dict())
         size = input_size(recipe, built.data)
         run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
         with stop.installed(), data_parallel(learn, recipe.sync_bn, console):
@@ -167,7 +175,7 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
         title = "Training curves (every N iterations and per epoch)"
         figures.append((title, run.save_figure(curves, "training_curves")))
     figures += task.figures(run, data, results, observers)
-    sections = [*task.sections(results, data), *stopping_sections(learn)]
+    sections = [*task.sections(results, data), *stopping_sections(learn), *weights_sections(run)]
     timings = {"train_seconds": round(learn.train_seconds, 2)}
     prov, plugins = provenance(device()), built.parts.plugins()
     run.write_json("metrics.json", {**results, "timings": timings, "figures": dict(figures),

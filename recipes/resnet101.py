@@ -3,7 +3,7 @@ from fashionseg import Recipe, main
 
 recipe = Recipe(
     name="resnet101",
-    description="timm ResNet-101, 1-channel stem, trained from scratch; pass --set arch_options.weights=FILE for local weights.",
+    description="timm ResNet-101, 1-channel stem, trained from scratch; pass --weights FILE for local weights.",
     dataset="fashion-mnist",
     arch="resnet101",
     metrics=["accuracy", "per-class-accuracy"],

@@ -45,15 +45,19 @@ def test_resnet101_one_channel_from_scratch():
 
 def test_local_weights_load_and_missing_file_is_a_clear_error(tmp_path):
     from fashionseg import FashionsegError
+    from fashionseg.weights import load_pretrained
 
     source = create_model("resnet101", n_classes=10, n_in=1)
     path = tmp_path / "w.pth"
     torch.save(source.state_dict(), path)
-    loaded = create_model("resnet101", n_classes=5, n_in=1, weights=str(path))  # new head: skipped
+    loaded = create_model("resnet101", n_classes=5, n_in=1)
+    report = load_pretrained(loaded, path, head="fc")  # new head: skipped, and said so
     assert torch.equal(loaded.conv1.weight, source.conv1.weight)
     assert loaded.fc.out_features == 5
+    assert sorted(s["tensor"] for s in report.skipped) == ["fc.bias", "fc.weight"]
+    assert all(s["reason"].startswith("classifier for another number of classes") for s in report.skipped)
     with pytest.raises(FashionsegError, match="does not exist"):
-        create_model("resnet101", n_classes=10, n_in=1, weights=str(tmp_path / "absent.pth"))
+        load_pretrained(loaded, tmp_path / "absent.pth")
 
 
 def test_bad_architecture_option_is_a_user_error():

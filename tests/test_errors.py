@@ -21,7 +21,7 @@ from fashionseg.build import model_from_run
 from fashionseg.data import fashion_mnist
 from fashionseg.data.images import read_image
 from fashionseg.runfolder import RunFolder, atomic_write
-from fashionseg.weights import load_local_weights
+from fashionseg.weights import load_pretrained
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -124,7 +124,7 @@ def test_a_refused_weights_file_says_why_through_the_cli_and_never_suggests_weig
                           "no code in a file ever runs")
     assert "weights_only" not in res.stderr and "trust" not in res.stderr
     with pytest.raises(FashionsegError, match="was refused: it holds an object of type argparse.Namespace"):
-        load_local_weights(create_model("basenet", 10, 1), fake_run / "model.pth")
+        load_pretrained(create_model("basenet", 10, 1), fake_run / "model.pth")
 
 
 def test_a_config_that_does_not_fit_the_weights_names_the_run_and_the_mismatch(fake_run):

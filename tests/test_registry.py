@@ -65,7 +65,7 @@ def test_plugin_that_fails_to_import_warns_and_others_still_load(tmp_path, monke
 def test_plugins_report_package_version_and_hooks():
     infos = {p.name: p for p in registry().plugins()}
     assert infos["architectures"].package == "fashionseg"
-    assert infos["architectures"].hooks == ["fashionseg_architectures"]
+    assert infos["architectures"].hooks == ["fashionseg_architecture_providers", "fashionseg_architectures"]
     assert infos["metrics"].hooks == ["fashionseg_metrics"]
     assert infos["classification"].hooks == ["fashionseg_tasks"]
 

@@ -6,6 +6,7 @@ from fastai.callback.hook import Hook, Hooks, hook_output
 from torch import nn
 
 from ..errors import FashionsegError
+from ..layers import find_module
 
 
 @torch.no_grad()
@@ -49,21 +50,6 @@ def feature_maps(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> torch.T
     with hook_output(layer) as hook:
         model.eval()(x)
     return hook.stored
-
-
-def find_module(model: nn.Module, path: str) -> nn.Module:
-    """The submodule at a dotted `path` such as "fc", "head.fc" or "-1" (an index, negative ones
-    counting from the end, into a Sequential or ModuleList)."""
-    module = model
-    for part in path.split("."):
-        if part.lstrip("-").isdigit() and isinstance(module, (nn.Sequential, nn.ModuleList)):
-            module = module[int(part)]
-        elif isinstance(getattr(module, part, None), nn.Module):
-            module = getattr(module, part)
-        else:
-            raise FashionsegError(f"the model has no layer {path!r} ({part!r} not found); the architecture's "
-                                  "declared feature_layer does not match its model")
-    return module
 
 
 @torch.no_grad()

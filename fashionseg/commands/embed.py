@@ -16,7 +16,7 @@ def add_parser(sub):
 def embed(args):
     from ..analysis.embedding import collect_features, sample_positions, tsne, used_perplexity
     from ..analysis.figures import embedding_figure
-    from ..analysis.layers import find_module
+    from ..layers import find_module
     from ..analysis.loaded_run import load_run
     from ..analysis.sections import set_report_section, update_metrics
     from ..errors import FashionsegError

@@ -28,7 +28,10 @@ def lr_find(args):
 
     console = Console()
     recipe = apply_overrides(find_recipe(args.recipe), args)
-    learn = build_learner(recipe).learn
+    built = build_learner(recipe)
+    if built.weights is not None:
+        built.weights.show(console)
+    learn = built.learn
     learn.add_cb(RichProgress(console, title=f"lr_find: {recipe.name}"))
     run = RunFolder.create(args.runs_dir, f"{recipe.name}-lr-find")
     run.write_json("config.json", recipe.to_dict())

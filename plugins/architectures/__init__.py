@@ -3,7 +3,7 @@
 Factories are named as "module:function" strings, so listing them imports no torch; each
 module in this folder holds the models of one family.
 """
-from fashionseg import Architecture, hookimpl
+from fashionseg import Architecture, ArchitectureProvider, hookimpl
 
 HERE = __name__
 FASHION_28 = (28, 28)  # the Fashion-MNIST CNNs flatten 28x28 feature maps into linear layers
@@ -30,7 +30,7 @@ def fashionseg_architectures():
               "Our fast model: 3x3 conv stages at 28, 14 and 7 pixels and a wide dense head.",
               input_size=FASHION_28, feature_layer="-1"),
         _arch("resnet101", "timm_classifiers:resnet101", cls,
-              "timm ResNet-101 with an n_in-channel stem; from scratch unless `weights` names a file.",
+              "timm ResNet-101 with an n_in-channel stem, from scratch unless the recipe's `weights` is set.",
               feature_layer="fc"),
         _arch("cam-cnn", "cam_cnns:cam_cnn", cls,
               "The report's CAM network: two 5x5 conv-ReLU-pool blocks, a class-map head (81.03%).",
@@ -51,3 +51,10 @@ def fashionseg_architectures():
         _arch("fcn32s", "vgg_fcn:fcn32s", seg,
               "VGG-16 features (with batch norm by default, as nothing is pretrained), fc6/fc7 as 1x1 convs."),
     ]
+
+
+@hookimpl
+def fashionseg_architecture_providers():
+    return [ArchitectureProvider("timm", f"{HERE}.timm_classifiers:architecture", task="classification",
+                                 description="any timm classification model as timm:<name>",
+                                 names=f"{HERE}.timm_classifiers:names")]

@@ -4,12 +4,13 @@ import segmentation_models_pytorch as smp
 
 from fashionseg.errors import unknown_name
 from fashionseg.layers import PadToMultiple
-from fashionseg.weights import load_local_weights
+from fashionseg.rank import main_console
+from fashionseg.weights import load_pretrained
 
 
 def _from_scratch(model, encoder_weights):
-    if encoder_weights:
-        load_local_weights(model.encoder, encoder_weights)
+    if encoder_weights:  # the load report, printed: nothing is skipped silently
+        load_pretrained(model.encoder, encoder_weights).show(main_console(), prefix="encoder ")
     return PadToMultiple(model, model.encoder.output_stride)
 
 
