@@ -15,6 +15,7 @@ import torch
 from fastai.learner import Learner
 from fastai.torch_core import default_device, set_seed, trainable_params
 
+from .analysis.after_training import check_after_training
 from .components import Architecture, Dataset, Metric
 from .data import Data, DataRequest, check_data_options
 from .errors import FashionsegError
@@ -86,6 +87,7 @@ def check_recipe(recipe: Recipe) -> Parts:
     if recipe.early_stop:
         check_monitor(recipe.monitor, names)
     final_evaluators(recipe, parts)
+    check_after_training(recipe, parts)
     return parts
 
 

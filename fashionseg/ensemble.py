@@ -57,3 +57,31 @@ def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
         epochs = ", ".join(str(c["epoch"]) for c in kept)
         rows[f"ensemble of {k} (epochs {epochs})"] = scores(Ensemble(models).eval())
     return rows
+
+
+def ensemble_report(loaded, k: int | None, console) -> dict[str, dict]:
+    """Print the test metrics of the final weights (with `k`: the best checkpoint and the ensemble of
+    the k best); with `k`, record them in metrics.json and report.md ("Best-epoch ensembles")."""
+    from rich.table import Table
+
+    from .analysis.sections import set_report_section, update_metrics
+    from .report import markdown_table
+
+    with console.status("evaluating on the test set"):
+        rows = compare_with_ensemble(loaded, k)
+    columns = list(dict.fromkeys(c for scores in rows.values() for c in scores))
+    table = Table(title=f"Test set: {loaded.run.path.name}", title_justify="left")
+    for col in ["weights", *columns]:
+        table.add_column(col, justify="left" if col == "weights" else "right")
+    for name, scores in rows.items():
+        table.add_row(name, *(f"{scores[c]:.4f}" if c in scores else "-" for c in columns))
+    console.print(table)
+    if not k:
+        return rows
+    record = update_metrics(loaded.run, "ensemble", {"k": k, "results": rows})
+    lines = ["## Best-epoch ensembles", "",
+             "Softmax outputs of the checkpoints with the lowest validation loss, averaged.", "",
+             *markdown_table(["weights", *columns], [[n, *(s.get(c, "-") for c in columns)]
+                                                     for n, s in record["results"].items()])]
+    set_report_section(loaded.run, "ensemble", "\n".join(lines))
+    return rows

@@ -76,6 +76,10 @@ class Recipe:
                                  "many of the epochs, then all of it with discriminative learning rates (0: off)", 0)
     keep_best: int = setting("keep this many checkpoints with the lowest validation loss, for ensembles "
                              "(0: none)", 0)
+    ensemble: int = setting("after training, test the best checkpoint and the average of the K best beside the "
+                            "final weights, in the report (needs keep_best >= K; 0: off)", 0)
+    tsne: int = setting("after training, a t-SNE figure of this many test images' features in the report "
+                        "(0: off)", 0)
     log_every: int = setting("training iterations between rows of iterations.csv", 100)
     track: list[str] = setting("experiment trackers, comma-separated: mlflow (a local SQLite store beside the run "
                                "folders unless $MLFLOW_TRACKING_URI is set), wandb (offline unless $WANDB_MODE is set), "
@@ -102,8 +106,8 @@ class Recipe:
             raise FashionsegError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if not float(self.step_factor) > 0:
             raise FashionsegError(f"step_factor must be positive, got {self.step_factor}")
-        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("log_every", 1),
-                         ("early_stop", 0), ("step_every", 1), ("freeze_epochs", 0)):
+        for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("ensemble", 0),
+                         ("tsne", 0), ("log_every", 1), ("early_stop", 0), ("step_every", 1), ("freeze_epochs", 0)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
@@ -112,6 +116,12 @@ class Recipe:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
         size_schedule(self.sizes)
+        if int(self.ensemble) > int(self.keep_best):
+            raise FashionsegError(f"ensemble {self.ensemble} averages the {self.ensemble} best checkpoints; keep that "
+                                  f"many with keep_best={self.ensemble} (now {self.keep_best})")
+        if int(self.ensemble) > int(self.epochs):
+            raise FashionsegError(f"ensemble {self.ensemble} needs a checkpoint from each of {self.ensemble} epochs; "
+                                  f"train at least that many (now {self.epochs}) or ensemble fewer")
         if int(self.freeze_epochs) and self.schedule != "one-cycle":
             raise FashionsegError(f"freeze_epochs follows fastai's fine_tune, two one-cycle phases; use --schedule "
                                   f"one-cycle instead of {self.schedule}")

@@ -11,6 +11,7 @@ from fastai.learner import Learner
 from rich.console import Console
 
 from . import plots, report
+from .analysis.after_training import after_training
 from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
 from .distributed import data_parallel, leave_together, relaunch_words
@@ -141,6 +142,7 @@ def test_and_write(run: RunFolder, built: Built, console: Console) -> dict:
     results, observers = evaluate_test_set(built)
     sections = write_outputs(run, built, results, observers)
     print_report(console, run, built.recipe, results, sections)
+    after_training(run, built, console)
     return results
 
 

@@ -1,7 +1,6 @@
 """`fashionseg evaluate <run> [--ensemble K]`: test metrics of a run's weights, and of the
 ensemble of its K best checkpoints against the single best."""
 from rich.console import Console
-from rich.table import Table
 
 
 def add_parser(sub):
@@ -14,27 +13,6 @@ def add_parser(sub):
 
 def evaluate_run(args):
     from ..analysis.loaded_run import load_run
-    from ..analysis.sections import set_report_section, update_metrics
-    from ..ensemble import compare_with_ensemble
-    from ..report import markdown_table
+    from ..ensemble import ensemble_report
 
-    console = Console()
-    loaded = load_run(args.run)
-    with console.status("evaluating on the test set"):
-        rows = compare_with_ensemble(loaded, args.ensemble)
-    columns = list(dict.fromkeys(k for scores in rows.values() for k in scores))
-    table = Table(title=f"Test set: {loaded.run.path.name}", title_justify="left")
-    table.add_column("weights")
-    for col in columns:
-        table.add_column(col, justify="right")
-    for name, scores in rows.items():
-        table.add_row(name, *(f"{scores[c]:.4f}" if c in scores else "-" for c in columns))
-    console.print(table)
-    if not args.ensemble:
-        return
-    record = update_metrics(loaded.run, "ensemble", {"k": args.ensemble, "results": rows})
-    lines = ["## Best-epoch ensembles", "",
-             "Softmax outputs of the checkpoints with the lowest validation loss, averaged.", "",
-             *markdown_table(["weights", *columns], [[n, *(s.get(c, "-") for c in columns)]
-                                                     for n, s in record["results"].items()])]
-    set_report_section(loaded.run, "ensemble", "\n".join(lines))
+    ensemble_report(load_run(args.run), args.ensemble, Console())
