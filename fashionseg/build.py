@@ -23,7 +23,7 @@ from .finetune import body_head_splitter
 from .losses import make_loss
 from .precision import check_precision, precision_callbacks
 from .recipe import Recipe
-from .registry import registry
+from .registry import create_model, registry
 from .resize import RunAtSize
 from .sizes import size_schedule
 from .stopping import check_monitor, stopping_callbacks
@@ -141,6 +141,26 @@ def input_size(recipe: Recipe, data: Data) -> tuple[int, int] | None:
     return tuple(schedule[-1][1]) if schedule else data.input_size
 
 
+def check_forward(model: torch.nn.Module, arch: Architecture, recipe: Recipe, data: Data):
+    """One forward pass of two blank images at the smallest training size, so that an architecture too deep
+    for the images (e.g. a ConvNeXt at 28x28) fails here, in one line, rather than in the first batch."""
+    sizes = [tuple(s) for _, s in size_schedule(recipe.sizes)] or [data.input_size]
+    if None in sizes:
+        return
+    h, w = min(sizes, key=lambda s: s[0] * s[1])
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(2, data.n_in, h, w))
+    except (RuntimeError, ValueError, IndexError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FashionsegError(f"architecture {arch.name!r} cannot take {data.n_in}x{h}x{w} inputs ({first}); "
+                              "train at a larger size (--sizes \"[[0, 64]]\" or data_options.image_size) or "
+                              "pick an architecture for small images") from None
+    finally:
+        model.train(was_training)
+
+
 def check_input_size(arch: Architecture, recipe: Recipe, data: Data):
     """An architecture that needs one input size gets it at every epoch, else one clear error."""
     if arch.input_size is None:
@@ -171,9 +191,10 @@ def build_model(recipe: Recipe, n_classes: int, n_in: int) -> torch.nn.Module:
     """The recipe's architecture sized for the data (untrained)."""
     arch = registry().get("architecture", recipe.arch)
     try:
-        model = arch.load()(n_classes, n_in, **recipe.arch_options)
-    except (TypeError, ValueError) as exc:
-        raise FashionsegError(f"architecture {arch.name!r} rejected its options {recipe.arch_options}: {exc}") from exc
+        model = create_model(recipe.arch, n_classes, n_in, **recipe.arch_options)
+    except FashionsegError as exc:
+        hint = "; --arch-options '{}' clears the recipe's arch_options" if recipe.arch_options else ""
+        raise FashionsegError(f"{exc}{hint}") from None
     if not isinstance(model, torch.nn.Module):
         raise FashionsegError(f"architecture {arch.name!r} of plugin {arch.plugin!r} returned "
                               f"{type(model).__name__}; a factory must return a torch.nn.Module")
@@ -256,6 +277,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     check_input_size(parts.arch, recipe, data)
     check_against_data(recipe, data)
     model = build_model(recipe, len(data.classes), data.n_in)
+    check_forward(model, parts.arch, recipe, data)
     report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
     learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device()),

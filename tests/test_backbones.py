@@ -217,6 +217,16 @@ def test_unknown_timm_names_suggest_close_ones_before_any_run_folder(tmp_path, c
     assert not list(tmp_path.iterdir())
 
 
+def test_a_model_too_deep_for_the_images_is_refused_before_any_run_folder(tmp_path, capsys, fashion_mnist_dir):
+    # ConvNeXt's 4x4 stem and three 2x2 downsamplings leave 28x28 inputs with less than a kernel's width
+    args = ["train", "seed000", "--arch", "timm:convnext_atto", "--limit", "64", "--bs", "32", "--runs-dir", str(tmp_path)]
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "architecture 'timm:convnext_atto' cannot take 1x28x28 inputs" in err and '--sizes "[[0, 64]]"' in err
+    assert not list(tmp_path.iterdir())
+    assert main([*args, "--sizes", "[[0, 64]]", "--epochs", "1", "--eval-limit", "32"]) == 0
+
+
 def test_listing_timm_models_with_a_wildcard(capsys):
     assert main(["list", "architectures", "timm:resnet1*t", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
