@@ -55,9 +55,11 @@ def export_run(path, fmt: str = "torchscript", out=None) -> tuple[Path, Path, fl
     with torch.no_grad(), quiet():
         try:
             data = EXPORTERS[fmt](trained.model, size, example)
-        except Exception as exc:
+            diff = check_outputs(fmt, data, AtSize(trained.model, size).eval(), check_inputs(trained, fmt))
+        except FashionsegError:
+            raise
+        except Exception as exc:  # the exporter's, or the runtime's reading its file back
             raise export_error(trained, fmt, exc) from exc
-        diff = check_outputs(fmt, data, AtSize(trained.model, size).eval(), check_inputs(trained, fmt))
     atomic_write(out, data)
     meta = out.with_name(out.name + ".json")  # model.onnx.json: each format's own, side by side
     atomic_write(meta, json.dumps(describe(trained, fmt, out), indent=2) + "\n")

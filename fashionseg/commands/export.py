@@ -11,7 +11,7 @@ def add_parser(sub):
     p.add_argument("--format", default="torchscript", metavar="FORMAT",
                    help=f"{FORMATS}: a TorchScript .pt (torch.jit.load), a torch.export .pt2 "
                         "(torch.export.load) or an .onnx (onnxruntime) file (default: torchscript)")
-    p.add_argument("--out", help="the file to write (default: RUN/export/model.<pt|pt2|onnx>); "
+    p.add_argument("--out", metavar="FILE", help="the file to write (default: RUN/export/model.<pt|pt2|onnx>); "
                                  "the preprocessing JSON goes beside it, named FILE.json")
     p.set_defaults(func=export)
 
