@@ -17,7 +17,8 @@ from . import __version__
 from .errors import FashionsegError
 from .recipe import Recipe
 
-COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare",
+            "export"]
 TYPES = {"int": int, "float": float}
 
 
