@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import fastai.vision.learner  # noqa: F401  (registers show_results for image batches: a grid, not a figure each)
 import torch
 from fastai.learner import Learner
 
@@ -54,11 +55,13 @@ class Run:
         """A fastai Learner with the trained model on the run's data (`show_results`, `get_preds`, `lr_find`,
         `predict`); the data must be where the run found it."""
         from .build import build_learner as build
+        from .resize import ProgressiveResize
 
         try:
             learn = build(self.config).learn
         except FashionsegError as exc:
             raise FashionsegError(f"run.learner() needs the data {self.path} was trained on, and: {exc}") from None
+        learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressiveResize)])  # the model keeps its final size
         learn.model = self.model
         return learn
 

@@ -37,7 +37,7 @@ def predict_images(trained: Trained, images: list[torch.Tensor]) -> list:
     size, sizes = model_size(trained.summary), [tuple(im.shape[-2:]) for im in images]
     if size is None and len(set(sizes)) > 1:  # a model of no fixed size: equal sizes only in one batch
         return [p for im in images for p in predict_images(trained, [im])]
-    x = normalize(torch.stack([resized(im, size) for im in images]), trained.summary)
+    x = torch.stack([resized(normalize(im[None], trained.summary)[0], size) for im in images])
     return predict_inputs(trained, x, sizes)
 
 

@@ -7,13 +7,16 @@ one indexing operation, so no per-item Python work runs in the training loop.
 from __future__ import annotations
 
 import numbers
+from pathlib import Path
 
+import numpy as np
 import torch
 from fastai.data.block import DataBlock, TransformBlock
 from fastai.data.core import TfmdDL
 from fastai.data.transforms import Category, IntToFloatTensor, MultiCategory  # noqa: F401
 from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, TensorMask
 from fasttransform import Transform
+from PIL import Image
 
 
 def is_index(item) -> bool:
@@ -27,6 +30,8 @@ class IndexInto(Transform):
     """Look up item(s) by index in a tensor, typed as `tensor_type`. An image given instead of an
     index (a path, PIL image, array or uint8 tensor, as fastai's `learn.predict` passes it) is read
     at the stored items' channels and size."""
+
+    input_types = (numbers.Integral, torch.Tensor, str, Path, Image.Image, np.ndarray)  # what fastai's test_dl takes
 
     def __init__(self, data: torch.Tensor, tensor_type=TensorImage):
         super().__init__()
