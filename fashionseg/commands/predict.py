@@ -104,7 +104,7 @@ def progress(console: Console, total: int):
     def advance():
         n = next(done)
         if n == total or n % max(1, total // 10) == 0:
-            console.print(f"predicted {n}/{total} images", markup=False, highlight=False)
+            console.print(f"predicted {n}/{total} images", markup=False, highlight=False, soft_wrap=True)
     yield advance
 
 
@@ -131,11 +131,11 @@ def show_summary(console: Console, rows: list[dict], args, written: int):
         table.add_row(*[f"{v:.1%}" if isinstance(v, float) else str(v) for v in row.values()])
     console.print(table)
     if args.csv:
-        console.print(f"wrote {len(rows)} rows to {args.csv}", markup=False, highlight=False)
+        console.print(f"wrote {len(rows)} rows to {args.csv}", markup=False, highlight=False, soft_wrap=True)
     elif len(rows) > SHOWN:
-        console.print("pass --csv FILE for every row", markup=False, highlight=False)
+        console.print("pass --csv FILE for every row", markup=False, highlight=False, soft_wrap=True)
     if args.out:
-        console.print(f"wrote {written} files under {args.out}", markup=False, highlight=False)
+        console.print(f"wrote {written} files under {args.out}", markup=False, highlight=False, soft_wrap=True)
 
 
 def check_file(out: Path, option: str):
