@@ -80,8 +80,8 @@ def find_images(inputs: list[str]) -> list[Path]:
         elif path.is_dir():
             found += images_under(path)
         elif glob.has_magic(text):
-            for match in sorted(glob.glob(text, recursive=True)):
-                found += images_under(Path(match)) if Path(match).is_dir() else [Path(match)] * is_image(Path(match))
+            for match in map(Path, sorted(glob.glob(text, recursive=True))):
+                found += images_under(match) if match.is_dir() else [match] if is_image(match) else []
         else:
             raise FashionsegError(f"{text} is neither a file, a folder nor a glob that matches; check the path")
     found = list(dict.fromkeys(found))

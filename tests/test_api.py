@@ -9,24 +9,7 @@ from PIL import Image
 
 import fashionseg
 from fashionseg import FashionsegError
-from testdata import need_data
-from tiny_runs import FASHION_TEST, facade_run, fashion_run, save_pngs
-
-
-@pytest.fixture(scope="module")
-def fashion(tmp_path_factory, fashion_mnist_dir):
-    from fashionseg.data import fashion_mnist
-
-    raw = fashion_mnist.load()
-    result = fashion_run(tmp_path_factory.mktemp("runs"))
-    return result, raw["test_images"][:FASHION_TEST], raw["test_labels"][:FASHION_TEST]
-
-
-@pytest.fixture(scope="module")
-def facade(tmp_path_factory):
-    root = need_data("mini-facade", ["train", "test_dev"])
-    data = tmp_path_factory.mktemp("facade")
-    return facade_run(root, data, tmp_path_factory.mktemp("runs")), data
+from tiny_runs import FASHION_TEST, facade, fashion, save_pngs  # noqa: F401  (facade, fashion: fixtures)
 
 
 def stacked(preds):
@@ -55,6 +38,8 @@ def test_paths_pil_images_arrays_and_batches_predict_alike(fashion, tmp_path):
                   [im[None] for im in images[:4]]):
         assert torch.allclose(stacked(run.predict(given)), expected, atol=1e-5)
     assert torch.allclose(run.predict(paths[2])[0].probs, expected[2], atol=1e-5)  # one path: a list of one
+    rgba = np.stack([images[1].numpy()] * 3 + [np.full((28, 28), 255, np.uint8)], -1)  # grey as RGBA: same grey
+    assert torch.allclose(run.predict(rgba)[0].probs, expected[1], atol=1e-5)
     assert torch.allclose(stacked(run.predict(list(images[:4, None]), bs=3)), expected, atol=1e-5)
     xb, _ = run.learner().dls.valid.one_batch()  # normalised float input, as the DataLoaders give it
     assert torch.allclose(stacked(run.predict(xb))[:4], expected, atol=1e-4)

@@ -8,23 +8,7 @@ from PIL import Image
 
 import fashionseg
 from fashionseg.cli import main
-from testdata import need_data
-from tiny_runs import FASHION_TEST, facade_run, fashion_run, save_pngs
-
-
-@pytest.fixture(scope="module")
-def fashion(tmp_path_factory, fashion_mnist_dir):
-    from fashionseg.data import fashion_mnist
-
-    result = fashion_run(tmp_path_factory.mktemp("runs"))
-    return result, fashion_mnist.load()["test_images"][:FASHION_TEST]
-
-
-@pytest.fixture(scope="module")
-def facade(tmp_path_factory):
-    root = need_data("mini-facade", ["train", "test_dev"])
-    data = tmp_path_factory.mktemp("facade")
-    return facade_run(root, data, tmp_path_factory.mktemp("runs")), data
+from tiny_runs import facade, fashion, save_pngs  # noqa: F401  (facade, fashion: fixtures)
 
 
 def read_csv(path):
@@ -33,7 +17,7 @@ def read_csv(path):
 
 
 def test_files_folders_and_globs_give_one_sorted_top_k_row_per_image(fashion, tmp_path, capsys, monkeypatch):
-    result, images = fashion
+    result, images, _ = fashion
     names = ["shoes/a.png", "shoes/deep/b.png", "bags/a.png", "loose/c.png", "loose/d.png", "loose/e.png"]
     paths = save_pngs(images[:6], tmp_path, names)
     (tmp_path / "shoes" / "notes.txt").write_text("not an image, skipped in folders")
@@ -87,7 +71,7 @@ def test_segmentation_writes_mirrored_masks_and_pixel_shares(facade, tmp_path, c
     (["imgs", "broken.png"], [], "broken.png is not an image that can be read"),
 ])
 def test_errors_are_one_line_with_exit_2(fashion, tmp_path, monkeypatch, capsys, inputs, options, message):
-    result, images = fashion
+    result, images, _ = fashion
     monkeypatch.chdir(tmp_path)
     save_pngs(images[:2], tmp_path / "imgs", ["x.png", "y.png"])
     (tmp_path / "a-file").write_text("x")

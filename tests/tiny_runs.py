@@ -3,10 +3,12 @@ that every way of predicting agrees with the run's own evaluation."""
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from rich.console import Console
 
 from fashionseg import Recipe
+from testdata import need_data
 
 FASHION_TEST = 200  # the run's test set: the first 200 official test images
 
@@ -45,3 +47,21 @@ def save_pngs(images, folder: Path, names) -> list[Path]:
         Image.fromarray(image.numpy()).save(path)
         paths.append(path)
     return paths
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory, fashion_mnist_dir):
+    """(the tiny Fashion-MNIST run, its test images, their labels)."""
+    from fashionseg.data import fashion_mnist
+
+    raw = fashion_mnist.load()
+    result = fashion_run(tmp_path_factory.mktemp("runs"))
+    return result, raw["test_images"][:FASHION_TEST], raw["test_labels"][:FASHION_TEST]
+
+
+@pytest.fixture(scope="module")
+def facade(tmp_path_factory):
+    """(the tiny facade run, the folder of its train and test_dev pairs)."""
+    data = tmp_path_factory.mktemp("facade")
+    root = need_data("mini-facade", ["train", "test_dev"])
+    return facade_run(root, data, tmp_path_factory.mktemp("runs")), data

@@ -53,9 +53,10 @@ def as_image(image, n_in: int) -> torch.Tensor:
     image = image[None] if image.ndim == 2 else image
     if image.shape[0] == n_in:
         return image
-    if n_in == 1:
-        return image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)
-    return image[:1].expand(n_in, -1, -1)
+    if n_in == 1:  # PIL's grey: ITU-R 601-2 luma
+        luma = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
+        return (image[:3].float() * luma).sum(0, keepdim=True).round().to(torch.uint8)
+    return image[:3] if image.shape[0] >= 3 else image[:1].expand(n_in, -1, -1)
 
 
 def resized(image: torch.Tensor, size) -> torch.Tensor:

@@ -73,7 +73,7 @@ class Segmentation(Task):
 
         scores = model(x).float()
         return [F.interpolate(s[None], size=tuple(size), mode="bilinear", align_corners=False)[0].argmax(0).cpu()
-                if tuple(size) != tuple(s.shape[-2:]) else s.argmax(0).cpu() for s, size in zip(scores, sizes)]
+                for s, size in zip(scores, sizes)]
 
     def describe(self, prediction, summary):
         rows = [[name, f"{share:.1%}"] for name, share in shares(prediction, summary).items()]
