@@ -103,7 +103,7 @@ def progress(console: Console, total: int):
 
     def advance():
         n = next(done)
-        if n == total or n % max(1, total // 10) == 0:
+        if n * 10 // total != (n - 1) * 10 // total:  # at each tenth: at most 10 lines
             console.print(f"predicted {n}/{total} images", markup=False, highlight=False, soft_wrap=True)
     yield advance
 

@@ -45,7 +45,7 @@ def as_image(image, n_in: int) -> torch.Tensor:
     if isinstance(image, Image.Image):
         image = np.asarray(image.convert("RGB" if n_in == 3 else "L"))
     if isinstance(image, np.ndarray):
-        image = torch.from_numpy(np.ascontiguousarray(image))
+        image = torch.from_numpy(np.array(image))  # a copy: PIL arrays are read-only
         image = image[None] if image.ndim == 2 else image.permute(2, 0, 1)
     if not torch.is_tensor(image) or image.dtype != torch.uint8 or image.ndim not in (2, 3):
         raise FashionsegError(f"an image is a file path, PIL image, uint8 array (H, W[, C]) or uint8 tensor "
