@@ -61,7 +61,8 @@ class Run:
             learn = build(self.config).learn
         except FashionsegError as exc:
             raise FashionsegError(f"run.learner() needs the data {self.path} was trained on, and: {exc}") from None
-        learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressiveResize)])  # the model keeps its final size
+        # the trained model runs at its final size; resizing again would stack a second set of hooks
+        learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressiveResize)])
         learn.model = self.model
         return learn
 

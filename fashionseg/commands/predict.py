@@ -49,7 +49,7 @@ def predict(args):
 
 
 def predict_one(trained, image_path: Path, args):
-    """Today's one-image view: the task's table, and its drawing written to --out."""
+    """One image: the task's table printed, and its drawing (if any) written to --out."""
     from ..data.images import read_image
     from ..predict import predict_image
     from ..report import section_table
@@ -162,4 +162,5 @@ def check_not_under_file(out: Path, option: str):
 
     blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
-        raise FashionsegError(f"{option} {out} lies under {blocker}, which is a file, not a folder; choose another path")
+        raise FashionsegError(f"{option} {out} lies under {blocker}, which is a file, not a folder; "
+                              "choose another path")

@@ -87,7 +87,8 @@ class Classification(Task):
         return [Classified(summary["classes"][int(p.argmax())], int(p.argmax()), p) for p in probs]
 
     def describe(self, prediction, summary, k: int = 5):
-        return Section("top classes", ["class", "probability"], [[c, f"{p:.1%}"] for c, p in top(prediction, summary, k)])
+        rows = [[name, f"{p:.1%}"] for name, p in top(prediction, summary, k)]
+        return Section("top classes", ["class", "probability"], rows)
 
     def csv_row(self, prediction, summary, top_k=3):
         row = {}

@@ -88,7 +88,8 @@ class Segmentation(Task):
 
         from fashionseg.runfolder import atomic_write
 
-        coloured = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"), blend)
+        coloured = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"),
+                                        blend)
         dtype = np.uint8 if len(summary["classes"]) <= 256 else np.uint16
         raw = stem.with_name(f"{stem.name}_classes.png")
         atomic_write(raw, png_bytes(prediction.numpy().astype(dtype)))
