@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 import fashionseg
+from fashionseg import FashionsegError
 from fashionseg.cli import main
 from tiny_runs import facade, fashion, save_pngs  # noqa: F401  (facade, fashion: fixtures)
 
@@ -79,4 +80,17 @@ def test_errors_are_one_line_with_exit_2(fashion, tmp_path, monkeypatch, capsys,
     assert main(["predict", str(result.run.path), *inputs, *options]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
-    assert not (tmp_path / "imgs_prediction.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "broken.png", "imgs"]  # nothing written
+
+
+def test_the_cli_needs_only_the_run_folder(fashion, no_data_anywhere, tmp_path, capsys):
+    from fashionseg.data import fashion_mnist
+
+    fashion_mnist.load.cache_clear()  # loaded files are cached in memory: forget them, as a new process would
+    result, images, _ = fashion
+    save_pngs(images[:3], tmp_path / "in", ["a.png", "b.png", "c.png"])
+    assert main(["predict", str(result.run.path), str(tmp_path / "in"), "--csv", str(tmp_path / "r.csv")]) == 0
+    assert [r["file"] for r in read_csv(tmp_path / "r.csv")] == [str(tmp_path / "in" / n) for n in
+                                                                ("a.png", "b.png", "c.png")]
+    with pytest.raises(FashionsegError, match="fashion-mnist"):
+        fashion_mnist.load()  # the training data really is out of reach
