@@ -1,7 +1,8 @@
 """fashionseg: one-command, reproducible fastai experiments for classification and segmentation.
 
 Importing the package is cheap (no torch, no fastai), so the command line answers at once;
-names that need the training stack, such as `Data`, are imported on first use.
+names that need the training stack, such as `Data`, `load_run` and `build_learner`, are imported on
+first use.
 """
 import importlib
 import warnings
@@ -18,7 +19,8 @@ from .task import Section, Task  # noqa: E402
 __version__ = "0.1.0"
 
 # Public names imported only when first used: name -> module holding it.
-LAZY = {"Data": "fashionseg.data", "DataRequest": "fashionseg.data"}
+LAZY = {"Data": "fashionseg.data", "DataRequest": "fashionseg.data", "Run": "fashionseg.api",
+        "build_learner": "fashionseg.api", "load_run": "fashionseg.api"}
 
 
 def __getattr__(name: str):
@@ -54,5 +56,6 @@ def main(recipe: Recipe, argv=None):
     return run_recipe_script(recipe, argv)
 
 
-__all__ = ["Architecture", "ArchitectureProvider", "Data", "DataRequest", "Dataset", "FashionsegError", "Metric", "Recipe", "Section", "Task",
-           "create_model", "hookimpl", "list_components", "main"]
+__all__ = ["Architecture", "ArchitectureProvider", "Data", "DataRequest", "Dataset", "FashionsegError", "Metric",
+           "Recipe", "Run", "Section", "Task", "build_learner", "create_model", "hookimpl", "list_components",
+           "load_run", "main"]

@@ -1,29 +1,57 @@
-"""Predict with a trained run from its folder alone: the model sees each image at its training
-size, and the run's task interprets the output (class probabilities, a mask at the image's size)."""
+"""Predict with a trained run from its folder alone: images of any size are resized to the size the
+model was trained at and batched; the run's task interprets the output (labels and probabilities,
+a mask at each image's own size)."""
 from __future__ import annotations
 
+import glob
+import os
 from pathlib import Path
 
 import torch
 
 from .build import Trained, device, model_from_run
-from .data.images import read_image
+from .data.images import read_image, resized
+from .errors import FashionsegError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
 
 
-def to_input(image: torch.Tensor, summary: dict) -> torch.Tensor:
-    """A uint8 image `(C, H, W)` as the normalised batch of one the model was trained on."""
-    x = image.float()[None] / 255
+def normalize(x: torch.Tensor, summary: dict) -> torch.Tensor:
+    """A uint8 batch `(B, C, H, W)` scaled to [0, 1] and normalised with the run's statistics."""
+    x = x.float() / 255
     if summary.get("stats"):
         mean, std = (torch.tensor(s).view(1, -1, 1, 1) for s in summary["stats"])
         x = (x - mean) / std
     return x
 
 
+def model_size(summary: dict) -> tuple[int, int] | None:
+    """The size the model was trained at (None when the data's sizes varied)."""
+    size = summary.get("input_size") or summary.get("image_size")
+    return tuple(size) if size else None
+
+
 @torch.no_grad()
+def predict_images(trained: Trained, images: list[torch.Tensor]) -> list:
+    """The task's predictions for uint8 images `(C, H, W)` of any sizes, run as one batch."""
+    size, sizes = model_size(trained.summary), [tuple(im.shape[-2:]) for im in images]
+    if size is None and len(set(sizes)) > 1:  # a model of no fixed size: equal sizes only in one batch
+        return [p for im in images for p in predict_images(trained, [im])]
+    x = torch.stack([resized(normalize(im[None], trained.summary)[0], size) for im in images])
+    return predict_inputs(trained, x, sizes)
+
+
+@torch.no_grad()
+def predict_inputs(trained: Trained, x: torch.Tensor, sizes=None) -> list:
+    """The task's predictions for a batch already normalised as the run's DataLoaders give it."""
+    x = x.as_subclass(torch.Tensor).float().to(next(trained.model.parameters()).device)
+    sizes = sizes or [tuple(x.shape[-2:])] * len(x)
+    return trained.task.predict_batch(trained.model.eval(), x, trained.summary, sizes)
+
+
 def predict_image(trained: Trained, image: torch.Tensor):
     """The task's prediction for one uint8 image `(C, H, W)` of any size."""
-    x = to_input(image, trained.summary).to(next(trained.model.parameters()).device)
-    return trained.task.predict(trained.model, x, trained.summary)
+    return predict_images(trained, [image])[0]
 
 
 def predict_file(run_path, image_path, on=None):
@@ -31,3 +59,53 @@ def predict_file(run_path, image_path, on=None):
     trained = model_from_run(run_path, on=on if on is not None else device())
     image = read_image(Path(image_path), trained.summary["n_in"])
     return trained, image, predict_image(trained, image)
+
+
+def predict_paths(trained: Trained, paths: list[Path], bs: int = 64):
+    """Yield `(path, image, prediction)` for image files, read and predicted `bs` at a time."""
+    for start in range(0, len(paths), bs):
+        chunk = paths[start:start + bs]
+        images = [read_image(p, trained.summary["n_in"]) for p in chunk]
+        yield from zip(chunk, images, predict_images(trained, images))
+
+
+def find_images(inputs: list[str]) -> list[Path]:
+    """Image files named by `inputs`: files as given, folders searched recursively and globs expanded
+    (image suffixes only), in order, each once."""
+    found = []
+    for text in map(str, inputs):
+        path = Path(text)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found += images_under(path)
+        elif glob.has_magic(text):
+            for match in map(Path, sorted(glob.glob(text, recursive=True))):
+                found += images_under(match) if match.is_dir() else [match] if is_image(match) else []
+        else:
+            raise FashionsegError(f"{text} is neither a file, a folder nor a glob that matches; check the path")
+    found = list(dict.fromkeys(found))
+    if not found:
+        raise FashionsegError(f"no images matched {' '.join(map(str, inputs))} (image files end in "
+                              f"{', '.join(sorted(IMAGE_SUFFIXES))})")
+    return found
+
+
+def is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+
+
+def images_under(folder: Path) -> list[Path]:
+    """The image files anywhere under `folder`, sorted."""
+    return sorted(Path(root, name) for root, _, names in os.walk(folder) for name in names
+                  if is_image(Path(root, name)))
+
+
+def mirrored_names(paths: list[Path]) -> list[Path]:
+    """Each image's path relative to the deepest folder holding them all, less its suffix (kept where two
+    images would share a name), so outputs mirror the inputs and never collide."""
+    full = [p.resolve() for p in paths]
+    common = Path(os.path.commonpath([p.parent for p in full]))
+    stems = [p.relative_to(common).with_suffix("") for p in full]
+    taken = {s: stems.count(s) for s in stems}
+    return [s if taken[s] == 1 else p.relative_to(common) for s, p in zip(stems, full)]

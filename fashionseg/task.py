@@ -69,6 +69,20 @@ class Task:
 
         raise FashionsegError(f"task {self.name!r} does not predict single images; its plugin implements no predict")
 
+    def predict_batch(self, model, x, summary: dict, sizes: list[tuple[int, int]]) -> list:
+        """One prediction per image of the normalised batch `x` `(B, C, H, W)`; `sizes` are the images'
+        own sizes before they were resized to the model's (a mask comes back at its image's size)."""
+        return [self.predict(model, x[i:i + 1], summary) for i in range(len(x))]
+
+    def csv_row(self, prediction, summary: dict, top_k: int = 3) -> dict:
+        """One image's prediction as CSV columns (`fashionseg predict --csv`): the `describe` table's rows."""
+        return {str(row[0]): row[1] for row in self.describe(prediction, summary).rows}
+
+    def save_predictions(self, prediction, image, summary: dict, stem: Path, blend: float | None = None) -> list[Path]:
+        """The files `fashionseg predict --out DIR` writes for one image, named `<stem>_...`."""
+        out = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"), blend)
+        return [out] if out else []
+
     def describe(self, prediction, summary: dict) -> Section:
         """A prediction as a console table."""
         from .errors import FashionsegError

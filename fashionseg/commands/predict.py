@@ -1,46 +1,166 @@
-"""`fashionseg predict <run-folder> <image> [--out file.png] [--blend ALPHA]`."""
+"""`fashionseg predict <run-folder> INPUT... [--csv results.csv] [--out DIR] [--bs N] [--top-k K] [--blend ALPHA]`.
+
+One image file and no --csv: its table is printed and --out names the one file written. Otherwise
+INPUTs are files, folders and globs, predicted in batches; --out is a folder of outputs."""
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
+SHOWN = 10  # rows of the summary table when many images are predicted
+
 
 def add_parser(sub):
-    p = sub.add_parser("predict", help="predict one image of any size with a trained run (classes, or a mask)")
+    p = sub.add_parser("predict", help="predict images of any size with a trained run (classes, or masks)")
     p.add_argument("run", help="run folder (holds config.json, data.json, model.pth)")
-    p.add_argument("image", help="image to predict (any size)")
-    p.add_argument("--out", help="where to write the prediction when the task draws one, e.g. a segmentation "
-                                 "run's coloured PNG (default: ./<image name>_prediction.png)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="image files, folders (searched recursively) and globs such as 'photos/**/*.jpg'")
+    p.add_argument("--out", help="one image: the file to write when the task draws one (default: ./<image "
+                                 "name>_prediction.png); many images: a folder for the outputs, named as the "
+                                 "inputs (segmentation: <name>_prediction.png in colours, <name>_classes.png "
+                                 "as class indices)")
+    p.add_argument("--csv", help="write one row per image: classification the top-k labels and probabilities, "
+                                 "segmentation each class's pixel share")
+    p.add_argument("--bs", type=int, default=64, help="images per batch (default: 64)")
+    p.add_argument("--top-k", type=int, default=3, help="classes per image in the CSV (default: 3)")
     p.add_argument("--blend", type=float, metavar="ALPHA", help="blend a mask's colours over the photo, 0-1")
     p.set_defaults(func=predict)
 
 
 def predict(args):
+    from ..build import model_from_run
     from ..errors import FashionsegError
-    from ..predict import predict_file
-    from ..report import section_table
+    from ..predict import find_images
 
     if args.blend is not None and not 0 <= args.blend <= 1:
         raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
-    out = Path(args.out or f"{Path(args.image).stem}_prediction.png")
+    if args.bs < 1 or args.top_k < 1:
+        raise FashionsegError(f"--bs and --top-k take a whole number of at least 1, not {min(args.bs, args.top_k)}")
+    trained = model_from_run(args.run)
+    single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and not args.csv
+    if single:
+        return predict_one(trained, Path(args.inputs[0]), args)
+    paths = find_images(args.inputs)
+    if args.csv:
+        check_file(Path(args.csv), "--csv")
     if args.out:
-        check_out(out)
-    trained, image, prediction = predict_file(args.run, args.image)
-    summary = trained.summary
-    written = trained.task.save_prediction(prediction, image, summary, out, args.blend)
-    section = trained.task.describe(prediction, summary)
-    section.title = f"{args.image}: {section.title}"
+        check_folder(Path(args.out))
+    predict_many(trained, paths, args)
+
+
+def predict_one(trained, image_path: Path, args):
+    """One image: the task's table printed, and its drawing (if any) written to --out."""
+    from ..data.images import read_image
+    from ..predict import predict_image
+    from ..report import section_table
+
+    out = Path(args.out or f"{image_path.stem}_prediction.png")
+    if args.out:
+        check_file(out, "--out")
+    image = read_image(image_path, trained.summary["n_in"])
+    prediction = predict_image(trained, image)
+    written = trained.task.save_prediction(prediction, image, trained.summary, out, args.blend)
+    section = trained.task.describe(prediction, trained.summary)
+    section.title = f"{image_path}: {section.title}"
     console = Console()
     console.print(section_table(section))
     if written:
         console.print(f"wrote {written}")
 
 
-def check_out(out: Path):
-    """--out names a file that can be made: not a folder, not under a file (checked before predicting)."""
+def predict_many(trained, paths: list[Path], args):
+    """Batches with a progress bar; a row per image for the CSV, the task's files under --out."""
+    from ..predict import mirrored_names, predict_paths
+    from ..runfolder import atomic_write
+
+    console = Console()
+    names = dict(zip(paths, mirrored_names(paths)))
+    rows, written = [], 0
+    with progress(console, len(paths)) as advance:
+        for path, image, prediction in predict_paths(trained, paths, args.bs):
+            rows.append({"file": str(path), **trained.task.csv_row(prediction, trained.summary, args.top_k)})
+            if args.out:
+                written += len(trained.task.save_predictions(prediction, image, trained.summary,
+                                                             Path(args.out) / names[path], args.blend))
+            advance()
+    if args.csv:
+        atomic_write(Path(args.csv), csv_text(rows))
+    show_summary(console, rows, args, written)
+
+
+@contextmanager
+def progress(console: Console, total: int):
+    """Gives `advance()`: a rich bar in a terminal, one plain line per tenth of the images otherwise."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if console.is_terminal:
+        with Progress(TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console, transient=True) as shown:
+            task = shown.add_task("predict", total=total)
+            yield lambda: shown.advance(task)
+        return
+    done = iter(range(1, total + 1))
+
+    def advance():
+        n = next(done)
+        if n * 10 // total != (n - 1) * 10 // total:  # at each tenth: at most 10 lines
+            console.print(f"predicted {n}/{total} images", markup=False, highlight=False, soft_wrap=True)
+    yield advance
+
+
+def csv_text(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def show_summary(console: Console, rows: list[dict], args, written: int):
+    """The first rows as a table, and where everything went."""
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} images" + (f" (first {SHOWN})" if len(rows) > SHOWN else ""),
+                  title_justify="left")
+    for key in rows[0]:
+        table.add_column(key, overflow="fold")
+    for row in rows[:SHOWN]:
+        table.add_row(*[f"{v:.1%}" if isinstance(v, float) else str(v) for v in row.values()])
+    console.print(table)
+    if args.csv:
+        console.print(f"wrote {len(rows)} rows to {args.csv}", markup=False, highlight=False, soft_wrap=True)
+    elif len(rows) > SHOWN:
+        console.print("pass --csv FILE for every row", markup=False, highlight=False, soft_wrap=True)
+    if args.out:
+        console.print(f"wrote {written} files under {args.out}", markup=False, highlight=False, soft_wrap=True)
+
+
+def check_file(out: Path, option: str):
+    """An output file that can be made: not a folder, not under a file (checked before predicting)."""
     from ..errors import FashionsegError
 
     if out.is_dir():
-        raise FashionsegError(f"--out {out} is a folder; name a file in it, e.g. {out / 'prediction.png'}")
+        raise FashionsegError(f"{option} {out} is a folder; name a file in it, e.g. "
+                              f"{out / ('results.csv' if option == '--csv' else 'prediction.png')}")
+    check_not_under_file(out, option)
+
+
+def check_folder(out: Path):
+    """--out for many images is a folder (made when missing), not a file nor under one."""
+    from ..errors import FashionsegError
+
+    if out.exists() and not out.is_dir():
+        raise FashionsegError(f"--out {out} is a file; with several images --out names a folder for their outputs")
+    check_not_under_file(out, "--out")
+
+
+def check_not_under_file(out: Path, option: str):
+    from ..errors import FashionsegError
+
     blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
-        raise FashionsegError(f"--out {out} lies under {blocker}, which is a file, not a folder; choose another path")
+        raise FashionsegError(f"{option} {out} lies under {blocker}, which is a file, not a folder; "
+                              "choose another path")

@@ -36,3 +36,33 @@ def read_image(path: Path, n_in: int = 3, size: tuple[int, int] | None = None) -
         image = image.resize((size[1], size[0]), Image.BILINEAR)
     array = np.asarray(image)
     return torch.from_numpy(array.reshape(*array.shape[:2], -1).copy()).permute(2, 0, 1)
+
+
+def as_image(image, n_in: int) -> torch.Tensor:
+    """A file path, PIL image, array `(H, W[, C])` or tensor `(H, W)`/`(C, H, W)` as uint8 `(n_in, H, W)`."""
+    if isinstance(image, (str, Path)):
+        return read_image(Path(image), n_in)
+    if isinstance(image, Image.Image):
+        image = np.asarray(image.convert("RGB" if n_in == 3 else "L"))
+    if isinstance(image, np.ndarray):
+        image = torch.from_numpy(np.array(image))  # a copy: PIL arrays are read-only
+        image = image[None] if image.ndim == 2 else image.permute(2, 0, 1)
+    if not torch.is_tensor(image) or image.dtype != torch.uint8 or image.ndim not in (2, 3):
+        raise FashionsegError(f"an image is a file path, PIL image, uint8 array (H, W[, C]) or uint8 tensor "
+                              f"(C, H, W), not {type(image).__name__} {getattr(image, 'dtype', '')}".rstrip())
+    image = image[None] if image.ndim == 2 else image
+    if image.shape[0] == n_in:
+        return image
+    if n_in == 1:  # PIL's grey: ITU-R 601-2 luma
+        luma = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
+        return (image[:3].float() * luma).sum(0, keepdim=True).round().to(torch.uint8)
+    return image[:3] if image.shape[0] >= 3 else image[:1].expand(n_in, -1, -1)
+
+
+def resized(image: torch.Tensor, size) -> torch.Tensor:
+    """`(C, H, W)` resized to `size` (bilinear, antialiased as the model's own input resizing), same dtype."""
+    if size is None or tuple(image.shape[-2:]) == tuple(size):
+        return image
+    out = torch.nn.functional.interpolate(image[None].float(), size=tuple(size), mode="bilinear", antialias=True,
+                                          align_corners=False)[0]
+    return out.round().clamp(0, 255).to(torch.uint8) if image.dtype == torch.uint8 else out

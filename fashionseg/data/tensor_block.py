@@ -6,23 +6,45 @@ one indexing operation, so no per-item Python work runs in the training loop.
 """
 from __future__ import annotations
 
+import numbers
+from pathlib import Path
+
+import numpy as np
 import torch
 from fastai.data.block import DataBlock, TransformBlock
 from fastai.data.core import TfmdDL
 from fastai.data.transforms import Category, IntToFloatTensor, MultiCategory  # noqa: F401
 from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, TensorMask
 from fasttransform import Transform
+from PIL import Image
+
+
+def is_index(item) -> bool:
+    """An item index (int or integer tensor of indices) rather than an image given directly."""
+    if torch.is_tensor(item):
+        return item.ndim <= 1 and item.dtype in (torch.int64, torch.int32)
+    return isinstance(item, numbers.Integral)
 
 
 class IndexInto(Transform):
-    """Look up item(s) by index in a tensor, typed as `tensor_type`."""
+    """Look up item(s) by index in a tensor, typed as `tensor_type`. An image given instead of an
+    index (a path, PIL image, array or uint8 tensor, as fastai's `learn.predict` passes it) is read
+    at the stored items' channels and size."""
+
+    input_types = (numbers.Integral, torch.Tensor, str, Path, Image.Image, np.ndarray)  # what fastai's test_dl takes
 
     def __init__(self, data: torch.Tensor, tensor_type=TensorImage):
         super().__init__()
         self.data, self.tensor_type = data, tensor_type
 
-    def encodes(self, idx: int | torch.Tensor):
-        return self.tensor_type(self.data[idx])
+    def encodes(self, idx):
+        if is_index(idx):
+            return self.tensor_type(self.data[idx])
+        from .images import as_image, resized
+
+        c, *size = self.data.shape[1:] if self.data.ndim == 4 else (1, *self.data.shape[1:])
+        image = resized(as_image(idx, c), size)
+        return self.tensor_type(image if self.data.ndim == 4 else image[0])
 
 
 class IndexCategory(Transform):
@@ -60,6 +82,9 @@ class BatchIndexDL(TfmdDL):
     """A `TfmdDL` that runs each block's transforms once per batch on a tensor of indices."""
 
     def create_batches(self, samps):
+        if not all(map(is_index, self.dataset.items)):  # images given directly (`learn.predict`): one by one
+            yield from super().create_batches(samps)
+            return
         items = torch.as_tensor(list(self.dataset.items), dtype=torch.long)
         for chunk in self.chunkify(samps):
             idx = items[torch.as_tensor(chunk, dtype=torch.long)]

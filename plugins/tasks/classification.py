@@ -2,6 +2,8 @@
 examples per class; report: the most frequent confusions; predict: the top classes."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from fashionseg import Section, Task, hookimpl
 
 
@@ -78,12 +80,35 @@ class Classification(Task):
         return [Section("Most frequent confusions", ["true", "predicted as", "count"], rows)] if rows else []
 
     def predict(self, model, x, summary):
-        return model(x).float().softmax(1)[0].cpu()
+        return self.predict_batch(model, x, summary, [tuple(x.shape[-2:])])[0]
+
+    def predict_batch(self, model, x, summary, sizes):
+        probs = model(x).float().softmax(1).cpu()
+        return [Classified(summary["classes"][int(p.argmax())], int(p.argmax()), p) for p in probs]
 
     def describe(self, prediction, summary, k: int = 5):
-        probs, order = prediction.sort(descending=True)
-        rows = [[summary["classes"][int(c)], f"{float(p):.1%}"] for p, c in zip(probs[:k], order[:k])]
+        rows = [[name, f"{p:.1%}"] for name, p in top(prediction, summary, k)]
         return Section("top classes", ["class", "probability"], rows)
+
+    def csv_row(self, prediction, summary, top_k=3):
+        row = {}
+        for i, (name, p) in enumerate(top(prediction, summary, top_k), 1):
+            row[f"label_{i}"], row[f"prob_{i}"] = name, round(p, 6)
+        return row
+
+
+class Classified(NamedTuple):
+    """One image's prediction, in the order of fastai's `learn.predict`: label, class index, probabilities."""
+
+    label: str
+    index: int
+    probs: "torch.Tensor"
+
+
+def top(prediction: Classified, summary, k: int) -> list[tuple[str, float]]:
+    """The `k` most probable classes with their probabilities, most probable first."""
+    probs, order = prediction.probs.sort(descending=True)
+    return [(summary["classes"][int(c)], float(p)) for p, c in zip(probs[:k], order[:k])]
 
 
 @hookimpl

@@ -66,26 +66,59 @@ class Segmentation(Task):
         return [("Test predictions", run.save_figure(panels_figure(observers[0], data), "test_predictions"))]
 
     def predict(self, model, x, summary):
-        return model(x)[0].argmax(0).cpu()
+        return self.predict_batch(model, x, summary, [tuple(x.shape[-2:])])[0]
+
+    def predict_batch(self, model, x, summary, sizes):
+        import torch.nn.functional as F
+
+        scores = model(x).float()
+        return [F.interpolate(s[None], size=tuple(size), mode="bilinear", align_corners=False)[0].argmax(0).cpu()
+                for s, size in zip(scores, sizes)]
 
     def describe(self, prediction, summary):
-        counts = prediction.flatten().bincount(minlength=len(summary["classes"]))
-        rows = [[name, f"{int(n) / prediction.numel():.1%}"] for name, n in zip(summary["classes"], counts)]
+        rows = [[name, f"{share:.1%}"] for name, share in shares(prediction, summary).items()]
         return Section(f"{prediction.shape[1]}x{prediction.shape[0]} pixels", ["class", "share"], rows)
 
+    def csv_row(self, prediction, summary, top_k=3):
+        return {f"share_{name}": round(share, 6) for name, share in shares(prediction, summary).items()}
+
+    def save_predictions(self, prediction, image, summary, stem: Path, blend=None):
+        """The mask in class colours (`<stem>_prediction.png`) and as class indices (`<stem>_classes.png`)."""
+        import numpy as np
+
+        from fashionseg.runfolder import atomic_write
+
+        coloured = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"),
+                                        blend)
+        dtype = np.uint8 if len(summary["classes"]) <= 256 else np.uint16
+        raw = stem.with_name(f"{stem.name}_classes.png")
+        atomic_write(raw, png_bytes(prediction.numpy().astype(dtype)))
+        return [coloured, raw]
+
     def save_prediction(self, prediction, image, summary, out: Path, blend=None):
-        import io
-
-        from PIL import Image
-
         from fashionseg.data.colors import default_colors
         from fashionseg.runfolder import atomic_write
 
         colors = summary.get("colors") or default_colors(len(summary["classes"]))
-        buf = io.BytesIO()
-        Image.fromarray(overlay(image, prediction, colors, blend).numpy()).save(buf, format="PNG")
-        atomic_write(out, buf.getvalue())
+        atomic_write(out, png_bytes(overlay(image, prediction, colors, blend).numpy()))
         return out
+
+
+def shares(mask, summary) -> dict[str, float]:
+    """Each class's share of the mask's pixels."""
+    counts = mask.flatten().bincount(minlength=len(summary["classes"]))
+    return {name: int(n) / mask.numel() for name, n in zip(summary["classes"], counts)}
+
+
+def png_bytes(array) -> bytes:
+    """An `(H, W[, 3])` array as PNG file contents."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 @hookimpl
