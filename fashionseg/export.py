@@ -49,7 +49,7 @@ def export_run(path, fmt: str = "torchscript", out=None) -> tuple[Path, Path, fl
     check_format(fmt)
     trained = model_from_run(path, on=torch.device("cpu"))
     out = Path(out) if out else trained.run.path / "export" / f"model.{FORMATS[fmt]}"
-    check_file_path(out, "--out")
+    check_file_path(out, "--out", f"model.{FORMATS[fmt]}")
     size = trained.summary.get("input_size")
     example = example_input(trained, 2)
     with torch.no_grad(), quiet():

@@ -63,10 +63,15 @@ def write_error(path: Path, exc: OSError) -> FashionsegError:
     return FashionsegError(f"cannot write {path}: {exc.strerror or exc}")
 
 
-def check_file_path(path: Path, flag: str):
+def check_file_path(path: Path, flag: str, example: str = "output"):
     """`path` names a file that can be made: not a folder, not under a file (checked before slow work)."""
     if path.is_dir():
-        raise FashionsegError(f"{flag} {path} is a folder; name a file in it")
+        raise FashionsegError(f"{flag} {path} is a folder; name a file in it, e.g. {path / example}")
+    check_not_under_file(path, flag)
+
+
+def check_not_under_file(path: Path, flag: str):
+    """No parent of `path` is a file (so the folders it needs can be made)."""
     blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         raise FashionsegError(f"{flag} {path} lies under {blocker}, which is a file, not a folder; choose another path")

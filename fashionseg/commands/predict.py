@@ -31,6 +31,7 @@ def predict(args):
     from ..build import model_from_run
     from ..errors import FashionsegError
     from ..predict import find_images
+    from ..runfolder import check_file_path
 
     if args.blend is not None and not 0 <= args.blend <= 1:
         raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
@@ -42,7 +43,7 @@ def predict(args):
         return predict_one(trained, Path(args.inputs[0]), args)
     paths = find_images(args.inputs)
     if args.csv:
-        check_file(Path(args.csv), "--csv")
+        check_file_path(Path(args.csv), "--csv", "results.csv")
     if args.out:
         check_folder(Path(args.out))
     predict_many(trained, paths, args)
@@ -53,10 +54,11 @@ def predict_one(trained, image_path: Path, args):
     from ..data.images import read_image
     from ..predict import predict_image
     from ..report import section_table
+    from ..runfolder import check_file_path
 
     out = Path(args.out or f"{image_path.stem}_prediction.png")
     if args.out:
-        check_file(out, "--out")
+        check_file_path(out, "--out", "prediction.png")
     image = read_image(image_path, trained.summary["n_in"])
     prediction = predict_image(trained, image)
     written = trained.task.save_prediction(prediction, image, trained.summary, out, args.blend)
@@ -138,29 +140,11 @@ def show_summary(console: Console, rows: list[dict], args, written: int):
         console.print(f"wrote {written} files under {args.out}", markup=False, highlight=False, soft_wrap=True)
 
 
-def check_file(out: Path, option: str):
-    """An output file that can be made: not a folder, not under a file (checked before predicting)."""
-    from ..errors import FashionsegError
-
-    if out.is_dir():
-        raise FashionsegError(f"{option} {out} is a folder; name a file in it, e.g. "
-                              f"{out / ('results.csv' if option == '--csv' else 'prediction.png')}")
-    check_not_under_file(out, option)
-
-
 def check_folder(out: Path):
     """--out for many images is a folder (made when missing), not a file nor under one."""
     from ..errors import FashionsegError
+    from ..runfolder import check_not_under_file
 
     if out.exists() and not out.is_dir():
         raise FashionsegError(f"--out {out} is a file; with several images --out names a folder for their outputs")
     check_not_under_file(out, "--out")
-
-
-def check_not_under_file(out: Path, option: str):
-    from ..errors import FashionsegError
-
-    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise FashionsegError(f"{option} {out} lies under {blocker}, which is a file, not a folder; "
-                              "choose another path")
