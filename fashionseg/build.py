@@ -233,7 +233,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None) -> Built:
     check_input_size(parts.arch, recipe, data)
     check_against_data(recipe, data)
     model = build_model(recipe, len(data.classes), data.n_in)
-    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device()),
+    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device(), data.ignore_index),
                     opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts),
                     wd=recipe.wd, path=".", cbs=list(cbs))
     if recipe.channels_last:

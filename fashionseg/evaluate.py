@@ -8,8 +8,13 @@ from .errors import FashionsegError
 from .task import Task
 
 
+def kept(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Which targets are class indices: a mask's ignore value (any value past the classes) is left out."""
+    return targets < probs.shape[1]
+
+
 class ConfusionCounts:
-    """Counts (true class, predicted class) pairs over items or pixels; `confusion[t, p]`."""
+    """Counts (true class, predicted class) pairs over items or pixels, ignored pixels left out; `confusion[t, p]`."""
 
     def __init__(self):
         self.confusion = None
@@ -18,7 +23,8 @@ class ConfusionCounts:
         n = probs.shape[1]
         if self.confusion is None:
             self.confusion = torch.zeros(n, n, dtype=torch.long)
-        pairs = targets.reshape(-1).long().cpu() * n + probs.argmax(1).reshape(-1).cpu()
+        pairs = targets.long().cpu() * n + probs.argmax(1).cpu()
+        pairs = pairs[kept(probs, targets).cpu()]
         self.confusion += torch.bincount(pairs, minlength=n * n).view(n, n)
 
 
