@@ -82,6 +82,9 @@ def check_recipe(recipe: Recipe) -> Parts:
     names = [getattr(m, "name", None) or getattr(m, "__name__", "") for m in epoch_metrics(parts)]
     if recipe.early_stop:
         check_monitor(recipe.monitor, names)
+    if recipe.tile and not parts.task.tiles:
+        raise FashionsegError(f"tile (sliding-window evaluation) needs score maps; task {parts.task.name!r} predicts "
+                              "one label per image, so leave tile at 0")
     final_evaluators(recipe, parts)
     return parts
 

@@ -29,11 +29,12 @@ class ConfusionCounts:
 
 
 @torch.no_grad()
-def predict_batches(model: torch.nn.Module, dl):
-    """Yield `(inputs, logits, targets)` batch by batch, model in eval mode."""
+def predict_batches(model: torch.nn.Module, dl, forward=None):
+    """Yield `(inputs, logits, targets)` batch by batch, model in eval mode; `forward(model, x)`
+    (e.g. `inference.test_time_forward`'s) replaces the plain `model(x)`."""
     model.eval()
     for xb, yb in dl:
-        yield xb, model(xb).float(), yb
+        yield xb, (forward(model, xb) if forward else model(xb)).float(), yb
 
 
 class _BatchView:
@@ -50,17 +51,17 @@ class _BatchView:
 
 
 def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, epoch_metrics=(),
-             observers=(), task=None) -> dict:
+             observers=(), task=None, forward=None) -> dict:
     """Each evaluator's result on `dl`, plus the loss and fastai metrics when given, one batch at a time.
 
     The task (when given) turns model output into the probabilities and targets evaluators see;
-    observers (a task's figure helpers) see `(inputs, probs, targets)` too.
+    observers (a task's figure helpers) see `(inputs, probs, targets)` too; `forward` as in `predict_batches`.
     """
     task = task or Task()
     for m in epoch_metrics:
         m.reset()
     total_loss, count = 0.0, 0
-    for xb, logits, yb in predict_batches(model, dl):
+    for xb, logits, yb in predict_batches(model, dl, forward):
         if loss_func is not None:
             bs = find_bs((yb,))
             total_loss += float(loss_func(logits, yb)) * bs

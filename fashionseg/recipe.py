@@ -69,6 +69,11 @@ class Recipe:
     arch_options: dict = setting("architecture options as a dict; or --set arch_options.KEY=VALUE", {})
     data_options: dict = setting("data set options as a dict, e.g. \"{'augment': 'flip'}\"; or "
                                  "--set data_options.KEY=VALUE", {})
+    tta: bool = setting("final test evaluation with flip test-time augmentation: the mean softmax of each image "
+                        "and its left-right mirror (segmentation: the mirror's map flipped back)", False)
+    tile: int = setting("segmentation: predict the test images at their own size by a sliding window of "
+                        "tile x tile crops, blended with a Gaussian window (0: the whole image at once)", 0)
+    overlap: float = setting("the sliding window's overlap, a fraction of the tile", 0.25)
     keep_best: int = setting("keep this many checkpoints with the lowest validation loss, for ensembles "
                              "(0: none)", 0)
     log_every: int = setting("training iterations between rows of iterations.csv", 100)
@@ -98,7 +103,7 @@ class Recipe:
         if not float(self.step_factor) > 0:
             raise FashionsegError(f"step_factor must be positive, got {self.step_factor}")
         for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("log_every", 1),
-                         ("early_stop", 0), ("step_every", 1)):
+                         ("early_stop", 0), ("step_every", 1), ("tile", 0)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
@@ -106,6 +111,8 @@ class Recipe:
         if not 0 <= float(self.label_smoothing) < 1:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
+        if not 0 <= float(self.overlap) < 1:
+            raise FashionsegError(f"overlap must be a fraction of the tile, at least 0 and below 1, got {self.overlap}")
         size_schedule(self.sizes)
         if self.valid != "test" and valid_range(self.valid) is None:
             try:

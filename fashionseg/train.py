@@ -16,6 +16,7 @@ from .callbacks import EpochCSV, Heartbeat
 from .distributed import data_parallel, leave_together, relaunch_words
 from .errors import FashionsegError
 from .evaluate import evaluate
+from .inference import describe, test_time_forward
 from .progress import RichProgress
 from .provenance import provenance, provenance_markdown
 from .rank import is_main, main_console
@@ -24,6 +25,7 @@ from .resume import LAST, LastCheckpoint, StopOnSignal, TrainingInterrupted, res
 from .runfolder import RunFolder
 from .schedules import step_schedule
 from .stopping import NonFiniteLoss, fail_if_nonfinite, stopping_sections
+from .task import Section
 from .trackers import tracking
 from .training_log import training_callbacks, training_curves
 
@@ -143,11 +145,12 @@ def resume_command(run: RunFolder) -> str:
 
 def evaluate_test_set(built: Built) -> tuple[dict, list]:
     """The final metrics on the test set (with the hold-out validation scores beside them), and
-    the task's observers that watched the pass (for figures)."""
-    learn, data, task = built.learn, built.data, built.parts.task
+    the task's observers that watched the pass (for figures); with the recipe's TTA and tiles."""
+    learn, data, task, recipe = built.learn, built.data, built.parts.task, built.recipe
     observers = task.observers(data)
-    results = evaluate(learn.model, data.test_dl, final_evaluators(built.recipe, built.parts), data.classes,
-                       learn.loss_func, learn.metrics, observers, task)
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
+    results = evaluate(learn.model, data.test_dl, final_evaluators(recipe, built.parts), data.classes,
+                       learn.loss_func, learn.metrics, observers, task, forward)
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))
     return results, observers
@@ -167,16 +170,24 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
         title = "Training curves (every N iterations and per epoch)"
         figures.append((title, run.save_figure(curves, "training_curves")))
     figures += task.figures(run, data, results, observers)
-    sections = [*task.sections(results, data), *stopping_sections(learn)]
+    inference = describe(built.recipe.tta, built.recipe.tile, built.recipe.overlap)
+    sections = [*task.sections(results, data), *stopping_sections(learn), inference_section(inference)]
     timings = {"train_seconds": round(learn.train_seconds, 2)}
     prov, plugins = provenance(device()), built.parts.plugins()
-    run.write_json("metrics.json", {**results, "timings": timings, "figures": dict(figures),
+    run.write_json("metrics.json", {**results, "inference": inference, "timings": timings, "figures": dict(figures),
                                     "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
                                     "provenance": prov, "plugins": plugins})
     md = report.markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings,
                                 provenance_markdown(prov, plugins))
     run.write_text("report.md", md)
     return sections
+
+
+def inference_section(inference: dict) -> Section:
+    """How the test set was predicted: flip TTA, sliding-window tile and overlap."""
+    tile = f"{inference['tile']} px, overlap {inference['overlap']:.0%}" if inference["tile"] else "whole image"
+    return Section("Test-time inference", ["what", "used"],
+                   [["flip TTA", "yes" if inference["flip_tta"] else "no"], ["sliding window", tile]])
 
 
 def print_report(console: Console, run: RunFolder, recipe: Recipe, results: dict, sections: list):

@@ -58,6 +58,7 @@ class Segmentation(Task):
     name = "segmentation"
     description = "One class per pixel: score maps (B, n_classes, H, W), per-class AP and IoU."
     loss_axis = 1
+    tiles = True
 
     def observers(self, data):
         return [PanelPicker()]
