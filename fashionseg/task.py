@@ -54,7 +54,8 @@ class Task:
         return yb.as_subclass(torch.Tensor)
 
     def observers(self, data) -> list:
-        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers)."""
+        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers);
+        one may also have `sections(data)`, report tables of what it saw."""
         return []
 
     def figures(self, run, data, results: dict, observers: list) -> list[tuple[str, str]]:

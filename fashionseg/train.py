@@ -171,7 +171,8 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
         figures.append((title, run.save_figure(curves, "training_curves")))
     figures += task.figures(run, data, results, observers)
     inference = describe(built.recipe.tta, built.recipe.tile, built.recipe.overlap)
-    sections = [*task.sections(results, data), *stopping_sections(learn), inference_section(inference)]
+    seen = [s for ob in observers if hasattr(ob, "sections") for s in ob.sections(data)]
+    sections = [*task.sections(results, data), *seen, *stopping_sections(learn), inference_section(inference)]
     timings = {"train_seconds": round(learn.train_seconds, 2)}
     prov, plugins = provenance(device()), built.parts.plugins()
     run.write_json("metrics.json", {**results, "inference": inference, "timings": timings, "figures": dict(figures),
