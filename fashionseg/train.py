@@ -24,6 +24,7 @@ from .recipe import Recipe
 from .resume import LAST, LastCheckpoint, StopOnSignal, TrainingInterrupted, restore, resumable
 from .runfolder import RunFolder
 from .schedules import step_schedule
+from .snapshots import snapshot_callbacks
 from .stopping import NonFiniteLoss, fail_if_nonfinite, stopping_sections
 from .task import Section
 from .trackers import tracking
@@ -97,7 +98,8 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
     try:
         title = f"{recipe.name}: {built.parts.arch.name} on {built.parts.dataset.name}"
         learn.add_cbs([EpochCSV(run, resume=resuming), Heartbeat(run),
-                       *training_callbacks(run, recipe, resume=resuming), LastCheckpoint(run, state), stop,
+                       *training_callbacks(run, recipe, resume=resuming), *snapshot_callbacks(run, recipe, built.data),
+                       LastCheckpoint(run, state), stop,
                        RichProgress(console, title=title)])
         if resuming and getattr(learn, "best_checkpoints", None) is not None:
             learn.best_checkpoints.restore(state["best"])
@@ -169,6 +171,9 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
         curves = training_curves(iterations, epochs)
         title = "Training curves (every N iterations and per epoch)"
         figures.append((title, run.save_figure(curves, "training_curves")))
+    snapshots = getattr(learn, "epoch_snapshots", None)
+    if snapshots is not None and snapshots.figure:
+        figures.append(("Predictions on fixed validation images during training", snapshots.figure))
     figures += task.figures(run, data, results, observers)
     inference = describe(built.recipe.tta, built.recipe.tile, built.recipe.overlap)
     seen = [s for ob in observers if hasattr(ob, "sections") for s in ob.sections(data)]
