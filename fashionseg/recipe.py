@@ -115,7 +115,11 @@ class Recipe:
         if not 0 <= float(self.label_smoothing) < 1:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
-        late = [e for e in self.show_epochs if not 0 <= int(e) < int(self.epochs)]
+        try:
+            self.show_epochs = [int(e) for e in self.show_epochs]  # "0,4,9" from the command line
+        except (TypeError, ValueError):
+            raise FashionsegError(f"show_epochs must be epoch numbers such as 0,4,9, not {self.show_epochs!r}") from None
+        late = [e for e in self.show_epochs if not 0 <= e < int(self.epochs)]
         if late:
             raise FashionsegError(f"show_epochs names epoch {late[0]}, but epochs run from 0 to {int(self.epochs) - 1}")
         if not 0 <= float(self.overlap) < 1:

@@ -51,6 +51,8 @@ class EpochSnapshots(Callback):
     def after_epoch(self):
         if self.epoch not in self.epochs or not is_main() or not hasattr(self, "xb"):
             return
+        if self.epoch in saved_epochs(self.folder):  # an epoch a resumed fit skips: saved before the stop
+            return
         model = getattr(self.model, "module", self.model)  # a DDP wrapper would wait for the other ranks
         model.eval()
         probs = model(self.xb).float().softmax(1).cpu()
