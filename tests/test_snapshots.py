@@ -4,13 +4,14 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from fastai.callback.core import Callback
 from rich.console import Console
 
 from seg_folders import folder_options, make_root
 from fashionseg import FashionsegError, Recipe
 from fashionseg.runfolder import RunFolder
 from fashionseg.snapshots import snapshot_grid
-from fashionseg.train import run
+from fashionseg.train import resume_run, run
 
 
 def grid_shape(fig):
@@ -51,3 +52,29 @@ def test_a_classification_run_saves_the_top3_labels_per_epoch(fashion_mnist_dir,
 def test_show_epochs_must_be_epochs_of_the_run():
     with pytest.raises(FashionsegError, match="show_epochs names epoch 5"):
         Recipe(name="x", dataset="fashion-mnist", arch="seed000-cnn", epochs=5, show_epochs=[0, 5])
+
+
+class StopInEpoch(Callback):
+    """A Ctrl-C during the given epoch."""
+
+    def __init__(self, epoch):
+        self.at = epoch
+
+    def after_batch(self):
+        if self.epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_run_keeps_the_snapshots_saved_before_the_stop(tmp_path):
+    root = make_root(tmp_path / "data", n_train=12, n_test=4)
+    recipe = Recipe(name="snapres", dataset="mask-folder", arch="facade-fcn", arch_options={"widths": [8, 8, 8, 8, 8]},
+                    epochs=2, lr=1e-2, bs=4, valid="0.25", data_options=folder_options(root),
+                    show_epochs=[0, 1], show_items=2)
+    with pytest.raises(KeyboardInterrupt):
+        run(recipe, runs_dir=tmp_path / "runs", console=Console(file=io.StringIO()), cbs=[StopInEpoch(1)])
+    (folder,) = (tmp_path / "runs").iterdir()
+    saved = folder / "snapshots" / "epoch-0" / "item-0.png"
+    before = saved.stat().st_ino
+    resume_run(folder, console=Console(file=io.StringIO()))
+    assert saved.stat().st_ino == before  # not written again when the resumed fit skips epoch 0
+    assert grid_shape(snapshot_grid(RunFolder.open(folder), list(recipe.data_options["classes"]))) == (2, 4)
