@@ -99,3 +99,19 @@ def test_a_run_with_tta_or_tiles_records_them_and_its_metrics_differ_from_the_pl
     same = reevaluate(result, recipe, tta=recipe.tta, tile=recipe.tile, overlap=recipe.overlap)
     assert same["mean_ap"] == pytest.approx(metrics["mean_ap"], abs=1e-6)
     assert plain["mean_ap"] != pytest.approx(metrics["mean_ap"], abs=1e-6)
+
+
+def test_a_classification_run_with_tta_evaluates_the_test_set_with_flips(fashion_mnist_dir, tmp_path):
+    recipe = Recipe(name="ctta", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy", "per-class-accuracy"],
+                    epochs=1, bs=64, limit=512, eval_limit=300, lr=3e-3, tta=True)
+    result = run(recipe, runs_dir=tmp_path, console=Console(file=io.StringIO()))
+    metrics = result.run.read_json("metrics.json")
+    assert metrics["inference"] == {"flip_tta": True, "tile": 0, "overlap": None}
+    data = build_data(recipe, on="cpu")
+    model = result.run.load_weights(build_model(recipe, len(data.classes), data.n_in), "model.pth").eval()
+    task, loss = registry().task("classification"), result.learner.loss_func
+    again = evaluate(model, data.test_dl, final_evaluators(recipe), data.classes, loss, task=task,
+                     forward=test_time_forward(tta=True))
+    plain = evaluate(model, data.test_dl, final_evaluators(recipe), data.classes, loss, task=task)
+    assert again["test_loss"] == pytest.approx(metrics["test_loss"], abs=1e-5)
+    assert plain["test_loss"] != pytest.approx(metrics["test_loss"], abs=1e-4)
