@@ -118,7 +118,8 @@ class Recipe:
         try:
             self.show_epochs = [int(e) for e in self.show_epochs]  # "0,4,9" from the command line
         except (TypeError, ValueError):
-            raise FashionsegError(f"show_epochs must be epoch numbers such as 0,4,9, not {self.show_epochs!r}") from None
+            raise FashionsegError(f"show_epochs must be epoch numbers such as 0,4,9, not "
+                                  f"{self.show_epochs!r}") from None
         late = [e for e in self.show_epochs if not 0 <= e < int(self.epochs)]
         if late:
             raise FashionsegError(f"show_epochs names epoch {late[0]}, but epochs run from 0 to {int(self.epochs) - 1}")

@@ -102,8 +102,8 @@ def test_a_run_with_tta_or_tiles_records_them_and_its_metrics_differ_from_the_pl
 
 
 def test_a_classification_run_with_tta_evaluates_the_test_set_with_flips(fashion_mnist_dir, tmp_path):
-    recipe = Recipe(name="ctta", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy", "per-class-accuracy"],
-                    epochs=1, bs=64, limit=512, eval_limit=300, lr=3e-3, tta=True)
+    recipe = Recipe(name="ctta", dataset="fashion-mnist", arch="seed000-cnn",
+                    metrics=["accuracy", "per-class-accuracy"], epochs=1, bs=64, limit=512, eval_limit=300, lr=3e-3, tta=True)
     result = run(recipe, runs_dir=tmp_path, console=Console(file=io.StringIO()))
     metrics = result.run.read_json("metrics.json")
     assert metrics["inference"] == {"flip_tta": True, "tile": 0, "overlap": None}
