@@ -86,6 +86,9 @@ def check_recipe(recipe: Recipe) -> Parts:
     names = [getattr(m, "name", None) or getattr(m, "__name__", "") for m in epoch_metrics(parts)]
     if recipe.early_stop:
         check_monitor(recipe.monitor, names)
+    if recipe.tile and not parts.task.tiles:
+        raise FashionsegError(f"tile (sliding-window evaluation) needs score maps; task {parts.task.name!r} predicts "
+                              "one label per image, so leave tile at 0")
     final_evaluators(recipe, parts)
     check_after_training(recipe, parts)
     return parts
@@ -280,7 +283,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     check_forward(model, parts.arch, recipe, data)
     report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
-    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device()),
+    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device(), data.ignore_index),
                     opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts), splitter=splitter,
                     wd=recipe.wd, path=".", cbs=list(cbs))
     if recipe.channels_last:

@@ -8,8 +8,13 @@ from .errors import FashionsegError
 from .task import Task
 
 
+def kept(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Which targets are class indices: a mask's ignore value (any value past the classes) is left out."""
+    return targets < probs.shape[1]
+
+
 class ConfusionCounts:
-    """Counts (true class, predicted class) pairs over items or pixels; `confusion[t, p]`."""
+    """Counts (true class, predicted class) pairs over items or pixels, ignored pixels left out; `confusion[t, p]`."""
 
     def __init__(self):
         self.confusion = None
@@ -18,16 +23,18 @@ class ConfusionCounts:
         n = probs.shape[1]
         if self.confusion is None:
             self.confusion = torch.zeros(n, n, dtype=torch.long)
-        pairs = targets.reshape(-1).long().cpu() * n + probs.argmax(1).reshape(-1).cpu()
+        pairs = targets.long().cpu() * n + probs.argmax(1).cpu()
+        pairs = pairs[kept(probs, targets).cpu()]
         self.confusion += torch.bincount(pairs, minlength=n * n).view(n, n)
 
 
 @torch.no_grad()
-def predict_batches(model: torch.nn.Module, dl):
-    """Yield `(inputs, logits, targets)` batch by batch, model in eval mode."""
+def predict_batches(model: torch.nn.Module, dl, forward=None):
+    """Yield `(inputs, logits, targets)` batch by batch, model in eval mode; `forward(model, x)`
+    (e.g. `inference.test_time_forward`'s) replaces the plain `model(x)`."""
     model.eval()
     for xb, yb in dl:
-        yield xb, model(xb).float(), yb
+        yield xb, (forward(model, xb) if forward else model(xb)).float(), yb
 
 
 class _BatchView:
@@ -44,17 +51,17 @@ class _BatchView:
 
 
 def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, epoch_metrics=(),
-             observers=(), task=None) -> dict:
+             observers=(), task=None, forward=None) -> dict:
     """Each evaluator's result on `dl`, plus the loss and fastai metrics when given, one batch at a time.
 
     The task (when given) turns model output into the probabilities and targets evaluators see;
-    observers (a task's figure helpers) see `(inputs, probs, targets)` too.
+    observers (a task's figure helpers) see `(inputs, probs, targets)` too; `forward` as in `predict_batches`.
     """
     task = task or Task()
     for m in epoch_metrics:
         m.reset()
     total_loss, count = 0.0, 0
-    for xb, logits, yb in predict_batches(model, dl):
+    for xb, logits, yb in predict_batches(model, dl, forward):
         if loss_func is not None:
             bs = find_bs((yb,))
             total_loss += float(loss_func(logits, yb)) * bs

@@ -74,6 +74,15 @@ class Recipe:
                            "from the local Hugging Face / torch hub cache; never downloaded ('': from scratch)", "")
     freeze_epochs: int = setting("fine-tune as fastai's fine_tune: train only the head (and norm layers) for this "
                                  "many of the epochs, then all of it with discriminative learning rates (0: off)", 0)
+    tta: bool = setting("final test evaluation with flip test-time augmentation: the mean softmax of each image "
+                        "and its left-right mirror (segmentation: the mirror's map flipped back)", False)
+    tile: int = setting("segmentation: predict the test images at their own size by a sliding window of "
+                        "tile x tile crops, blended with a Gaussian window (0: the whole image at once)", 0)
+    overlap: float = setting("the sliding window's overlap, a fraction of the tile", 0.25)
+    show_epochs: list[int] = setting("epochs (0 is the first, as in metrics.csv) at whose end the predictions on "
+                                     "show_items fixed validation images are saved in snapshots/ and drawn in "
+                                     "figures/training_snapshots.png, e.g. 0,4,9", [])
+    show_items: int = setting("how many fixed validation images show_epochs follows", 4)
     keep_best: int = setting("keep this many checkpoints with the lowest validation loss, for ensembles "
                              "(0: none)", 0)
     ensemble: int = setting("after training, test the best checkpoint and the average of the K best beside the "
@@ -107,7 +116,8 @@ class Recipe:
         if not float(self.step_factor) > 0:
             raise FashionsegError(f"step_factor must be positive, got {self.step_factor}")
         for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("ensemble", 0),
-                         ("tsne", 0), ("log_every", 1), ("early_stop", 0), ("step_every", 1), ("freeze_epochs", 0)):
+                         ("tsne", 0), ("log_every", 1), ("early_stop", 0), ("step_every", 1), ("freeze_epochs", 0),
+                         ("tile", 0), ("show_items", 1)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
@@ -115,6 +125,16 @@ class Recipe:
         if not 0 <= float(self.label_smoothing) < 1:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
+        try:
+            self.show_epochs = [int(e) for e in self.show_epochs]  # "0,4,9" from the command line
+        except (TypeError, ValueError):
+            raise FashionsegError(f"show_epochs must be epoch numbers such as 0,4,9, not "
+                                  f"{self.show_epochs!r}") from None
+        late = [e for e in self.show_epochs if not 0 <= e < int(self.epochs)]
+        if late:
+            raise FashionsegError(f"show_epochs names epoch {late[0]}, but epochs run from 0 to {int(self.epochs) - 1}")
+        if not 0 <= float(self.overlap) < 1:
+            raise FashionsegError(f"overlap must be a fraction of the tile, at least 0 and below 1, got {self.overlap}")
         size_schedule(self.sizes)
         if int(self.ensemble) > int(self.keep_best):
             raise FashionsegError(f"ensemble {self.ensemble} averages the {self.ensemble} best checkpoints; keep that "

@@ -30,6 +30,9 @@ class Task:
     # (B, n_classes, H, W).
     loss_axis: int = -1
     default_loss: str = "cross-entropy"
+    # Whether the model maps any input size to score maps of that size, so a sliding window
+    # (`tile`) can predict large images piece by piece.
+    tiles: bool = False
     # Analysis commands that apply to this task's runs: "cam", "embed".
     commands: frozenset[str] = frozenset()
     kind: ClassVar[str] = "task"
@@ -51,7 +54,8 @@ class Task:
         return yb.as_subclass(torch.Tensor)
 
     def observers(self, data) -> list:
-        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers)."""
+        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers);
+        one may also have `sections(data)`, report tables of what it saw."""
         return []
 
     def figures(self, run, data, results: dict, observers: list) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from .distributed import data_parallel, leave_together, relaunch_words
 from .errors import FashionsegError
 from .finetune import fine_tune_callbacks
 from .evaluate import evaluate
+from .inference import describe, test_time_forward
 from .progress import RichProgress
 from .provenance import provenance, provenance_markdown
 from .rank import is_main, main_console
@@ -25,7 +26,9 @@ from .recipe import Recipe
 from .resume import LAST, LastCheckpoint, StopOnSignal, TrainingInterrupted, restore, resumable
 from .runfolder import RunFolder
 from .schedules import step_schedule
+from .snapshots import snapshot_callbacks
 from .stopping import NonFiniteLoss, fail_if_nonfinite, stopping_sections
+from .task import Section
 from .trackers import tracking
 from .training_log import training_callbacks, training_curves
 from .weights import WEIGHTS_REPORT, weights_sections
@@ -101,7 +104,8 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
     try:
         title = f"{recipe.name}: {built.parts.arch.name} on {built.parts.dataset.name}"
         learn.add_cbs([EpochCSV(run, resume=resuming), Heartbeat(run),
-                       *training_callbacks(run, recipe, resume=resuming), LastCheckpoint(run, state), stop,
+                       *training_callbacks(run, recipe, resume=resuming), *snapshot_callbacks(run, recipe, built.data),
+                       LastCheckpoint(run, state), stop,
                        RichProgress(console, title=title)])
         if resuming and getattr(learn, "best_checkpoints", None) is not None:
             learn.best_checkpoints.restore(state["best"])
@@ -153,11 +157,12 @@ def resume_command(run: RunFolder) -> str:
 
 def evaluate_test_set(built: Built) -> tuple[dict, list]:
     """The final metrics on the test set (with the hold-out validation scores beside them), and
-    the task's observers that watched the pass (for figures)."""
-    learn, data, task = built.learn, built.data, built.parts.task
+    the task's observers that watched the pass (for figures); with the recipe's TTA and tiles."""
+    learn, data, task, recipe = built.learn, built.data, built.parts.task, built.recipe
     observers = task.observers(data)
-    results = evaluate(learn.model, data.test_dl, final_evaluators(built.recipe, built.parts), data.classes,
-                       learn.loss_func, learn.metrics, observers, task)
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
+    results = evaluate(learn.model, data.test_dl, final_evaluators(recipe, built.parts), data.classes,
+                       learn.loss_func, learn.metrics, observers, task, forward)
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))
     return results, observers
@@ -176,17 +181,30 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
         curves = training_curves(iterations, epochs)
         title = "Training curves (every N iterations and per epoch)"
         figures.append((title, run.save_figure(curves, "training_curves")))
+    snapshots = getattr(learn, "epoch_snapshots", None)
+    if snapshots is not None and snapshots.figure:
+        figures.append(("Predictions on fixed validation images during training", snapshots.figure))
     figures += task.figures(run, data, results, observers)
-    sections = [*task.sections(results, data), *stopping_sections(learn), *weights_sections(run)]
+    inference = describe(built.recipe.tta, built.recipe.tile, built.recipe.overlap)
+    seen = [s for ob in observers if hasattr(ob, "sections") for s in ob.sections(data)]
+    sections = [*task.sections(results, data), *seen, *stopping_sections(learn), *weights_sections(run),
+                inference_section(inference)]
     timings = {"train_seconds": round(learn.train_seconds, 2)}
     prov, plugins = provenance(device()), built.parts.plugins()
-    run.write_json("metrics.json", {**results, "timings": timings, "figures": dict(figures),
+    run.write_json("metrics.json", {**results, "inference": inference, "timings": timings, "figures": dict(figures),
                                     "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
                                     "provenance": prov, "plugins": plugins})
     md = report.markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings,
                                 provenance_markdown(prov, plugins))
     run.write_text("report.md", md)
     return sections
+
+
+def inference_section(inference: dict) -> Section:
+    """How the test set was predicted: flip TTA, sliding-window tile and overlap."""
+    tile = f"{inference['tile']} px, overlap {inference['overlap']:.0%}" if inference["tile"] else "whole image"
+    return Section("Test-time inference", ["what", "used"],
+                   [["flip TTA", "yes" if inference["flip_tta"] else "no"], ["sliding window", tile]])
 
 
 def print_report(console: Console, run: RunFolder, recipe: Recipe, results: dict, sections: list):

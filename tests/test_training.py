@@ -55,7 +55,7 @@ def test_figures_are_valid_pngs_linked_from_the_report(short_run):
     folder = short_run[0].run.path
     report = (folder / "report.md").read_text()
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-    assert {"figures/loss_curves.png", "figures/confusion_matrix.png", "figures/examples.png",
+    assert {"figures/loss_curves.png", "figures/confusion_matrix.png", "figures/top_losses.png",
             "figures/first_conv_filters.png"} <= set(linked)
     for rel in linked:
         with Image.open(folder / rel) as im:

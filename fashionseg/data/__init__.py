@@ -55,6 +55,7 @@ class Data:
     colors: list[str] | None = None  # per-class colours, for masks
     boxes: torch.Tensor | None = None  # (N, 4) object boxes (top, left, bottom, right) per item, for pointing
     extra: dict = field(default_factory=dict)  # small JSON-able facts for data.json (e.g. canvas size)
+    ignore_index: int | None = None  # a mask value that counts in no loss or metric (segmentation)
 
     @property
     def test_is_valid(self) -> bool:
@@ -72,7 +73,8 @@ class Data:
             counts["n_test"] = counts["n_valid"]
         return {"task": self.task, "classes": list(self.classes), "colors": self.colors, "n_in": self.n_in,
                 "image_size": list(self.input_size) if self.input_size else None,
-                "stats": [list(s) for s in self.stats] if self.stats else None, **counts, **self.extra}
+                "stats": [list(s) for s in self.stats] if self.stats else None, "ignore_index": self.ignore_index,
+                **counts, **self.extra}
 
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """Batch back to [0, 1] for display."""

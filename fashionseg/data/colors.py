@@ -33,9 +33,13 @@ def palette(colors) -> torch.Tensor:
     return torch.tensor([parse_color(c) for c in colors], dtype=torch.uint8)
 
 
+IGNORED_COLOR = (128, 128, 128)  # how an ignored mask pixel (any value past the classes) is painted
+
+
 def colorize(mask: torch.Tensor, colors) -> torch.Tensor:
-    """Class indices `(H, W)` painted in the class colours, uint8 `(H, W, 3)`."""
-    return palette(colors)[mask.long()]
+    """Class indices `(H, W)` painted in the class colours, uint8 `(H, W, 3)`; ignored pixels grey."""
+    table = torch.cat([palette(colors), torch.tensor([IGNORED_COLOR], dtype=torch.uint8)])
+    return table[mask.long().clamp(max=len(colors))]
 
 
 def rgb_to_indices(rgb: torch.Tensor, colors, tolerance: int = 0, source: str = "mask") -> torch.Tensor:

@@ -31,6 +31,7 @@ class MaskFormat:
     colors: tuple[str, ...]
     mode: str = "auto"  # "indices", "colors", or "auto": palette/grey masks are indices, RGB ones colours
     tolerance: int = 0  # largest per-channel distance to a table colour an RGB mask pixel may have
+    ignore: int | None = 255  # the one value besides class indices an index mask may hold: pixels left out
 
     def __post_init__(self):
         if self.mode not in MASK_MODES:
@@ -40,7 +41,7 @@ class MaskFormat:
 @dataclass
 class PairSet:
     images: torch.Tensor  # (N, C, H, W) uint8
-    masks: torch.Tensor  # (N, H, W) uint8 class indices
+    masks: torch.Tensor  # (N, H, W) uint8 class indices, or the format's ignore value
     names: list[str]
 
 
@@ -72,9 +73,12 @@ def read_mask(path: Path, fmt: MaskFormat, size: tuple[int, int] | None = None) 
     array = torch.from_numpy(np.array(image))
     if as_colors:
         return rgb_to_indices(array, fmt.colors, fmt.tolerance, source=str(path))
-    if int(array.max()) >= len(fmt.colors):
-        raise FashionsegError(f"{path} holds class index {int(array.max())}, but only {len(fmt.colors)} classes "
-                              "are named; is it a colour mask (data_options.masks='colors')?")
+    stray = array[array >= len(fmt.colors)]
+    stray = stray[stray != fmt.ignore] if fmt.ignore is not None else stray
+    if stray.numel():
+        raise FashionsegError(f"{path} holds class index {int(stray.max())}, but only {len(fmt.colors)} classes "
+                              f"are named and the ignore value is {fmt.ignore}; is it a colour mask "
+                              "(data_options.masks='colors'), or another ignore value (data_options.ignore_index)?")
     return array.to(torch.uint8)
 
 

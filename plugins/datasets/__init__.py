@@ -8,7 +8,8 @@ from fashionseg import Dataset, hookimpl
 HERE = __name__
 # What an image/mask folder data set can be told about its folders.
 FOLDER_OPTIONS = {"train": "train", "test": "test", "masks": "auto", "color_tolerance": 0,
-                  "image_suffix": ".jpg", "mask_suffix": ".png", "image_size": None, "augment": "flip"}
+                  "image_suffix": ".jpg", "mask_suffix": ".png", "image_size": None, "augment": "flip",
+                  "ignore_index": 255}
 
 # Your own classification images: where they are, how they are labelled, split and decoded.
 IMAGE_FOLDER_OPTIONS = {"path": None, "csv": None, "pattern": None, "train": "train", "valid": "valid",
@@ -28,7 +29,7 @@ def fashionseg_datasets():
                 options={**fashion, "canvas": 56, "placement_seed": 0}),
         Dataset("mini-facade", f"{HERE}.mini_facade:mini_facade_data", task="segmentation",
                 description="906 training and 114 test_dev facades, 256x256; others, facade, pillar, window, balcony.",
-                options={"path": None, "augment": "flip"}),
+                options={"path": None, "augment": "flip", "ignore_index": 255}),
         Dataset("mask-folder", f"{HERE}.mask_folder:mask_folder_data", task="segmentation",
                 description="Pairs under data_options.path (train/, test/); masks as class indices or RGB colours.",
                 options={"path": None, "classes": None, **FOLDER_OPTIONS}),

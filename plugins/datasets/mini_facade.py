@@ -22,5 +22,6 @@ def locate(path=None):
 def mini_facade_data(request: DataRequest) -> Data:
     """906 training and 114 test_dev facades, 256x256; others, facade, pillar, window, balcony."""
     root = locate(request.options["path"])
-    options = {**FOLDER_OPTIONS, "test": "test_dev", "augment": request.options["augment"]}
+    options = {**FOLDER_OPTIONS, "test": "test_dev", "augment": request.options["augment"],
+               "ignore_index": request.options["ignore_index"]}
     return folder_data(root, CLASSES, request, options)

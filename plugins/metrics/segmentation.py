@@ -2,13 +2,28 @@
 scikit-learn computes it), per-class IoU, mean IoU and pixel accuracy; Dice and pixel
 accuracy each epoch."""
 import torch
-from fastai.metrics import DiceMulti, accuracy
+from fastai.metrics import DiceMulti as FastaiDiceMulti
 
-from fashionseg.evaluate import ConfusionCounts
+from fashionseg.evaluate import ConfusionCounts, kept
 
 
 def pixel_accuracy(inp, targ):
-    return accuracy(inp, targ, axis=1)
+    """Share of the kept pixels (the mask's ignore value left out) whose top class is right."""
+    keep = kept(inp, targ)
+    return (inp.argmax(1) == targ)[keep].float().mean()
+
+
+class DiceMulti(FastaiDiceMulti):
+    """fastai's Dice averaged over classes, with the pixels of the mask's ignore value left out."""
+
+    def accumulate(self, learn):
+        scores, targ = learn.pred.as_subclass(torch.Tensor), learn.y.as_subclass(torch.Tensor)
+        keep = kept(scores, targ)
+        pred, targ = scores.argmax(1)[keep], targ[keep]
+        for c in range(learn.pred.shape[1]):
+            p, t = pred == c, targ == c
+            self.inter[c] = self.inter.get(c, 0) + (p & t).sum().item()
+            self.union[c] = self.union.get(c, 0) + p.sum().item() + t.sum().item()
 
 
 def average_precision(scores: torch.Tensor, positives: torch.Tensor) -> float:
@@ -41,9 +56,10 @@ class PerClassAP:
     def update(self, probs: torch.Tensor, targets: torch.Tensor):
         if self.scores is None:
             self.scores = [[] for _ in range(probs.shape[1])]
+        keep = kept(probs, targets)
         for c, column in enumerate(self.scores):
-            column.append(probs[:, c].reshape(-1).float().cpu())
-        self.targets.append(targets.reshape(-1).to(torch.uint8).cpu())
+            column.append(probs[:, c][keep].float().cpu())
+        self.targets.append(targets[keep].to(torch.uint8).cpu())
 
     def result(self, classes):
         targets = torch.cat(self.targets)

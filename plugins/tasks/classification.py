@@ -1,46 +1,83 @@
-"""Plugin `classification`: one label per image. Figures: confusion matrix and right/wrong
-examples per class; report: the most frequent confusions; predict: the top classes."""
+"""Plugin `classification`: one label per image. Figures: confusion matrix, the highest-loss wrong
+and most confident right test predictions; report: the most frequent confusions and those
+predictions; predict: the top classes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from fashionseg import Section, Task, hookimpl
+from fashionseg.picking import TopItems
 
 
-class ExamplePicker:
-    """Keeps the first `k` correctly and `k` wrongly classified test images of each class."""
+class TopLosses:
+    """The `k` wrong test predictions with the highest loss and the `k` right ones made with the most
+    confidence (fastai's `plot_top_losses` idea); items are numbered in test-set order."""
 
-    def __init__(self, n_classes: int, k: int = 2):
-        self.k = k
-        self.picked = {(c, ok): [] for c in range(n_classes) for ok in (True, False)}
+    def __init__(self, k: int = 8):
+        self.wrong, self.right, self.seen = TopItems(k), TopItems(k), 0
 
     def update(self, xb, probs, yb):
-        preds = probs.argmax(1)
+        import torch
+
+        yb = yb.as_subclass(torch.Tensor).long()
+        p_true = probs.gather(1, yb[:, None])[:, 0]
+        conf, preds = probs.max(1)
+        losses = -p_true.clamp(min=1e-12).log()
         for i in range(len(yb)):
-            slot = self.picked[(int(yb[i]), bool(preds[i] == yb[i]))]
-            if len(slot) < self.k:
-                slot.append((xb[i].detach().cpu(), int(preds[i]), float(probs[i].max())))
+            item = Example(self.seen + i, xb[i], int(yb[i]), int(preds[i]), float(p_true[i]), float(losses[i]))
+            if item.true == item.pred:
+                self.right.add(float(conf[i]), item.detached)
+            else:
+                self.wrong.add(item.loss, item.detached)
+        self.seen += len(yb)
+
+    def sections(self, data) -> list[Section]:
+        """The figure's items as report tables, numbered in test-set order."""
+        def row(ex):
+            return [ex.index, data.classes[ex.true], data.classes[ex.pred], round(ex.loss, 4), round(ex.p_true, 4)]
+
+        header = ["test item", "true", "predicted", "loss", "p(true)"]
+        return [Section(title, header, [row(ex) for ex in items]) for title, items in
+                (("Highest-loss wrong test predictions", self.wrong.items()),
+                 ("Most confident right test predictions", self.right.items())) if items]
 
 
-def examples_figure(picker: ExamplePicker, data):
+@dataclass
+class Example:
+    """One test item as the report shows it."""
+
+    index: int
+    x: object
+    true: int
+    pred: int
+    p_true: float
+    loss: float
+
+    def detached(self) -> "Example":
+        return Example(self.index, self.x.detach().cpu(), self.true, self.pred, self.p_true, self.loss)
+
+
+def examples_figure(picker: TopLosses, data):
+    """Two rows: the highest-loss wrong predictions (red) and the most confident right ones (green)."""
     from fashionseg.plots import plt
 
-    classes, k = data.classes, picker.k
-    fig, axes = plt.subplots(len(classes), 2 * k, figsize=(2 * k * 1.6, len(classes) * 1.9), squeeze=False,
-                             layout="constrained")
-    for c, name in enumerate(classes):
-        for j, ok in enumerate((True, False)):
-            for m in range(k):
-                ax = axes[c, j * k + m]
-                ax.axis("off")
-                slot = picker.picked[(c, ok)]
-                if m >= len(slot):
-                    continue
-                x, pred, conf = slot[m]
-                img = data.denormalize(x[None].float())[0]
-                ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
-                ax.set_title(f"pred {classes[pred]}\ntrue {name}", fontsize=6, color="green" if ok else "red")
-    fig.suptitle("Correct (left, green) and wrong (right, red) test predictions per class", fontsize=9)
+    rows = [("wrong, highest loss", picker.wrong.items()), ("right, most confident", picker.right.items())]
+    k = max(1, max(len(items) for _, items in rows))
+    fig, axes = plt.subplots(2, k, figsize=(k * 1.6, 2 * 2.1), squeeze=False, layout="constrained")
+    for row, (label, items) in zip(axes, rows):
+        for m, ax in enumerate(row):
+            ax.axis("off")
+            if m >= len(items):
+                continue
+            ex = items[m]
+            img = data.denormalize(ex.x[None].float())[0]
+            ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
+            ok = ex.true == ex.pred
+            ax.set_title(f"#{ex.index} pred {data.classes[ex.pred]}\ntrue {data.classes[ex.true]}\n"
+                         f"loss {ex.loss:.2f} p {ex.p_true:.2f}", fontsize=6, color="green" if ok else "red")
+    fig.suptitle("Test predictions: highest-loss wrong (top, red) and most confident right (bottom, green); "
+                 "p is the true class's probability", fontsize=8)
     return fig
 
 
@@ -61,7 +98,7 @@ class Classification(Task):
     commands = frozenset({"cam", "embed"})
 
     def observers(self, data):
-        return [ExamplePicker(len(data.classes))]
+        return [TopLosses()]
 
     def figures(self, run, data, results, observers):
         from fashionseg import plots
@@ -70,7 +107,8 @@ class Classification(Task):
         if "confusion_matrix" in results:
             cm = plots.confusion_matrix(results["confusion_matrix"], data.classes)
             figs.append(("Confusion matrix", run.save_figure(cm, "confusion_matrix")))
-        figs.append(("Correct and wrong examples", run.save_figure(examples_figure(observers[0], data), "examples")))
+        title = "Highest-loss wrong and most confident right test predictions"
+        figs.append((title, run.save_figure(examples_figure(observers[0], data), "top_losses")))
         return figs
 
     def sections(self, results, data):

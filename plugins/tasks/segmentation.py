@@ -1,10 +1,12 @@
 """Plugin `segmentation`: one class per pixel. Figures: test images with predicted and true
-masks in class colours; predict: a coloured (or blended) mask and each class's pixel share."""
+masks in class colours, the first ones and the worst by IoU; predict: a coloured (or blended)
+mask and each class's pixel share."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from fashionseg import Section, Task, hookimpl
+from fashionseg.picking import TopItems
 
 
 class PanelPicker:
@@ -18,8 +20,48 @@ class PanelPicker:
             self.picked.append((xb[i].detach().cpu(), probs[i].argmax(0).cpu(), yb[i].cpu()))
 
 
-def panels_figure(picker: PanelPicker, data):
-    """Input | prediction | ground truth for each picked image, with a legend of class colours."""
+def image_iou(pred, true, n_classes: int) -> float:
+    """Mean IoU of one image over the classes in its prediction or truth, ignored pixels left out."""
+    import torch
+
+    keep = true < n_classes
+    pred, true = pred[keep], true[keep].long()
+    ious = [((pred == c) & (true == c)).sum() / ((pred == c) | (true == c)).sum() for c in range(n_classes)
+            if bool(((pred == c) | (true == c)).any())]
+    return float(torch.stack(ious).mean()) if ious else float("nan")
+
+
+class WorstIoU:
+    """The `k` test images with the lowest mean IoU (numbered in test-set order), for the report."""
+
+    def __init__(self, k: int = 4):
+        self.worst, self.seen = TopItems(k), 0
+
+    def update(self, xb, probs, yb):
+        preds = probs.argmax(1)
+        for i in range(len(yb)):
+            iou = image_iou(preds[i], yb[i], probs.shape[1])
+            if iou == iou:  # NaN: nothing kept to score
+                self.worst.add(-iou, lambda i=i, iou=iou: (self.seen + i, iou, xb[i].detach().cpu(),
+                                                           preds[i].cpu(), yb[i].cpu()))
+        self.seen += len(yb)
+
+    @property
+    def picked(self) -> list:
+        """`(x, prediction, truth)` rows for `panels_figure`, worst first."""
+        return [(x, pred, true) for _, _, x, pred, true in self.worst.items()]
+
+    def labels(self) -> list[str]:
+        return [f"test item {index}, IoU {iou:.2f}" for index, iou, *_ in self.worst.items()]
+
+    def sections(self, data) -> list[Section]:
+        rows = [[index, round(iou, 4)] for index, iou, *_ in self.worst.items()]
+        return [Section("Worst test images by mean IoU", ["test item", "mean IoU"], rows)] if rows else []
+
+
+def panels_figure(picker, data, labels=None):
+    """Input | prediction | ground truth for each picked image (`labels` above the inputs), with a
+    legend of class colours."""
     from matplotlib.patches import Patch
 
     from fashionseg.data.colors import colorize, default_colors
@@ -28,10 +70,11 @@ def panels_figure(picker: PanelPicker, data):
     rows = len(picker.picked)
     colors = data.colors or default_colors(len(data.classes))
     fig, axes = plt.subplots(rows, 3, figsize=(7.5, 2.5 * rows + 0.6), squeeze=False)
-    for row, (x, pred, true) in zip(axes, picker.picked):
+    labels = labels or ["input"] * rows
+    for row, label, (x, pred, true) in zip(axes, labels, picker.picked):
         image = data.denormalize(x[None].float())[0].permute(1, 2, 0).squeeze(-1).numpy()
         shown = (image, colorize(pred, colors).numpy(), colorize(true, colors).numpy())
-        for ax, picture, title in zip(row, shown, ("input", "prediction", "ground truth")):
+        for ax, picture, title in zip(row, shown, (label, "prediction", "ground truth")):
             ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, interpolation="nearest")
             ax.set_title(title, fontsize=9)
             ax.axis("off")
@@ -58,12 +101,18 @@ class Segmentation(Task):
     name = "segmentation"
     description = "One class per pixel: score maps (B, n_classes, H, W), per-class AP and IoU."
     loss_axis = 1
+    tiles = True
 
     def observers(self, data):
-        return [PanelPicker()]
+        return [PanelPicker(), WorstIoU()]
 
     def figures(self, run, data, results, observers):
-        return [("Test predictions", run.save_figure(panels_figure(observers[0], data), "test_predictions"))]
+        first, worst = observers
+        figs = [("Test predictions", run.save_figure(panels_figure(first, data), "test_predictions"))]
+        if worst.picked:
+            figure = panels_figure(worst, data, worst.labels())
+            figs.append(("Worst test images by mean IoU", run.save_figure(figure, "worst_iou")))
+        return figs
 
     def predict(self, model, x, summary):
         return self.predict_batch(model, x, summary, [tuple(x.shape[-2:])])[0]
