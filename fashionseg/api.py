@@ -35,21 +35,24 @@ class Run:
     def path(self) -> Path:
         return self.trained.run.path
 
-    def predict(self, images, bs: int = 64) -> list:
+    def predict(self, images, bs: int = 64, tta: bool = False, tile: int = 0, overlap: float = 0.25) -> list:
         """Predictions for a path, PIL image, array or uint8 tensor `(C, H, W)`, a list of them, or a batch
         `(B, C, H, W)`: uint8 as pixels, float as normalised input like the run's DataLoaders give.
-        One per image: classification `(label, index, probs)`, segmentation a mask of class indices."""
+        One per image: classification `(label, index, probs)`, segmentation a mask of class indices.
+        `tta`: flip test-time augmentation; `tile`: segmentation by a sliding window at each image's own size."""
         from .data.images import as_image
         from .predict import predict_images, predict_inputs
 
         if torch.is_tensor(images) and images.ndim == 4:
             if images.is_floating_point():
-                return [p for chunk in images.split(bs) for p in predict_inputs(self.trained, chunk)]
+                return [p for chunk in images.split(bs) for p in predict_inputs(self.trained, chunk, None, tta, tile,
+                                                                                overlap)]
             images = list(images)
         items = images if isinstance(images, (list, tuple)) else [images]
         n_in = self.trained.summary["n_in"]
         return [p for start in range(0, len(items), bs)
-                for p in predict_images(self.trained, [as_image(i, n_in) for i in items[start:start + bs]])]
+                for p in predict_images(self.trained, [as_image(i, n_in) for i in items[start:start + bs]], tta,
+                                        tile, overlap)]
 
     def learner(self) -> Learner:
         """A fastai Learner with the trained model on the run's data (`show_results`, `get_preds`, `lr_find`,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -12,6 +13,7 @@ import torch
 from .build import Trained, device, model_from_run
 from .data.images import read_image, resized
 from .errors import FashionsegError
+from .inference import test_time_forward
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
 
@@ -32,26 +34,36 @@ def model_size(summary: dict) -> tuple[int, int] | None:
 
 
 @torch.no_grad()
-def predict_images(trained: Trained, images: list[torch.Tensor]) -> list:
-    """The task's predictions for uint8 images `(C, H, W)` of any sizes, run as one batch."""
+def predict_images(trained: Trained, images: list[torch.Tensor], tta: bool = False, tile: int = 0,
+                   overlap: float = 0.25) -> list:
+    """The task's predictions for uint8 images `(C, H, W)` of any sizes, run as one batch; `tta` adds the
+    left-right mirror, `tile` predicts each image at its own size by a sliding window (segmentation)."""
     size, sizes = model_size(trained.summary), [tuple(im.shape[-2:]) for im in images]
-    if size is None and len(set(sizes)) > 1:  # a model of no fixed size: equal sizes only in one batch
-        return [p for im in images for p in predict_images(trained, [im])]
-    x = torch.stack([resized(normalize(im[None], trained.summary)[0], size) for im in images])
-    return predict_inputs(trained, x, sizes)
+    if (tile or size is None) and len(set(sizes)) > 1:  # at their own sizes: equal sizes only in one batch
+        return [p for im in images for p in predict_images(trained, [im], tta, tile, overlap)]
+    x = torch.stack([normalize(im[None], trained.summary)[0] for im in images])
+    if not tile:
+        x = torch.stack([resized(im, size) for im in x])
+    return predict_inputs(trained, x, sizes, tta, tile, overlap)
 
 
 @torch.no_grad()
-def predict_inputs(trained: Trained, x: torch.Tensor, sizes=None) -> list:
+def predict_inputs(trained: Trained, x: torch.Tensor, sizes=None, tta: bool = False, tile: int = 0,
+                   overlap: float = 0.25) -> list:
     """The task's predictions for a batch already normalised as the run's DataLoaders give it."""
+    if tile and not trained.task.tiles:
+        raise FashionsegError(f"tile applies to tasks that predict maps; {trained.task.name!r} runs predict whole "
+                              "images: drop --tile")
     x = x.as_subclass(torch.Tensor).float().to(next(trained.model.parameters()).device)
     sizes = sizes or [tuple(x.shape[-2:])] * len(x)
-    return trained.task.predict_batch(trained.model.eval(), x, trained.summary, sizes)
+    forward, model = test_time_forward(tta, tile, overlap), trained.model.eval()
+    return trained.task.predict_batch(model if forward is None else partial(forward, model), x, trained.summary,
+                                      sizes)
 
 
-def predict_image(trained: Trained, image: torch.Tensor):
+def predict_image(trained: Trained, image: torch.Tensor, tta: bool = False, tile: int = 0, overlap: float = 0.25):
     """The task's prediction for one uint8 image `(C, H, W)` of any size."""
-    return predict_images(trained, [image])[0]
+    return predict_images(trained, [image], tta, tile, overlap)[0]
 
 
 def predict_file(run_path, image_path, on=None):
@@ -61,12 +73,13 @@ def predict_file(run_path, image_path, on=None):
     return trained, image, predict_image(trained, image)
 
 
-def predict_paths(trained: Trained, paths: list[Path], bs: int = 64):
+def predict_paths(trained: Trained, paths: list[Path], bs: int = 64, tta: bool = False, tile: int = 0,
+                  overlap: float = 0.25):
     """Yield `(path, image, prediction)` for image files, read and predicted `bs` at a time."""
     for start in range(0, len(paths), bs):
         chunk = paths[start:start + bs]
         images = [read_image(p, trained.summary["n_in"]) for p in chunk]
-        yield from zip(chunk, images, predict_images(trained, images))
+        yield from zip(chunk, images, predict_images(trained, images, tta, tile, overlap))
 
 
 def find_images(inputs: list[str]) -> list[Path]:

@@ -94,3 +94,56 @@ def test_the_cli_needs_only_the_run_folder(fashion, no_data_anywhere, tmp_path, 
                                                                 ("a.png", "b.png", "c.png")]
     with pytest.raises(FashionsegError, match="fashion-mnist"):
         fashion_mnist.load()  # the training data really is out of reach
+
+
+def test_flip_tta_averages_each_image_with_its_mirror(fashion, tmp_path):
+    result, images, _ = fashion
+    run = fashionseg.load_run(result.run.path)
+    batch = images[:5]
+    plain = [p.probs for p in run.predict(list(batch))]
+    mirrored = [p.probs for p in run.predict(list(batch.flip(-1)))]
+    tta = run.predict(list(batch), tta=True)
+    for got, a, b in zip(tta, plain, mirrored):
+        assert torch.allclose(got.probs, (a + b) / 2, atol=1e-5)
+        assert got.index == int(((a + b) / 2).argmax())
+    assert any(not torch.allclose(a, b, atol=1e-3) for a, b in zip(plain, mirrored))  # the mirror is not a no-op
+    paths = save_pngs(batch, tmp_path, [f"{i}.png" for i in range(5)])
+    out = tmp_path / "tta.csv"
+    assert main(["predict", str(result.run.path), *map(str, paths), "--tta", "--csv", str(out)]) == 0
+    for row, pred in zip(read_csv(out), tta):
+        assert row["label_1"] == pred.label and float(row["prob_1"]) == pytest.approx(float(pred.probs.max()), abs=1e-5)
+
+
+def test_tiles_predict_a_photo_at_its_own_size(facade, tmp_path):
+    from fashionseg.inference import sliding_window
+    from fashionseg.predict import normalize
+
+    result, data = facade
+    run = fashionseg.load_run(result.run.path)
+    photo = tmp_path / "photo.jpg"
+    Image.open(data / "test_dev" / "eecs442_0001.jpg").resize((200, 150)).save(photo)
+    tiled = run.predict(photo, tile=64, overlap=0.5)[0]
+    assert tiled.shape == (150, 200)
+    image = torch.tensor(list(Image.open(photo).convert("RGB").getdata()), dtype=torch.uint8).view(150, 200, 3)
+    x = normalize(image.permute(2, 0, 1)[None], run.trained.summary)
+    with torch.no_grad():
+        expected = sliding_window(run.model.eval(), x, 64, 0.5).argmax(1)[0]
+    assert torch.equal(tiled, expected)
+    assert not torch.equal(tiled, run.predict(photo)[0])  # 64 px windows at full size, not the photo shrunk to 64 px
+    small = tmp_path / "small.png"
+    Image.open(photo).resize((64, 64)).save(small)
+    assert torch.equal(run.predict(small, tile=64)[0], run.predict(small)[0])  # one window covering it: the plain pass
+    masks = tmp_path / "masks"
+    assert main(["predict", str(result.run.path), str(photo), str(small), "--tile", "64", "--overlap", "0.5",
+                 "--out", str(masks)]) == 0
+    with Image.open(masks / "photo_classes.png") as raw:
+        assert torch.equal(torch.tensor(list(raw.getdata())).view(150, 200), tiled)
+
+
+def test_tiles_and_overlap_out_of_range_are_one_line_errors(fashion, tmp_path, capsys):
+    result, images, _ = fashion
+    path = save_pngs(images[:1], tmp_path, ["one.png"])[0]
+    assert main(["predict", str(result.run.path), str(path), "--tile", "16"]) == 2
+    assert "--tile applies to runs whose task predicts maps" in capsys.readouterr().err
+    assert main(["predict", str(result.run.path), str(path), "--overlap", "1.5"]) == 2
+    assert "--overlap a fraction at least 0 and below 1" in " ".join(capsys.readouterr().err.split())

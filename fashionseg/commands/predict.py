@@ -1,4 +1,5 @@
-"""`fashionseg predict <run-folder> INPUT... [--csv results.csv] [--out DIR] [--bs N] [--top-k K] [--blend ALPHA]`.
+"""`fashionseg predict <run-folder> INPUT... [--csv results.csv] [--out DIR] [--bs N] [--top-k K] [--blend ALPHA]
+[--tta] [--tile T --overlap F]`.
 
 One image file and no --csv: its table is printed and --out names the one file written. Otherwise
 INPUTs are files, folders and globs, predicted in batches; --out is a folder of outputs."""
@@ -24,6 +25,13 @@ def add_parser(sub):
     p.add_argument("--bs", type=int, default=64, help="images per batch (default: 64)")
     p.add_argument("--top-k", type=int, default=3, help="classes per image in the CSV (default: 3)")
     p.add_argument("--blend", type=float, metavar="ALPHA", help="blend a mask's colours over the photo, 0-1")
+    p.add_argument("--tta", action="store_true",
+                   help="flip test-time augmentation: average each image's and its left-right mirror's probabilities")
+    p.add_argument("--tile", type=int, default=0, metavar="T",
+                   help="segmentation: predict each image at its own size by a sliding window of TxT crops "
+                        "blended with a Gaussian window (T = the run's training size keeps its scale)")
+    p.add_argument("--overlap", type=float, default=0.25, help="the sliding window's overlap, a fraction of the "
+                                                               "tile (default: 0.25)")
     p.set_defaults(func=predict)
 
 
@@ -35,9 +43,15 @@ def predict(args):
 
     if args.blend is not None and not 0 <= args.blend <= 1:
         raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
+    if args.tile < 0 or not 0 <= args.overlap < 1:
+        raise FashionsegError(f"--tile takes a size in pixels (0: off) and --overlap a fraction at least 0 and below 1, "
+                              f"not {args.tile} and {args.overlap}")
     if args.bs < 1 or args.top_k < 1:
         raise FashionsegError(f"--bs and --top-k take a whole number of at least 1, not {min(args.bs, args.top_k)}")
     trained = model_from_run(args.run)
+    if args.tile and not trained.task.tiles:
+        raise FashionsegError(f"--tile applies to runs whose task predicts maps; {args.run} is a {trained.task.name} "
+                              "run: drop --tile")
     single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and not args.csv
     if single:
         return predict_one(trained, Path(args.inputs[0]), args)
@@ -60,7 +74,7 @@ def predict_one(trained, image_path: Path, args):
     if args.out:
         check_file_path(out, "--out", "prediction.png")
     image = read_image(image_path, trained.summary["n_in"])
-    prediction = predict_image(trained, image)
+    prediction = predict_image(trained, image, args.tta, args.tile, args.overlap)
     written = trained.task.save_prediction(prediction, image, trained.summary, out, args.blend)
     section = trained.task.describe(prediction, trained.summary)
     section.title = f"{image_path}: {section.title}"
@@ -79,7 +93,8 @@ def predict_many(trained, paths: list[Path], args):
     names = dict(zip(paths, mirrored_names(paths)))
     rows, written = [], 0
     with progress(console, len(paths)) as advance:
-        for path, image, prediction in predict_paths(trained, paths, args.bs):
+        for path, image, prediction in predict_paths(trained, paths, args.bs, args.tta, args.tile,
+                                                              args.overlap):
             rows.append({"file": str(path), **trained.task.csv_row(prediction, trained.summary, args.top_k)})
             if args.out:
                 written += len(trained.task.save_predictions(prediction, image, trained.summary,
