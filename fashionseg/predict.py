@@ -41,9 +41,10 @@ def predict_images(trained: Trained, images: list[torch.Tensor], tta: bool = Fal
     size, sizes = model_size(trained.summary), [tuple(im.shape[-2:]) for im in images]
     if (tile or size is None) and len(set(sizes)) > 1:  # at their own sizes: equal sizes only in one batch
         return [p for im in images for p in predict_images(trained, [im], tta, tile, overlap)]
-    x = torch.stack([normalize(im[None], trained.summary)[0] for im in images])
-    if not tile:
-        x = torch.stack([resized(im, size) for im in x])
+    if tile or size is None or all(s == size for s in sizes):  # one size: normalised as one batch
+        x = normalize(torch.stack(images), trained.summary)
+    else:
+        x = torch.stack([resized(normalize(im[None], trained.summary)[0], size) for im in images])
     return predict_inputs(trained, x, sizes, tta, tile, overlap)
 
 
