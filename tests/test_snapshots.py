@@ -4,10 +4,10 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from fastai.callback.core import Callback
 from rich.console import Console
 
 from seg_folders import folder_options, make_root
+from test_resume import StopInEpoch
 from fashionseg import FashionsegError, Recipe
 from fashionseg.runfolder import RunFolder
 from fashionseg.snapshots import snapshot_grid
@@ -52,17 +52,6 @@ def test_a_classification_run_saves_the_top3_labels_per_epoch(fashion_mnist_dir,
 def test_show_epochs_must_be_epochs_of_the_run():
     with pytest.raises(FashionsegError, match="show_epochs names epoch 5"):
         Recipe(name="x", dataset="fashion-mnist", arch="seed000-cnn", epochs=5, show_epochs=[0, 5])
-
-
-class StopInEpoch(Callback):
-    """A Ctrl-C during the given epoch."""
-
-    def __init__(self, epoch):
-        self.at = epoch
-
-    def after_batch(self):
-        if self.epoch == self.at:
-            raise KeyboardInterrupt
 
 
 def test_a_resumed_run_keeps_the_snapshots_saved_before_the_stop(tmp_path):
