@@ -180,7 +180,7 @@ def describe(trained: Trained, fmt: str, out: Path) -> dict:
     """model.json: everything needed to feed the artefact and read its output, without fashionseg."""
     summary = trained.summary
     n_in, classes, size = summary["n_in"], summary["classes"], summary.get("input_size")
-    segmentation = summary["task"] == "segmentation"
+    segmentation = trained.task.tiles  # the task predicts a map per image (a mask), not one label
     resize = {"size": size, "mode": "bilinear", "antialias": True, "align_corners": False}
     if dynamic_size(trained, fmt):
         accepts = f"any height and width (at least 2); resized inside to {size[0]}x{size[1]}, the training size"
