@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from .build import Trained, device, model_from_run
+from .data.image_folder import natural_key
 from .data.images import read_image, resized
 from .errors import FashionsegError
 from .inference import test_time_forward
@@ -41,8 +42,10 @@ def predict_images(trained: Trained, images: list[torch.Tensor], tta: bool = Fal
     size, sizes = model_size(trained.summary), [tuple(im.shape[-2:]) for im in images]
     if (tile or size is None) and len(set(sizes)) > 1:  # at their own sizes: equal sizes only in one batch
         return [p for im in images for p in predict_images(trained, [im], tta, tile, overlap)]
-    if tile or size is None or all(s == size for s in sizes):  # one size: normalised as one batch
+    if len(set(sizes)) == 1:  # one size: normalised (and resized to the model's size) as one batch
         x = normalize(torch.stack(images), trained.summary)
+        if not tile and size is not None and sizes[0] != size:
+            x = resized(x, size)
     else:
         x = torch.stack([resized(normalize(im[None], trained.summary)[0], size) for im in images])
     return predict_inputs(trained, x, sizes, tta, tile, overlap)
@@ -94,7 +97,7 @@ def find_images(inputs: list[str]) -> list[Path]:
         elif path.is_dir():
             found += images_under(path)
         elif glob.has_magic(text):
-            for match in map(Path, sorted(glob.glob(text, recursive=True))):
+            for match in sorted(map(Path, glob.glob(text, recursive=True)), key=natural_order):
                 found += images_under(match) if match.is_dir() else [match] if is_image(match) else []
         else:
             raise FashionsegError(f"{text} is neither a file, a folder nor a glob that matches; check the path")
@@ -110,9 +113,14 @@ def is_image(path: Path) -> bool:
 
 
 def images_under(folder: Path) -> list[Path]:
-    """The image files anywhere under `folder`, sorted."""
-    return sorted(Path(root, name) for root, _, names in os.walk(folder) for name in names
-                  if is_image(Path(root, name)))
+    """The image files anywhere under `folder`, in natural order (`2.png` before `10.png`)."""
+    return sorted((Path(root, name) for root, _, names in os.walk(folder) for name in names
+                   if is_image(Path(root, name))), key=natural_order)
+
+
+def natural_order(path: Path) -> list:
+    """Sort key reading each run of digits in each path component as a number: img2 < img10, sub2/ < sub10/."""
+    return [natural_key(part) for part in Path(path).parts]
 
 
 def mirrored_names(paths: list[Path]) -> list[Path]:

@@ -147,3 +147,30 @@ def test_tiles_and_overlap_out_of_range_are_one_line_errors(fashion, tmp_path, c
     assert "--tile applies to runs whose task predicts maps" in capsys.readouterr().err
     assert main(["predict", str(result.run.path), str(path), "--overlap", "1.5"]) == 2
     assert "--overlap a fraction at least 0 and below 1" in " ".join(capsys.readouterr().err.split())
+
+
+def test_folders_list_numbered_files_in_natural_order(tmp_path):
+    from fashionseg.predict import find_images
+
+    names = ["10.png", "2.png", "1.png", "img10.png", "img9.png", "sub/3.png", "sub10/1.png", "sub2/1.png"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("L", (4, 4)).save(tmp_path / name)
+    found = [p.relative_to(tmp_path).as_posix() for p in find_images([str(tmp_path)])]
+    assert found == ["1.png", "2.png", "10.png", "img9.png", "img10.png", "sub/3.png", "sub2/1.png", "sub10/1.png"]
+    globbed = [p.relative_to(tmp_path).as_posix() for p in find_images([str(tmp_path / "*.png")])]
+    assert globbed == ["1.png", "2.png", "10.png", "img9.png", "img10.png"]
+
+
+def test_a_batch_of_one_size_is_resized_as_each_image_alone(fashion):
+    """Images of one size other than the model's are normalised and resized as one batch: the same answer."""
+    from fashionseg.build import model_from_run
+    from fashionseg.predict import predict_images
+
+    result, images, _ = fashion
+    trained = model_from_run(result.run.path, on=torch.device("cpu"))
+    big = [torch.nn.functional.interpolate(im[None, None].float(), size=(40, 36)).round().to(torch.uint8)[0]
+           for im in images[:5]]
+    together = predict_images(trained, big)
+    alone = [predict_images(trained, [im])[0] for im in big]
+    assert torch.allclose(torch.stack([p.probs for p in together]), torch.stack([p.probs for p in alone]), atol=1e-5)

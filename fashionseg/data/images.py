@@ -60,9 +60,12 @@ def as_image(image, n_in: int) -> torch.Tensor:
 
 
 def resized(image: torch.Tensor, size) -> torch.Tensor:
-    """`(C, H, W)` resized to `size` (bilinear, antialiased as the model's own input resizing), same dtype."""
+    """`(C, H, W)` or a batch `(B, C, H, W)` resized to `size` (bilinear, antialiased as the model's own input
+    resizing), same dtype."""
     if size is None or tuple(image.shape[-2:]) == tuple(size):
         return image
-    out = torch.nn.functional.interpolate(image[None].float(), size=tuple(size), mode="bilinear", antialias=True,
-                                          align_corners=False)[0]
+    batch = image if image.ndim == 4 else image[None]
+    out = torch.nn.functional.interpolate(batch.float(), size=tuple(size), mode="bilinear", antialias=True,
+                                          align_corners=False)
+    out = out if image.ndim == 4 else out[0]
     return out.round().clamp(0, 255).to(torch.uint8) if image.dtype == torch.uint8 else out
