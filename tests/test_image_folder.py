@@ -77,6 +77,29 @@ def test_train_only_holds_out_valid_pct_and_tests_on_it(tmp_path):
     assert_labels_match_images(data)
 
 
+def test_the_hold_out_keeps_each_class_share_and_says_so(tmp_path):
+    data = load(class_tree(tmp_path / "d", (("train", 10),)), valid_pct=0.3)
+    held = [name for _, name in all_items(data)][-9:]  # the validation loader comes last
+    assert sorted(held) == sorted(["1", "2", "10"] * 3)  # 3 of each class's 10, not whatever the draw gives
+    assert "stratified by class" in data.summary()["test_set"]
+    lonely = class_tree(tmp_path / "e", (("train", 4),))
+    save(lonely / "train" / "solo" / "0.png", 250)  # a class of one image cannot be split: a random hold-out
+    assert "at random" in load(lonely, valid_pct=0.3).summary()["test_set"]
+
+
+def test_split_indices_stratifies_only_when_every_class_can_spare_an_item():
+    from fashionseg.data import split_indices
+
+    labels = [0] * 80 + [1] * 20
+    train, valid = split_indices(100, 0, "0.1", seed=3, labels=labels)
+    assert sorted(labels[i] for i in valid) == [0] * 8 + [1] * 2 and len(train) == 90
+    assert split_indices(100, 0, "0.1", seed=3, labels=labels) == (train, valid)  # seeded
+    assert split_indices(100, 0, "0.1", seed=4, labels=labels)[1] != valid
+    assert set(train).isdisjoint(valid) and sorted(train + valid) == list(range(100))
+    skewed = [0] * 99 + [1]
+    assert split_indices(100, 0, "0.1", seed=3, labels=skewed) == split_indices(100, 0, "0.1", seed=3)
+
+
 def test_a_valid_folder_refuses_a_hold_out_fraction(tmp_path):
     root = class_tree(tmp_path / "d", (("train", 3), ("valid", 1)))
     with pytest.raises(FashionsegError, match="has a valid folder"):

@@ -9,6 +9,7 @@ data decoded into tensors), and never download unless `options["download"]` is t
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,11 +105,13 @@ def check_data_options(dataset, given: dict) -> dict:
     return options
 
 
-def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int = 0, eval_limit: int = 0):
+def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int = 0, eval_limit: int = 0,
+                  labels=None):
     """Train/valid(/test) index lists over train items followed by test items.
 
     `valid="test"` validates on the official test set; a fraction holds out that share of
-    the training items, a range such as "250-350" those items, and the test set is kept for the end
+    the training items (of each class, when the training items' `labels` are given and every class
+    can spare one), a range such as "250-350" those items, and the test set is kept for the end
     (with no test items, the validation set is evaluated at the end).
     `limit` caps the training items, `eval_limit` the validation and test items.
     """
@@ -125,11 +128,28 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
         is_valid = (order >= held.start) & (order < held.stop)
         valid_idx, train = order[is_valid], order[~is_valid]
     else:
-        n_valid = max(1, round(float(valid) * n_train))
+        n_valid = held_out_count(valid, n_train)
         valid_idx, train = order[:n_valid], order[n_valid:]
+        if labels is not None and stratifiable(labels, n_valid):
+            from sklearn.model_selection import train_test_split
+
+            train, valid_idx = (torch.as_tensor(part) for part in train_test_split(
+                order.numpy(), test_size=n_valid, stratify=[labels[i] for i in order.tolist()], random_state=seed))
     if limit:
         train = train[:limit]
     if len(train) == 0:
         raise FashionsegError(f"valid={valid} leaves no training items")
     valid_idx = sorted(valid_idx.tolist())[: eval_limit or None]
     return (sorted(train.tolist()), valid_idx, test) if test else (sorted(train.tolist()), valid_idx)
+
+
+def stratifiable(labels, n_valid: int) -> bool:
+    """Whether a hold-out of `n_valid` items can keep every class's share: each class has two items
+    or more, and there are at least as many held-out items as classes (and as training items left)."""
+    counts = Counter(labels)
+    return min(counts.values()) >= 2 and len(counts) <= min(n_valid, len(labels) - n_valid)
+
+
+def held_out_count(fraction: str, n_train: int) -> int:
+    """How many training items a hold-out fraction such as "0.1" takes (at least one)."""
+    return max(1, round(float(fraction) * n_train))

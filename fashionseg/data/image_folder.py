@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FashionsegError
+from ..recipe import valid_range
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
@@ -160,11 +161,20 @@ def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[lis
         splits = list(split_indices(n_train, n_valid, "test", seed, limit, eval_limit))
         test = list(range(n_train + n_valid, len(listing.files)))[: eval_limit or None]
         return (splits + [test], "test folder") if test else (splits, "valid folder")
+    from . import held_out_count, stratifiable
+
     valid = request.valid
     if valid == "test" and not n_test:
         valid = str(fraction(valid_pct))
-    splits = list(split_indices(n_train, n_test, valid, seed, limit, eval_limit))
-    return splits, "test folder" if n_test else f"validation items ({valid} of the training images)"
+    train_labels = listing.labels[:n_train]
+    splits = list(split_indices(n_train, n_test, valid, seed, limit, eval_limit, labels=train_labels))
+    if n_test:
+        return splits, "test folder"
+    if valid_range(valid) is not None:
+        return splits, f"validation items ({valid} of the training images)"
+    how = "stratified by class" if stratifiable(train_labels, held_out_count(valid, n_train)) else \
+        "at random: a class has a single image or there are more classes than held-out images"
+    return splits, f"validation items ({valid} of the training images, {how})"
 
 
 def fraction(value) -> float:
