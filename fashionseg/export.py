@@ -20,7 +20,7 @@ from .errors import FashionsegError
 from .runfolder import atomic_write, check_file_path
 
 FORMATS = {"torchscript": "pt", "export": "pt2", "onnx": "onnx"}
-OPSET = 17  # the legacy exporter's well-supported opset; the dynamo exporter needs onnxscript, not in the extra
+ONNX_NEEDS = ("onnx", "onnxruntime", "onnxscript")  # onnxscript: torch's dynamo exporter, which follows AtSize
 TOLERANCE = 1e-4
 
 
@@ -83,7 +83,7 @@ def check_format(fmt: str):
     """A known format whose packages are installed."""
     if fmt not in FORMATS:
         raise FashionsegError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    missing = [m for m in ("onnx", "onnxruntime") if fmt == "onnx" and importlib.util.find_spec(m) is None]
+    missing = [m for m in ONNX_NEEDS if fmt == "onnx" and importlib.util.find_spec(m) is None]
     if missing:
         raise FashionsegError(f"--format onnx needs {' and '.join(missing)}: pip install 'fashionseg[onnx]'")
 
@@ -97,15 +97,21 @@ def example_input(trained: Trained, batch: int, grow: int = 0) -> torch.Tensor:
 
 def check_inputs(trained: Trained, fmt: str) -> list[torch.Tensor]:
     """Inputs the artefact must answer like the run's model: another batch size, and another image size
-    where the artefact takes any (ONNX takes the training size: the caller resizes, see the JSON)."""
-    if fmt == "onnx":
-        return [shrink(example_input(trained, b), trained.summary.get("input_size")) for b in (2, 3)]
-    return [example_input(trained, 2), example_input(trained, 3, grow=7 if dynamic_size(trained, fmt) else 0)]
+    where the artefact takes any."""
+    return [example_input(trained, 2), example_input(trained, 3, grow=7 if dynamic_size(trained) else 0)]
 
 
-def dynamic_size(trained: Trained, fmt: str) -> bool:
+def dynamic_size(trained: Trained) -> bool:
     """Whether the artefact takes any height and width: it resizes to the training size inside."""
-    return fmt != "onnx" and bool(trained.summary.get("input_size"))
+    return bool(trained.summary.get("input_size"))
+
+
+def dynamic_dims(size) -> dict:
+    """torch.export's dynamic dimensions of the input: the batch, and height and width when it resizes."""
+    dims = {0: torch.export.Dim("batch", min=1)}
+    if size:
+        dims.update({2: torch.export.Dim("height", min=2), 3: torch.export.Dim("width", min=2)})
+    return dims
 
 
 def shrink(x: torch.Tensor, size) -> torch.Tensor:
@@ -123,21 +129,18 @@ def torchscript(model, size, example) -> bytes:
 
 def exported(model, size, example) -> bytes:
     """torch.export's program of `AtSize`, with a dynamic batch (and height and width when it resizes)."""
-    dims = {0: torch.export.Dim("batch", min=1)}
-    if size:
-        dims.update({2: torch.export.Dim("height", min=2), 3: torch.export.Dim("width", min=2)})
-    program = torch.export.export(AtSize(model, size).eval(), (example,), dynamic_shapes=(dims,))
+    program = torch.export.export(AtSize(model, size).eval(), (example,), dynamic_shapes=(dynamic_dims(size),))
     buf = io.BytesIO()
     torch.export.save(program, buf)
     return buf.getvalue()
 
 
 def onnx(model, size, example) -> bytes:
-    """The model alone at its training size with a dynamic batch (ONNX export has no antialiased resize)."""
-    buf = io.BytesIO()
-    torch.onnx.export(model, (shrink(example, size),), buf, dynamo=False, opset_version=OPSET, input_names=["input"],
-                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
-    return buf.getvalue()
+    """The ONNX graph of `AtSize` from torch's dynamo exporter (antialiased resize included), with the same
+    dynamic batch, height and width as `exported`."""
+    program = torch.onnx.export(AtSize(model, size).eval(), (example,), dynamo=True, verbose=False,
+                                dynamic_shapes=(dynamic_dims(size),), input_names=["input"], output_names=["logits"])
+    return program.model_proto.SerializeToString()
 
 
 EXPORTERS = {"torchscript": torchscript, "export": exported, "onnx": onnx}
@@ -181,12 +184,15 @@ def describe(trained: Trained, fmt: str, out: Path) -> dict:
     summary = trained.summary
     n_in, classes, size = summary["n_in"], summary["classes"], summary.get("input_size")
     segmentation = trained.task.tiles  # the task predicts a map per image (a mask), not one label
-    resize = {"size": size, "mode": "bilinear", "antialias": True, "align_corners": False}
-    if dynamic_size(trained, fmt):
+    if dynamic_size(trained):
         accepts = f"any height and width (at least 2); resized inside to {size[0]}x{size[1]}, the training size"
-    else:
-        h, w = size or summary["image_size"]
+        resize = None
+    elif summary.get("image_size"):  # the data's one image size, which the model was built for: the caller resizes
+        h, w = summary["image_size"]
         accepts = f"{h}x{w} only: resize images to it first (preprocessing.resize)"
+        resize = {"size": [h, w], "mode": "bilinear", "antialias": True, "align_corners": False}
+    else:
+        accepts, resize = "the sizes of the images it was trained on (they varied)", None
     mean, std = summary["stats"] or (None, None)
     return {
         "fashionseg_version": __version__, "run": str(trained.run.path.resolve()), "weights": "model.pth",
@@ -195,7 +201,7 @@ def describe(trained: Trained, fmt: str, out: Path) -> dict:
         "preprocessing": {
             "color_mode": "RGB" if n_in == 3 else "L", "channels": n_in, "dtype": "float32", "layout": "NCHW",
             "divide_by": 255, "mean": mean, "std": std,
-            "resize": resize if fmt == "onnx" and size else None,
+            "resize": resize,
             "steps": "decode to uint8 in color_mode; x = pixels / divide_by; x = (x - mean[c]) / std[c] per "
                      "channel (skip when mean is null); resize when resize is not null; stack as (batch, C, H, W)",
         },
@@ -204,8 +210,6 @@ def describe(trained: Trained, fmt: str, out: Path) -> dict:
             "name": "logits",
             "shape": ["batch", len(classes), "height", "width"] if segmentation else ["batch", len(classes)],
             "meaning": "logits; softmax over dim 1 gives class probabilities" +
-                       ("; argmax over dim 1 the mask" if segmentation else ""),
-            "resize": {"to": "the image's height and width", "mode": "bilinear", "align_corners": False}
-            if segmentation and fmt == "onnx" and size else None,
+                       ("; argmax over dim 1 the mask, at the input's height and width" if segmentation else ""),
         },
     }
