@@ -58,6 +58,8 @@ class Recipe:
                         "(cross-entropy for classification and segmentation)", "")
     loss_options: dict = setting("loss options as a dict, e.g. \"{'weight': [1, 1, 4, 1, 2]}\" for per-class "
                                  "weights; or --set loss_options.KEY=VALUE", {})
+    train_items: str = setting("train on these training items only, a range such as 0-250 (items 0 to 249, less "
+                               "any that validate); '' trains on every training item that does not validate", "")
     limit: int = setting("train on only this many items (0: all); for quick checks", 0)
     eval_limit: int = setting("validate and test on only this many items (0: all); for quick checks", 0)
     channels_last: bool = setting("channels-last memory format: often faster for convolutions, on CPU as on GPU",
@@ -136,6 +138,10 @@ class Recipe:
         if not 0 <= float(self.overlap) < 1:
             raise FashionsegError(f"overlap must be a fraction of the tile, at least 0 and below 1, got {self.overlap}")
         size_schedule(self.sizes)
+        self.train_items = str(self.train_items or "")
+        if self.train_items and valid_range(self.train_items) is None:
+            raise FashionsegError(f"train_items must be a range of training items such as 0-250, not "
+                                  f"{self.train_items!r}")
         if int(self.ensemble) > int(self.keep_best):
             raise FashionsegError(f"ensemble {self.ensemble} averages the {self.ensemble} best checkpoints; keep that "
                                   f"many with keep_best={self.ensemble} (now {self.keep_best})")

@@ -65,3 +65,23 @@ def test_bad_architecture_option_is_a_user_error():
 
     with pytest.raises(FashionsegError, match="rejected its options"):
         create_model("basenet", n_classes=10, n_in=1, width=3)
+
+
+def test_basenet_ablation_variants_add_one_step_each():
+    """basenet -> +BN -> +first linear -> +dropout on the second -> wider convs (basenet-improved)."""
+    from torch import nn
+
+    def parts(name, **options):
+        model = create_model(name, 10, 1, **options)
+        assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+        return ([m.out_channels for m in model if isinstance(m, nn.Conv2d)],
+                sum(isinstance(m, nn.BatchNorm2d) for m in model),
+                [m.out_features for m in model if isinstance(m, nn.Linear)],
+                sum(isinstance(m, nn.Dropout) for m in model))
+
+    assert parts("basenet") == ([6, 12], 0, [12, 10], 0)
+    assert parts("basenet-bn") == ([6, 12], 2, [12, 10], 0)
+    assert parts("basenet-bn-fc1") == ([6, 12], 2, [192, 12, 10], 1)
+    assert parts("basenet-bn-fc2") == ([6, 12], 2, [192, 12, 10], 2)
+    assert parts("basenet-improved") == ([12, 24], 2, [192, 12, 10], 2)
+    assert parts("basenet", widths=[8, 16], hidden=[32], dropout=[0.2]) == ([8, 16], 0, [32, 10], 1)

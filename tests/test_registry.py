@@ -20,7 +20,9 @@ def test_builtin_components_are_listed_with_their_plugin():
 
 def test_wildcards_and_task_filter():
     reg = registry()
-    assert reg.names("architecture", "basenet*") == ["basenet", "basenet-improved"]
+    assert reg.names("architecture", "basenet*") == ["basenet", "basenet-bn", "basenet-bn-fc1", "basenet-bn-fc2",
+                                                      "basenet-improved"]
+    assert reg.names("architecture", "basenet-bn*") == ["basenet-bn", "basenet-bn-fc1", "basenet-bn-fc2"]
     assert "seed000-cnn" in reg.names("architecture", task="classification")
 
 

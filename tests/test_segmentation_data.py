@@ -137,6 +137,20 @@ def test_valid_ranges_hold_out_those_items():
         Recipe(name="x", dataset="mini-facade", arch="unet", valid="350-250")
 
 
+def test_train_items_keep_the_reports_training_pairs_only():
+    """The facade report's protocol: pairs 0-249 train, 250-349 validate, test_dev tests."""
+    train, valid, test = split_indices(906, 114, "250-350", seed=0, train_items="0-250")
+    assert train == list(range(250)) and valid == list(range(250, 350)) and len(test) == 114
+    train, test = split_indices(100, 20, "test", seed=0, train_items="10-30", limit=5)
+    assert len(train) == 5 and all(10 <= i < 30 for i in train)
+    with pytest.raises(FashionsegError, match="reaches past the 100 training items"):
+        split_indices(100, 0, "0.1", seed=0, train_items="50-150")
+    with pytest.raises(FashionsegError, match="leaves no training items in train_items=250-350"):
+        split_indices(906, 0, "250-350", seed=0, train_items="250-350")
+    with pytest.raises(FashionsegError, match="train_items must be a range"):
+        Recipe(name="x", dataset="mini-facade", arch="unet", train_items="the first 250")
+
+
 def test_mini_facade_decodes_like_its_readme():
     root = need_data("mini-facade", ["train", "test_dev"])
     recipe = Recipe(name="f", dataset="mini-facade", arch="unet", valid="250-350", data_options={"path": str(root)})

@@ -3,7 +3,7 @@
 A data set plugin registers `Dataset(name, factory, task=..., options={...})`. The core checks
 the recipe's `data_options` against `options` (unknown keys, the augmentation name) before any
 data is read, then calls `factory(request)`. The factory must honour every field of the request:
-split with `request.splits(n_train, n_test)` (which applies `valid`, `seed`, `limit` and
+split with `request.splits(n_train, n_test)` (which applies `valid`, `train_items`, `seed`, `limit` and
 `eval_limit`), batch with `request.bs` on `request.device` (`tensor_dataloaders` does both for
 data decoded into tensors), and never download unless `options["download"]` is true.
 """
@@ -31,15 +31,18 @@ class DataRequest:
     eval_limit: int = 0  # validate and test on only this many items (0: all)
     bs: int = 128
     device: Any = None
+    train_items: str = ""  # a range such as "0-250": train on those training items only ("": all)
 
     @classmethod
     def from_recipe(cls, recipe, options: dict, device=None) -> "DataRequest":
         return cls(options, recipe.valid, recipe.seed, recipe.limit, recipe.eval_limit, recipe.bs,
-                   device)
+                   device, recipe.train_items)
 
-    def splits(self, n_train: int, n_test: int) -> tuple[list[int], ...]:
-        """Train, valid (and test, when held apart) item indices over train items then test items."""
-        return split_indices(n_train, n_test, self.valid, self.seed, self.limit, self.eval_limit)
+    def splits(self, n_train: int, n_test: int, labels=None) -> tuple[list[int], ...]:
+        """Train, valid (and test, when held apart) item indices over train items then test items;
+        `labels` of the training items stratify a hold-out fraction."""
+        return split_indices(n_train, n_test, self.valid, self.seed, self.limit, self.eval_limit, labels,
+                             self.train_items)
 
 
 @dataclass
@@ -106,20 +109,23 @@ def check_data_options(dataset, given: dict) -> dict:
 
 
 def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int = 0, eval_limit: int = 0,
-                  labels=None):
+                  labels=None, train_items: str = ""):
     """Train/valid(/test) index lists over train items followed by test items.
 
     `valid="test"` validates on the official test set; a fraction holds out that share of
     the training items (of each class, when the training items' `labels` are given and every class
     can spare one), a range such as "250-350" those items, and the test set is kept for the end
     (with no test items, the validation set is evaluated at the end).
-    `limit` caps the training items, `eval_limit` the validation and test items.
+    `train_items` ("0-250") keeps only those training items for training (the validation items are
+    chosen first, from all of them); `limit` caps the training items, `eval_limit` the validation and
+    test items.
     """
     gen = torch.Generator().manual_seed(seed)
     order = torch.randperm(n_train, generator=gen)
     test = list(range(n_train, n_train + n_test))[: eval_limit or None]
     if valid == "test":
-        train = order if not limit else order[:limit]
+        train = only_items(order, train_items, n_train, valid)
+        train = train if not limit else train[:limit]
         return sorted(train.tolist()), test
     held = valid_range(valid)
     if held is not None:
@@ -135,10 +141,9 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
 
             train, valid_idx = (torch.as_tensor(part) for part in train_test_split(
                 order.numpy(), test_size=n_valid, stratify=[labels[i] for i in order.tolist()], random_state=seed))
+    train = only_items(torch.as_tensor(train), train_items, n_train, valid)
     if limit:
         train = train[:limit]
-    if len(train) == 0:
-        raise FashionsegError(f"valid={valid} leaves no training items")
     valid_idx = sorted(valid_idx.tolist())[: eval_limit or None]
     return (sorted(train.tolist()), valid_idx, test) if test else (sorted(train.tolist()), valid_idx)
 
@@ -153,3 +158,16 @@ def stratifiable(labels, n_valid: int) -> bool:
 def held_out_count(fraction: str, n_train: int) -> int:
     """How many training items a hold-out fraction such as "0.1" takes (at least one)."""
     return max(1, round(float(fraction) * n_train))
+
+
+def only_items(train: torch.Tensor, train_items: str, n_train: int, valid: str) -> torch.Tensor:
+    """The training indices inside the range `train_items` (all when it is ''); none left is an error."""
+    keep = valid_range(train_items) if train_items else None
+    if keep is not None:
+        if keep.stop > n_train:
+            raise FashionsegError(f"train_items={train_items} reaches past the {n_train} training items")
+        train = train[(train >= keep.start) & (train < keep.stop)]
+    if len(train) == 0:
+        raise FashionsegError(f"valid={valid} leaves no training items" + (
+            f" in train_items={train_items}" if train_items else ""))
+    return train

@@ -158,7 +158,8 @@ def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[lis
         if request.valid != "test":
             raise FashionsegError(f"{listing.root} has a valid folder, which is the validation set; leave valid "
                                   "at 'test', or rename that folder to hold out part of train instead")
-        splits = list(split_indices(n_train, n_valid, "test", seed, limit, eval_limit))
+        splits = list(split_indices(n_train, n_valid, "test", seed, limit, eval_limit,
+                                    train_items=request.train_items))
         test = list(range(n_train + n_valid, len(listing.files)))[: eval_limit or None]
         return (splits + [test], "test folder") if test else (splits, "valid folder")
     from . import held_out_count, stratifiable
@@ -167,7 +168,7 @@ def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[lis
     if valid == "test" and not n_test:
         valid = str(fraction(valid_pct))
     train_labels = listing.labels[:n_train]
-    splits = list(split_indices(n_train, n_test, valid, seed, limit, eval_limit, labels=train_labels))
+    splits = list(split_indices(n_train, n_test, valid, seed, limit, eval_limit, train_labels, request.train_items))
     if n_test:
         return splits, "test folder"
     if valid_range(valid) is not None:
