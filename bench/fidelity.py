@@ -98,7 +98,7 @@ def measure(name: str, entry: Entry, runs_dir: Path, console: Console, extra: di
     """Train (or read back) the entry's runs; one row per variant: reported, final, best epoch, test.
     `extra`: settings over the report's (a smoke check)."""
     base = find_recipe(entry.recipe).override(**{**entry.overrides, **(extra or {})})
-    axes = {"arch": entry.archs} if entry.archs else {}
+    axes = {"arch": entry.archs or [base.arch]}  # a sweep of one: its resume and read-back
     started = time.perf_counter()
     variants = run_sweep(base, axes, runs_dir / entry.recipe, console)  # basenet's entries share their runs
     rows = []
