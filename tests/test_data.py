@@ -129,3 +129,25 @@ def test_the_environments_data_roots_are_searched_and_the_error_lists_every_plac
     for place in ("elsewhere/fashion-mnist", "system/fashion-mnist", "cache/fashionseg/fashion-mnist", DATA_ENV,
                   "not downloaded unless you ask", "data_options.download=true"):
         assert place in message
+
+
+def test_erase_replaces_a_box_of_about_half_the_training_images_after_normalising(fashion_mnist_dir):
+    from fastai.torch_core import TensorImage, TensorMask
+
+    from fashionseg.data.augment import RandomEraseBatch, augmentations
+
+    erase = augmentations("flip-erase")[1]
+    assert isinstance(erase, RandomEraseBatch) and erase.order > 99  # fastai's Normalize is 99
+    x = TensorImage(torch.zeros(200, 1, 28, 28))
+    out = erase(x, split_idx=0)
+    changed = (out != 0).flatten(1)
+    hit = changed.any(1)
+    assert 60 < int(hit.sum()) < 140 and torch.equal(x, torch.zeros_like(x))  # about half, input untouched
+    share = changed[hit].float().mean(1)
+    assert float(share.min()) >= 0.015 and float(share.max()) <= 0.4  # one box of 2-33% (rounded to pixels)
+    assert torch.equal(erase(x, split_idx=1), x)  # not outside training
+    mask = TensorMask(torch.zeros(4, 28, 28, dtype=torch.long))
+    assert torch.equal(erase(mask, split_idx=0), mask)  # masks are never erased
+    data = _data(limit=256, data_options={"augment": "erase"})
+    xb, _ = data.dls.train.one_batch()
+    assert xb.shape[1:] == (1, 28, 28) and torch.isfinite(xb).all()

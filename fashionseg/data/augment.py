@@ -1,8 +1,9 @@
 """One augmentation vocabulary for every task, as batch transforms on the training device.
 
 A name is parts joined by '-': `flip` mirrors a random half of the batch left-right, `shiftN`
-moves each image by up to N pixels (`shift`: 2), `light` and `fastai` are fastai's
-`aug_transforms` (mild, and fastai's defaults). Images and masks of one item always move
+moves each image by up to N pixels (`shift`: 2), `erase` is timm's random erasing (a random
+box of half the normalised images replaced by noise; images only, so for classification),
+`light` and `fastai` are fastai's `aug_transforms` (mild, and fastai's defaults). Images and masks of one item always move
 together; validation and test batches are never augmented. The integer flips and shifts cost a
 fraction of fastai's resampling affine transforms, which matters for small images on a CPU.
 """
@@ -18,8 +19,8 @@ from fastai.vision.augment import RandTransform, aug_transforms
 from ..errors import FashionsegError
 
 AUGMENT_HELP = ("'none', or parts joined by '-': 'flip' (mirror half the batch), 'shift' or 'shiftN' "
-                "(move each image by up to N pixels, default 2), 'light' or 'fastai' (fastai's aug_transforms); "
-                "e.g. 'flip-shift6'")
+                "(move each image by up to N pixels, default 2), 'erase' (timm's random erasing, classification), "
+                "'light' or 'fastai' (fastai's aug_transforms); e.g. 'flip-shift6' or 'flip-shift-erase'")
 
 
 def _per_item(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -70,12 +71,31 @@ class RandomShiftBatch(RandTransform):
         return x.__class__(out if x.ndim == 4 else out[:, 0])
 
 
+class RandomEraseBatch(RandTransform):
+    """timm's `RandomErasing` on half the normalised training images: a random box (2-33% of the image)
+    filled with per-pixel normal noise. Masks are left alone, so it suits classification."""
+
+    split_idx, order = 0, 100  # after fastai's Normalize (99): timm erases normalised images
+
+    def __init__(self, p: float = 0.5):
+        from timm.data.random_erasing import RandomErasing
+
+        super().__init__()
+        self.erase = RandomErasing(probability=p, mode="pixel", device="cpu")
+
+    def encodes(self, x: TensorImage):
+        self.erase.device = x.device
+        return self.erase(x.clone())
+
+
 def _part(part: str) -> list:
     shift = re.fullmatch(r"shift(\d*)", part)
     if part == "flip":
         return [RandomFlipBatch()]
     if shift and int(shift.group(1) or 2) > 0:
         return [RandomShiftBatch(int(shift.group(1) or 2))]
+    if part == "erase":
+        return [RandomEraseBatch()]
     if part == "light":
         return aug_transforms(max_rotate=5, max_zoom=1.1, max_lighting=0.2, max_warp=0)
     if part == "fastai":
