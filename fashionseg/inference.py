@@ -71,3 +71,15 @@ def test_time_forward(tta: bool = False, tile: int = 0, overlap: float = 0.25):
 def describe(tta: bool, tile: int, overlap: float) -> dict:
     """What metrics.json and the report record about how the test set was predicted."""
     return {"flip_tta": bool(tta), "tile": int(tile), "overlap": float(overlap) if tile else None}
+
+
+FLIPPING = ("flip", "light", "fastai")  # augmentation parts that mirror training images left-right
+
+
+def unflipped_tta_note(tta: bool, augment) -> str | None:
+    """A warning when the test set is scored with mirrored images that training never showed the model."""
+    if not tta or any(part in FLIPPING for part in str(augment or "none").split("-")):
+        return None
+    return (f"note: tta scores the test set with left-right mirrored images too, but training never mirrored one "
+            f"(augment {augment or 'none'!r}); unless the classes look alike mirrored (Fashion-MNIST's shoes all "
+            f"face one way) it lowers accuracy: add flip to data_options.augment or drop tta")

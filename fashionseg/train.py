@@ -18,7 +18,7 @@ from .distributed import data_parallel, leave_together, relaunch_words
 from .errors import FashionsegError
 from .finetune import fine_tune_callbacks
 from .evaluate import evaluate
-from .inference import describe, test_time_forward
+from .inference import describe, test_time_forward, unflipped_tta_note
 from .progress import RichProgress
 from .provenance import provenance, provenance_markdown
 from .rank import is_main, main_console
@@ -100,6 +100,9 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
     recipe, learn, resuming = built.recipe, built.learn, state is not None
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
+    note = unflipped_tta_note(recipe.tta, built.parts.data_options.get("augment"))
+    if note:
+        console.print(f"[yellow]{note}[/]")
     stop = StopOnSignal()
     try:
         title = f"{recipe.name}: {built.parts.arch.name} on {built.parts.dataset.name}"

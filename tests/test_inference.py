@@ -115,3 +115,14 @@ def test_a_classification_run_with_tta_evaluates_the_test_set_with_flips(fashion
     plain = evaluate(model, data.test_dl, final_evaluators(recipe), data.classes, loss, task=task)
     assert again["test_loss"] == pytest.approx(metrics["test_loss"], abs=1e-5)
     assert plain["test_loss"] != pytest.approx(metrics["test_loss"], abs=1e-4)
+
+
+def test_tta_without_flipped_training_is_flagged():
+    from fashionseg.inference import unflipped_tta_note
+
+    note = unflipped_tta_note(True, "none")
+    assert note and "never mirrored" in note and "add flip to data_options.augment" in note
+    assert unflipped_tta_note(True, "shift4-erase") is not None
+    for trained_flipped in ("flip", "flip-shift4", "light", "fastai", "shift-flip-erase"):
+        assert unflipped_tta_note(True, trained_flipped) is None
+    assert unflipped_tta_note(False, "none") is None

@@ -7,6 +7,16 @@ from fashionseg import Architecture, ArchitectureProvider, hookimpl
 
 HERE = __name__
 FASHION_28 = (28, 28)  # the Fashion-MNIST CNNs flatten 28x28 feature maps into linear layers
+FASHION_CNNS = [  # (name, function in fashion_cnns.py, description): 28x28 inputs, features before the head
+    ("seed000-cnn", "seed000_cnn", "Two conv-BN-ReLU-pool blocks and three linear layers (91.52% reported)."),
+    ("basenet", "basenet", "LeNet-like: two conv-ReLU-pool blocks, a 12-unit hidden layer (63.5% reported)."),
+    ("basenet-bn", "basenet_bn", "Ablation step 1 to basenet-improved: basenet + batch norm (70.1% reported)."),
+    ("basenet-bn-fc1", "basenet_bn_fc1", "Ablation step 2: + a 192-unit first linear layer, dropout (82.3% reported)."),
+    ("basenet-bn-fc2", "basenet_bn_fc2", "Ablation step 3: + dropout on the second linear layer (88.0% reported)."),
+    ("basenet-improved", "basenet_improved", "basenet with batch norm, wider convs and dropout (89.8-90.2% reported)."),
+    ("fmnist-fastnet", "fmnist_fastnet",
+     "Our fast model: 3x3 conv stages at 28, 14 and 7 pixels and a wide dense head."),
+]
 
 
 def _arch(name, target, task, description, **declared):
@@ -17,27 +27,8 @@ def _arch(name, target, task, description, **declared):
 def fashionseg_architectures():
     cls, seg = "classification", "segmentation"
     return [
-        _arch("seed000-cnn", "fashion_cnns:seed000_cnn", cls,
-              "Two conv-BN-ReLU-pool blocks and three linear layers (91.52% reported).",
-              input_size=FASHION_28, feature_layer="-1"),
-        _arch("basenet", "fashion_cnns:basenet", cls,
-              "LeNet-like: two conv-ReLU-pool blocks, a 12-unit hidden layer (63.5% reported).",
-              input_size=FASHION_28, feature_layer="-1"),
-        _arch("basenet-bn", "fashion_cnns:basenet_bn", cls,
-              "Ablation step 1 toward basenet-improved: basenet + batch norm (70.1% reported).",
-              input_size=FASHION_28, feature_layer="-1"),
-        _arch("basenet-bn-fc1", "fashion_cnns:basenet_bn_fc1", cls,
-              "Ablation step 2: + a first 192-unit linear layer with dropout (82.3% reported).",
-              input_size=FASHION_28, feature_layer="-1"),
-        _arch("basenet-bn-fc2", "fashion_cnns:basenet_bn_fc2", cls,
-              "Ablation step 3: + dropout on the second linear layer (88.0% reported).",
-              input_size=FASHION_28, feature_layer="-1"),
-        _arch("basenet-improved", "fashion_cnns:basenet_improved", cls,
-              "basenet with batch norm, wider convs and dropout (89.8-90.2% reported).",
-              input_size=FASHION_28, feature_layer="-1"),
-        _arch("fmnist-fastnet", "fashion_cnns:fmnist_fastnet", cls,
-              "Our fast model: 3x3 conv stages at 28, 14 and 7 pixels and a wide dense head.",
-              input_size=FASHION_28, feature_layer="-1"),
+        *[_arch(name, f"fashion_cnns:{function}", cls, description, input_size=FASHION_28, feature_layer="-1")
+          for name, function, description in FASHION_CNNS],
         _arch("resnet101", "timm_classifiers:resnet101", cls,
               "timm ResNet-101 with an n_in-channel stem, from scratch unless the recipe's `weights` is set.",
               feature_layer="fc"),
