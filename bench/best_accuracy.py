@@ -1,6 +1,6 @@
 """Best accuracy: the strongest recipe's Fashion-MNIST test accuracy and its CPU training time.
 
-Target: at least 93.0% test accuracy within 15 minutes (900 s) of training.
+Target (issue 12): at least 94.0% test accuracy within 15 minutes (900 s) of training (issue 4's bar was 93.0%).
 Run: python bench/best_accuracy.py [--recipe fashion-best] [any recipe override: --epochs N, --set KEY=VALUE]
 """
 import argparse
@@ -12,7 +12,7 @@ from fashionseg.cli import add_recipe_options, apply_overrides
 from fashionseg.recipe import find_recipe
 from fashionseg.train import run
 
-TARGET_ACCURACY, BUDGET_SECONDS = 0.93, 900
+TARGET_ACCURACY, BUDGET_SECONDS = 0.94, 900
 
 
 def main():

@@ -113,6 +113,7 @@ def measure(name: str, entry: Entry, runs_dir: Path, console: Console, extra: di
         final = per_epoch[-1] if entry.measured_on == "validation" else metrics[entry.metric]
         rows.append({
             "entry": name, "variant": label, "state": v.state, "run": str(v.run), "settings": entry.settings,
+            "over_report": extra or {},  # --set: settings changed from the report's
             "reported": entry.reported[label], "measured_on": entry.measured_on, "metric": entry.metric,
             "final": final, "best_epoch": best + 1 if best is not None else None,
             "best": per_epoch[best] if best is not None else None, "per_epoch": per_epoch,
