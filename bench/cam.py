@@ -2,7 +2,8 @@
 and time of a CAM recipe on this machine, against the targets.
 
 Targets (issue 12): at least 92% test accuracy and at least 98% pointing accuracy (the true-class
-map peaks inside the pasted image) within 10 minutes on the CPU (issue 4's bars were 90% and 95%). The run folder is kept.
+map peaks inside the pasted image) within 10 minutes on the CPU (issue 4's bars were 90% and 95%).
+The run folder is kept.
 Run: python bench/cam.py [--recipe cam-fast] [any recipe override: --epochs N, --set KEY=VALUE, ...]
 """
 import argparse
