@@ -269,6 +269,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
 
     from .callbacks import TrainClock
     from .distributed import check_sync_bn, join, main_first
+    from .ema import WeightEMA
     from .resize import ProgressiveResize
 
     parts = parts or check_recipe(recipe)
@@ -293,6 +294,8 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     learn.add_cbs([*stopping_callbacks(recipe), *precision_callbacks(recipe.precision, device())])
     if recipe.sizes:
         learn.add_cb(ProgressiveResize(recipe.sizes))
+    if float(recipe.ema):
+        learn.add_cb(WeightEMA(recipe.ema))
     return Built(recipe, parts, data, learn, report)
 
 

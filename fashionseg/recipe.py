@@ -54,6 +54,8 @@ class Recipe:
                          "items such as 0.1, or training items such as 250-350", "test")
     seed: int = setting("random seed", 42)
     label_smoothing: float = setting("label smoothing of the loss (0: none)", 0.0)
+    ema: float = setting("weight EMA: keep an exponential moving average of the weights with this decay (e.g. "
+                         "0.999), validate it each epoch and keep it as the run's weights (0: off)", 0.0)
     loss: str = setting("loss name: cross-entropy, focal, dice-ce, bce, mse; '' is the task's own "
                         "(cross-entropy for classification and segmentation)", "")
     loss_options: dict = setting("loss options as a dict, e.g. \"{'weight': [1, 1, 4, 1, 2]}\" for per-class "
@@ -127,6 +129,9 @@ class Recipe:
         if not 0 <= float(self.label_smoothing) < 1:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
+        if not 0 <= float(self.ema) < 1:
+            raise FashionsegError(f"ema is the average's decay, at least 0 and below 1 (0.999 is usual; 0: off), "
+                                  f"got {self.ema}")
         try:
             self.show_epochs = [int(e) for e in self.show_epochs]  # "0,4,9" from the command line
         except (TypeError, ValueError):

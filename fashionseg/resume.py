@@ -104,6 +104,9 @@ class LastCheckpoint(Callback):
         state = {"epochs_done": epochs_done, "model": model.state_dict(), "opt": plain(self.opt.state_dict()),
                  "rng": rng_states(self.learn), "train_seconds": float(getattr(self.learn, "train_seconds", 0.0)),
                  "best": plain(best.kept) if best is not None else []}
+        ema = getattr(self.learn, "weight_ema", None)
+        if ema is not None and ema.ema is not None:
+            state["ema"] = ema.state()
         buf = io.BytesIO()
         torch.save(state, buf)
         atomic_write(self.folder.path / LAST, buf.getvalue())
@@ -139,7 +142,7 @@ def load_last(folder: RunFolder) -> dict:
 
 
 def restore(learn, state: dict):
-    """Model weights, optimizer state and training clock from last.pth, before fit (the best-k list:
+    """Model weights, optimizer state, training clock and weight EMA from last.pth, before fit (the best-k list:
     `BestCheckpoints.restore`)."""
     from fastai.optimizer import Optimizer
 
@@ -155,6 +158,8 @@ def restore(learn, state: dict):
         learn.opt.state = {p: {k: v.to(p.device) if torch.is_tensor(v) else v for k, v in s.items()}
                            for p, s in learn.opt.state.items()}
     learn.train_clock.start_seconds = state["train_seconds"]
+    if "ema" in state and getattr(learn, "weight_ema", None) is not None:
+        learn.weight_ema.restore(state["ema"])
 
 
 class TrainingInterrupted(KeyboardInterrupt):
