@@ -41,12 +41,18 @@ class TestLoss:
 
 
 def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
-    """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best."""
+    """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best;
+    each predicted as the run's own final evaluation was (its recipe's flip TTA and sliding window)."""
     from .build import final_evaluators
+    from .inference import test_time_forward
+
+    recipe = loaded.recipe
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
 
     def scores(model):
-        evaluators = {"test-loss": TestLoss(), **final_evaluators(loaded.recipe)}
-        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.trained.task)
+        evaluators = {"test-loss": TestLoss(), **final_evaluators(recipe)}
+        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.trained.task,
+                           forward=forward)
         return scalar_metrics(results)
 
     rows = {"final weights": scores(loaded.model)}
@@ -70,7 +76,8 @@ def ensemble_report(loaded, k: int | None, console) -> dict[str, dict]:
     with console.status("evaluating on the test set"):
         rows = compare_with_ensemble(loaded, k)
     columns = list(dict.fromkeys(c for scores in rows.values() for c in scores))
-    table = Table(title=f"Test set: {loaded.run.path.name}", title_justify="left")
+    how = inference_note(loaded.recipe)
+    table = Table(title=f"Test set: {loaded.run.path.name}{how}", title_justify="left")
     for col in ["weights", *columns]:
         table.add_column(col, justify="left" if col == "weights" else "right")
     for name, scores in rows.items():
@@ -80,8 +87,14 @@ def ensemble_report(loaded, k: int | None, console) -> dict[str, dict]:
         return rows
     record = update_metrics(loaded.run, "ensemble", {"k": k, "results": rows})
     lines = ["## Best-epoch ensembles", "",
-             "Softmax outputs of the checkpoints with the lowest validation loss, averaged.", "",
+             f"Softmax outputs of the checkpoints with the lowest validation loss, averaged{how}.", "",
              *markdown_table(["weights", *columns], [[n, *(s.get(c, "-") for c in columns)]
                                                      for n, s in record["results"].items()])]
     set_report_section(loaded.run, "ensemble", "\n".join(lines))
     return rows
+
+
+def inference_note(recipe) -> str:
+    """' (flip TTA, 192-pixel tiles)' when the run's test evaluation is not the plain forward pass."""
+    parts = (["flip TTA"] if recipe.tta else []) + ([f"{recipe.tile}-pixel tiles"] if recipe.tile else [])
+    return f" ({', '.join(parts)})" if parts else ""

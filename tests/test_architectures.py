@@ -34,6 +34,18 @@ def test_fastnet_shape_and_options():
     assert sum(p.numel() for p in deeper.parameters()) > sum(p.numel() for p in model.parameters())
 
 
+def test_fastnet_takes_convs_per_stage():
+    from fashionseg import FashionsegError
+
+    model = create_model("fmnist-fastnet", n_classes=10, n_in=1, widths=(8, 16, 32), hidden=64, convs=[1, 2, 2])
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 8), (8, 16), (16, 16), (16, 32), (32, 32)]
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    for bad in ([1, 0, 2], [1, 2], "2"):
+        with pytest.raises(FashionsegError, match="convs is a number of convs per stage"):
+            create_model("fmnist-fastnet", n_classes=10, n_in=1, convs=bad)
+
+
 def test_resnet101_one_channel_from_scratch():
     model = create_model("resnet101", n_classes=10, n_in=1)
     assert model.conv1.in_channels == 1

@@ -53,17 +53,29 @@ def basenet_improved(n_classes=10, n_in=1):
     return basenet(n_classes, n_in, widths=(12, 24), bn=True, hidden=(192, 12), dropout=(0.5, 0.5))
 
 
+def per_stage(convs) -> tuple[int, int, int]:
+    """`convs` as three per-stage counts, each at least 1; a clear error for anything else."""
+    counts = [convs] * 3 if isinstance(convs, int) else list(convs) if isinstance(convs, (list, tuple)) else None
+    if counts is None or len(counts) != 3 or not all(isinstance(c, int) and c >= 1 for c in counts):
+        raise ValueError(f"convs is a number of convs per stage (at least 1) or three of them such as [1, 2, 2], "
+                         f"not {convs!r}")
+    return tuple(counts)
+
+
 def _stage(n_in, n_out, convs):
     return [layer for i in range(convs) for layer in conv_bn_relu(n_in if i == 0 else n_out, n_out)]
 
 
 def fmnist_fastnet(n_classes=10, n_in=1, widths=(32, 64, 128), convs=1, hidden=256, dropout=0.3):
-    """Our fast model: 3x3 conv stages at 28, 14 and 7 pixels and a wide dense head."""
+    """Our fast model: 3x3 conv stages at 28, 14 and 7 pixels and a wide dense head.
+
+    `convs`: conv-BN-ReLU layers per stage, one number for all three or one per stage, e.g. [1, 2, 2]."""
     c1, c2, c3 = widths
+    n1, n2, n3 = per_stage(convs)
     return nn.Sequential(
-        *_stage(n_in, c1, convs), nn.MaxPool2d(2),
-        *_stage(c1, c2, convs), nn.MaxPool2d(2),
-        *_stage(c2, c3, convs), nn.Flatten(),
+        *_stage(n_in, c1, n1), nn.MaxPool2d(2),
+        *_stage(c1, c2, n2), nn.MaxPool2d(2),
+        *_stage(c2, c3, n3), nn.Flatten(),
         nn.Dropout(dropout), nn.Linear(c3 * 7 * 7, hidden), nn.ReLU(inplace=True),
         nn.Dropout(dropout), nn.Linear(hidden, n_classes),
     )

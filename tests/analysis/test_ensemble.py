@@ -72,3 +72,28 @@ def test_training_keeps_its_best_checkpoints_and_evaluate_compares_the_ensemble(
     assert ensemble["test_loss"] == pytest.approx(nll / 256, rel=1e-4)
     assert "## Best-epoch ensembles" in (tiny_run / "report.md").read_text()
     assert main(["evaluate", str(tiny_run), "--ensemble", "3"]) == 2
+
+
+def test_evaluate_predicts_as_the_run_did_with_its_flip_tta(tiny_run, tmp_path, capsys):
+    """A run trained with tta=True is scored with flip TTA by `evaluate` too, so the two agree."""
+    import shutil
+
+    folder = tmp_path / "tta-run"
+    shutil.copytree(tiny_run, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "tta": True}))
+    assert main(["evaluate", str(folder), "--ensemble", "2"]) == 0
+    assert "(flip TTA)" in " ".join(capsys.readouterr().out.split())
+    results = json.loads((folder / "metrics.json").read_text())["ensemble"]["results"]
+
+    loaded = load_run(folder)
+    correct = {"plain": 0, "tta": 0}
+    with torch.no_grad():
+        for xb, yb in loaded.test_loader():
+            plain = loaded.model(xb).softmax(1)
+            mirrored = loaded.model(xb.flip(-1)).softmax(1)
+            correct["plain"] += int((plain.argmax(1) == yb).sum())
+            correct["tta"] += int(((plain + mirrored).argmax(1) == yb).sum())
+    assert correct["plain"] != correct["tta"]  # else this test could not tell the two apart
+    assert results["final weights"]["accuracy"] == pytest.approx(correct["tta"] / 256)
+    assert "averaged (flip TTA)" in (folder / "report.md").read_text()
