@@ -8,7 +8,11 @@ Same model, optimizer (`torch.optim.Adam`, lr 1e-3, wd 1e-4; fastai drives it th
 whose speed drifts by 20-30% within minutes, running whole epochs one after the other
 measured the drift rather than the overhead; interleaving puts both loops under the
 same conditions. Each repeat is one full epoch (468 full batches) of each, with fresh models.
-Target: fashionseg / bare <= 1.10.
+Before the repeats, both loops train `--warmup` untimed batches on throwaway models, so the
+process's one-time costs (oneDNN kernel set-up, the allocator's first blocks) fall on neither;
+without it they fell on whichever loop ran first (fastai's), the first repeat reading 4-5% higher.
+fashionseg's allocator setting (fashionseg/allocator.py) is process-wide, so the bare loop runs
+with it too. Target: fashionseg / bare <= 1.05.
 
 Run: python bench/pipeline_overhead.py [--repeats 3] [--chunk 20]
 """
@@ -19,7 +23,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelFitException
 from rich.console import Console
 
 from fashionseg import Recipe, create_model
@@ -81,6 +85,24 @@ class Interleave(Callback):
         self.steps = self.iter + 1
 
 
+class StopAfter(Callback):
+    """Ends the fit after `n` training batches (the warm-up)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def after_batch(self):
+        if self.iter + 1 >= self.n:
+            raise CancelFitException()
+
+
+def warm_up(batches: int):
+    """Untimed training batches of both loops on throwaway models."""
+    BareLoop(seed=100).run(batches)
+    learn = build_learner(RECIPE.override(seed=100)).learn
+    learn.fit(1, RECIPE.lr, cbs=[StopAfter(batches)])
+
+
 def repeat(seed: int, chunk: int) -> tuple[float, float]:
     bare = BareLoop(seed)
     learn = build_learner(RECIPE.override(seed=seed)).learn
@@ -96,16 +118,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=20, help="batches per turn")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed batches of each loop first")
     parser.add_argument("--out", default="bench/pipeline_overhead.json")
     args = parser.parse_args()
     fashion_mnist.load()  # decode once, outside the timings
+    if args.warmup:
+        warm_up(args.warmup)
     bare, ours = [], []
     for i in range(args.repeats):
         b, o = repeat(i, args.chunk)
         bare.append(b)
         ours.append(o)
         print(f"repeat {i + 1}: bare {b:.1f}s  fashionseg {o:.1f}s  ratio {o / b:.3f}", flush=True)
-    result = {"bare_seconds": bare, "fashionseg_seconds": ours, "chunk": args.chunk,
+    result = {"bare_seconds": bare, "fashionseg_seconds": ours, "chunk": args.chunk, "warmup": args.warmup,
               "ratios": [round(o / b, 3) for b, o in zip(bare, ours)],
               "ratio_of_totals": round(sum(ours) / sum(bare), 3),
               "threads": torch.get_num_threads()}

@@ -267,12 +267,14 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     from fastai.callback.channelslast import ChannelsLast
     from fastai.callback.progress import ProgressCallback
 
+    from .allocator import keep_freed_memory
     from .callbacks import TrainClock
     from .distributed import check_sync_bn, join, main_first
     from .ema import WeightEMA
     from .resize import ProgressiveResize
 
     parts = parts or check_recipe(recipe)
+    keep_freed_memory()
     join()  # before device(): each launched process trains on its own GPU
     check_precision(recipe.precision, device())  # here, not in check_recipe: a GPU run is analysed on CPUs
     check_sync_bn(recipe.sync_bn, device())
@@ -317,6 +319,9 @@ class Trained:
 
 def load_model(run: RunFolder, recipe: Recipe, summary: dict, weights: str = "model.pth", on=None):
     """The run's architecture with `weights` loaded, run at its training input size, in eval mode."""
+    from .allocator import keep_freed_memory
+
+    keep_freed_memory()
     model = run.load_weights(build_model(recipe, len(summary["classes"]), summary["n_in"]), weights)
     if summary.get("input_size"):
         RunAtSize(model, summary["input_size"])
