@@ -2,8 +2,8 @@
 
 On Linux, torch's CPU tensors come from glibc's malloc. By default glibc serves large blocks
 (activations, gradients) with fresh `mmap`s and returns freed memory to the kernel, so every
-training step page-faults its tens of megabytes in again (about 20,000 minor faults per batch for
-`fashion-best`, where zeroing those pages cost 10-15% of the step; docs/BENCHMARKS.md, "Allocator").
+training step page-faults its tens of megabytes in again (16,000-20,000 minor faults per batch for
+`fashion-best`, whose step is 1.17x faster without them; docs/BENCHMARKS.md, "Pipeline overhead: 1.045").
 Raising glibc's mmap and trim thresholds keeps that memory for the next batch, as the jemalloc or
 tcmalloc preloads that the PyTorch CPU performance guides recommend do, without a native dependency.
 
