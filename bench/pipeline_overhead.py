@@ -14,7 +14,7 @@ without it they fell on whichever loop ran first (fastai's), the first repeat re
 fashionseg's allocator setting (fashionseg/allocator.py) is process-wide, so the bare loop runs
 with it too. Target: fashionseg / bare <= 1.05.
 
-Run: python bench/pipeline_overhead.py [--repeats 3] [--chunk 20]
+Run: python bench/pipeline_overhead.py [--repeats 3] [--chunk 20] [--warmup 20]
 """
 import argparse
 import io
