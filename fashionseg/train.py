@@ -10,7 +10,8 @@ from fastai.callback.schedule import ParamScheduler, fit_one_cycle  # noqa: F401
 from fastai.learner import Learner
 from rich.console import Console
 
-from . import plots, report
+from .plots import first_conv_filters, loss_curves
+from .report import console_report, markdown_report
 from .analysis.after_training import after_training
 from .build import Built, build_learner, device, final_evaluators, input_size
 from .callbacks import EpochCSV, Heartbeat
@@ -174,8 +175,8 @@ def evaluate_test_set(built: Built) -> tuple[dict, list]:
 def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) -> list:
     """Figures, metrics.json and report.md; returns the task's report sections."""
     learn, data, task = built.learn, built.data, built.parts.task
-    figures = [("Loss curves", run.save_figure(plots.loss_curves(learn.recorder), "loss_curves"))]
-    filters = plots.first_conv_filters(learn.model)
+    figures = [("Loss curves", run.save_figure(loss_curves(learn.recorder), "loss_curves"))]
+    filters = first_conv_filters(learn.model)
     if filters is not None:
         figures.append(("First conv layer filters", run.save_figure(filters, "first_conv_filters")))
     epochs = run.read_csv("metrics.csv")
@@ -197,7 +198,7 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
     run.write_json("metrics.json", {**results, "inference": inference, "timings": timings, "figures": dict(figures),
                                     "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
                                     "provenance": prov, "plugins": plugins})
-    md = report.markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings,
+    md = markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings,
                                 provenance_markdown(prov, plugins))
     run.write_text("report.md", md)
     return sections
@@ -211,7 +212,7 @@ def inference_section(inference: dict) -> Section:
 
 
 def print_report(console: Console, run: RunFolder, recipe: Recipe, results: dict, sections: list):
-    report.console_report(console, f"{recipe.name}: test set", results, sections)
+    console_report(console, f"{recipe.name}: test set", results, sections)
     console.print(f"[bold green]done[/] report: {run.path / 'report.md'}")
 
 

@@ -16,7 +16,6 @@ import torch
 from PIL import Image
 
 from fashionseg import FashionsegError, Recipe, create_model
-from fashionseg import runfolder
 from fashionseg.build import model_from_run
 from fashionseg.data import fashion_mnist
 from fashionseg.data.images import read_image
@@ -173,7 +172,7 @@ def test_a_full_disk_names_the_file_and_keeps_the_one_before(tmp_path, monkeypat
         def write(self, data):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(runfolder.os, "fdopen", lambda fd, mode: FullDisk(fd, "w"))
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(fd, "w"))
     with pytest.raises(FashionsegError, match=f"cannot write {target}: the disk is full; free some space"):
         atomic_write(target, "new results")
     assert target.read_text() == "earlier results" and os.listdir(tmp_path) == ["metrics.json"]

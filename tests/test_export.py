@@ -189,14 +189,14 @@ class BatchBaked(torch.nn.Module):
 ])
 def test_a_model_that_cannot_be_exported_names_the_format_and_another(fashion_run, capsys, monkeypatch, tmp_path,
                                                                     fmt, model, words):
-    import fashionseg.export
+    from fashionseg import export as export_module
 
     def unexportable_run(path, on=None):
         trained = model_from_run(path, on=on)
         trained.model = model()
         return trained
 
-    monkeypatch.setattr(fashionseg.export, "model_from_run", unexportable_run)
+    monkeypatch.setattr(export_module, "model_from_run", unexportable_run)
     one_line_error(capsys, ["export", str(fashion_run[0].run.path), "--format", fmt, "--out", str(tmp_path / "m")],
                    words, f"try --format {'export' if fmt == 'torchscript' else 'torchscript'}")
     assert not (tmp_path / "m").exists()

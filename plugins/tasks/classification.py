@@ -101,11 +101,11 @@ class Classification(Task):
         return [TopLosses()]
 
     def figures(self, run, data, results, observers):
-        from fashionseg import plots
+        from fashionseg.plots import confusion_matrix
 
         figs = []
         if "confusion_matrix" in results:
-            cm = plots.confusion_matrix(results["confusion_matrix"], data.classes)
+            cm = confusion_matrix(results["confusion_matrix"], data.classes)
             figs.append(("Confusion matrix", run.save_figure(cm, "confusion_matrix")))
         title = "Highest-loss wrong and most confident right test predictions"
         figs.append((title, run.save_figure(examples_figure(observers[0], data), "top_losses")))
