@@ -16,9 +16,9 @@ import sys
 CHILD = """
 import json, resource, sys, time
 from fastai.callback.core import Callback, CancelFitException
-from fashionseg.allocator import keep_freed_memory
-from fashionseg.build import build_learner
-from fashionseg.recipe import find_recipe
+from fashionseg.utils.allocator import keep_freed_memory
+from fashionseg.build.learner import build_learner
+from fashionseg.registry.recipes import find_recipe
 
 name, warmup, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 faults = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt

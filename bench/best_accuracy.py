@@ -8,9 +8,9 @@ import json
 
 import torch
 
-from fashionseg.cli import add_recipe_options, apply_overrides
-from fashionseg.recipe import find_recipe
-from fashionseg.train import run
+from fashionseg.commands._options import add_recipe_options, apply_overrides
+from fashionseg.engine.trainer import run
+from fashionseg.registry.recipes import find_recipe
 
 TARGET_ACCURACY, BUDGET_SECONDS = 0.94, 900
 

@@ -13,9 +13,10 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from fashionseg.cli import add_recipe_options, apply_overrides, main as cli
-from fashionseg.recipe import find_recipe
-from fashionseg.train import run
+from fashionseg.cli import main as cli
+from fashionseg.commands._options import add_recipe_options, apply_overrides
+from fashionseg.engine.trainer import run
+from fashionseg.registry.recipes import find_recipe
 
 TARGETS = {"accuracy": 0.92, "pointing_accuracy": 0.98, "minutes": 10}
 

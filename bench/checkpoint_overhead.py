@@ -13,9 +13,9 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from fashionseg.recipe import find_recipe
-from fashionseg.resume import LAST, LastCheckpoint
-from fashionseg.train import run
+from fashionseg.callbacks.checkpoints import LAST, LastCheckpoint
+from fashionseg.engine.trainer import run
+from fashionseg.registry.recipes import find_recipe
 
 SAVES: list[tuple[float, int]] = []  # (seconds, bytes) of each last.pth written
 _save = LastCheckpoint.save

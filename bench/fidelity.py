@@ -24,8 +24,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from fashionseg.recipe import find_recipe, parse_value
-from fashionseg.sweep import run_sweep
+from fashionseg.engine.sweep import run_sweep
+from fashionseg.recipe.schema import parse_value
+from fashionseg.registry.recipes import find_recipe
 
 
 @dataclass

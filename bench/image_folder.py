@@ -29,7 +29,7 @@ from fastai.vision.data import ImageDataLoaders
 from PIL import Image
 
 from fashionseg import Recipe, create_model
-from fashionseg.build import build_data, build_learner
+from fashionseg.build.learner import build_data, build_learner
 from fashionseg.data import fashion_mnist
 from fashionseg.data.decode_cache import CACHE_DIR
 from fashionseg.data.locate import cache_root

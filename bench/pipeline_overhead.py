@@ -27,9 +27,9 @@ from fastai.callback.core import Callback, CancelFitException
 from rich.console import Console
 
 from fashionseg import Recipe, create_model
-from fashionseg.build import build_learner
+from fashionseg.build.learner import build_learner
+from fashionseg.callbacks.progress import RichProgress
 from fashionseg.data import fashion_mnist
-from fashionseg.progress import RichProgress
 
 RECIPE = Recipe(name="overhead", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"],
                 epochs=1, lr=1e-3, wd=1e-4, bs=128, schedule="constant", opt="torch-adam")

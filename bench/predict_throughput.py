@@ -24,11 +24,11 @@ import torch.nn.functional as F
 from PIL import Image
 from rich.console import Console
 
-from fashionseg.build import model_from_run
 from fashionseg.data import fashion_mnist
 from fashionseg.data.images import read_image, resized
 from fashionseg.data.locate import find_data
-from fashionseg.predict import find_images, model_size, normalize, predict_paths
+from fashionseg.infer.predict import find_images, model_size, normalize, predict_paths
+from fashionseg.infer.trained import model_from_run
 
 TARGET = 0.9
 
@@ -38,8 +38,8 @@ RECIPES = {"fashion-mnist": dict(name="fashion-fast", epochs=1, limit=5000, eval
 
 
 def trained_run(data: str, runs_dir: Path) -> Path:
-    from fashionseg.recipe import find_recipe
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
+    from fashionseg.registry.recipes import find_recipe
 
     settings = dict(RECIPES[data])
     recipe = find_recipe(settings.pop("name")).override(**settings)

@@ -19,9 +19,9 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.torch_core import find_bs
 from rich.console import Console
 
-from fashionseg.recipe import find_recipe
-from fashionseg.build import device
-from fashionseg.train import run
+from fashionseg.engine.trainer import run
+from fashionseg.registry.recipes import find_recipe
+from fashionseg.utils.device import device
 
 CLASSES = ["others", "facade", "pillar", "window", "balcony"]
 ABLATION = [  # (row label, architecture, options)

@@ -23,12 +23,12 @@ import time
 import torch
 from fastai.callback.core import Callback, CancelFitException
 
-from fashionseg.build import build_learner
-from fashionseg.callbacks import EpochCSV
-from fashionseg.evaluate import predict_batches
-from fashionseg.inference import test_time_forward
-from fashionseg.recipe import find_recipe
-from fashionseg.train import fit
+from fashionseg.build.learner import build_learner
+from fashionseg.callbacks.logs import EpochCSV
+from fashionseg.engine.trainer import fit
+from fashionseg.infer.evaluate import predict_batches
+from fashionseg.infer.tta import test_time_forward
+from fashionseg.registry.recipes import find_recipe
 
 TARGET = 0.9152
 RATIO_TARGET = 0.07

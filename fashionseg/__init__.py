@@ -10,13 +10,13 @@ import warnings
 # fastai scripts a few layers at import time; torch now calls that deprecated. Not actionable here.
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
 
-from .components import Architecture, ArchitectureProvider, Dataset, Metric  # noqa: E402
-from .errors import FashionsegError  # noqa: E402
-from .hookspecs import hookimpl  # noqa: E402
-from .recipe import Recipe  # noqa: E402
-from .task import Section, Task  # noqa: E402
+from fashionseg.errors import FashionsegError  # noqa: E402
+from fashionseg.recipe.schema import Recipe  # noqa: E402
+from fashionseg.registry.components import Architecture, ArchitectureProvider, Dataset, Metric  # noqa: E402
+from fashionseg.registry.hookspecs import hookimpl  # noqa: E402
+from fashionseg.registry.task import Section, Task  # noqa: E402
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402,F401
 
 # Public names imported only when first used: name -> module holding it.
 LAZY = {"Data": "fashionseg.data", "DataRequest": "fashionseg.data", "Run": "fashionseg.api",
@@ -37,21 +37,21 @@ def __dir__():
 
 def create_model(name: str, n_classes: int, n_in: int, **options):
     """Build a registered architecture by name."""
-    from .registry import create_model as _create
+    from fashionseg.registry.plugins import create_model as _create
 
     return _create(name, n_classes, n_in, **options)
 
 
 def list_components(kind: str, pattern: str = "*", task: str | None = None) -> list[str]:
     """Registered names of `kind` ("architecture", "metric", "dataset"), wildcards allowed."""
-    from .registry import list_components as _list
+    from fashionseg.registry.plugins import list_components as _list
 
     return _list(kind, pattern, task)
 
 
 def main(recipe: Recipe, argv=None):
     """Run a recipe script from the command line: `python recipes/x.py [--epochs N ...]`."""
-    from .cli import run_recipe_script
+    from fashionseg.cli import run_recipe_script
 
     return run_recipe_script(recipe, argv)
 

@@ -1,4 +1,4 @@
 """`python -m fashionseg`: the same as the `fashionseg` command."""
-from .cli import entry
+from fashionseg.cli import entry
 
 entry()

@@ -8,9 +8,9 @@ import fastai.vision.learner  # noqa: F401  (registers show_results for image ba
 import torch
 from fastai.learner import Learner
 
-from .build import Trained, model_from_run
-from .errors import FashionsegError
-from .recipe import Recipe
+from fashionseg.errors import FashionsegError
+from fashionseg.infer.trained import Trained, model_from_run
+from fashionseg.recipe.schema import Recipe
 
 
 class Run:
@@ -40,8 +40,8 @@ class Run:
         `(B, C, H, W)`: uint8 as pixels, float as normalised input like the run's DataLoaders give.
         One per image: classification `(label, index, probs)`, segmentation a mask of class indices.
         `tta`: flip test-time augmentation; `tile`: segmentation by a sliding window at each image's own size."""
-        from .data.images import as_image
-        from .predict import predict_images, predict_inputs
+        from fashionseg.data.images import as_image
+        from fashionseg.infer.predict import predict_images, predict_inputs
 
         if torch.is_tensor(images) and images.ndim == 4:
             if images.is_floating_point():
@@ -57,8 +57,8 @@ class Run:
     def learner(self) -> Learner:
         """A fastai Learner with the trained model on the run's data (`show_results`, `get_preds`, `lr_find`,
         `predict`); the data must be where the run found it."""
-        from .build import build_learner as build
-        from .resize import ProgressiveResize
+        from fashionseg.build.learner import build_learner as build
+        from fashionseg.callbacks.resize import ProgressiveResize
 
         try:
             learn = build(self.config).learn
@@ -78,8 +78,8 @@ def load_run(path: str | Path, on=None) -> Run:
 def build_learner(recipe: Recipe | str, **overrides) -> Learner:
     """A fastai Learner for a recipe (or a recipe's name), settings overridden as on the command line
     (`epochs=1`, `bs=64`, `data_options.augment="flip"`); no run folder is made."""
-    from .build import build_learner as build
-    from .recipe import find_recipe
+    from fashionseg.build.learner import build_learner as build
+    from fashionseg.registry.recipes import find_recipe
 
     recipe = find_recipe(recipe) if isinstance(recipe, str) else recipe
     return build(recipe.override(**overrides)).learn

@@ -1,6 +1,6 @@
 """basenet-improved: basenet with batch norm, wider convs and dropout (source report's second model)."""
 from fashionseg import main
-from fashionseg.recipe import find_recipe
+from fashionseg.registry.recipes import find_recipe
 
 # basenet's settings (10% hold-out validation, Adam 1e-3, wd 1e-4, bs 128, 10 epochs), the improved model.
 recipe = find_recipe("basenet").override(

@@ -1,7 +1,7 @@
 """facade-best: the CPU recipe for the 30-minute budget (mean AP >= 0.78, pillar >= 0.45 the target; it reaches
 0.761 / 0.471 in 22.8 minutes of training, docs/BENCHMARKS.md)."""
 from fashionseg import main
-from fashionseg.recipe import find_recipe
+from fashionseg.registry.recipes import find_recipe
 
 # facade-fast's model and class weights, trained 1.5x as long on all 906 training pairs (fp32: bf16 cost AP here),
 # half of it at 192 px, with a Dice term added to the weighted cross-entropy, scored with flip TTA. No hold-out:

@@ -1,6 +1,6 @@
 """facade-deeplabv3: DeepLabv3 on a dilated ResNet-101, from scratch."""
 from fashionseg import main
-from fashionseg.recipe import find_recipe
+from fashionseg.registry.recipes import find_recipe
 
 # facade-unet's protocol (Mini Facade, pairs 250-349 validate, test_dev tests, AP/IoU), another model.
 recipe = find_recipe("facade-unet").override(

@@ -1,6 +1,6 @@
 """facade-fcn: the report's six-layer conv network with batch norm and bilinear upsampling."""
 from fashionseg import main
-from fashionseg.recipe import find_recipe
+from fashionseg.registry.recipes import find_recipe
 
 # facade-unet's protocol (Mini Facade, pairs 250-349 validate, test_dev tests, AP/IoU), another model.
 recipe = find_recipe("facade-unet").override(

@@ -1,6 +1,6 @@
 """facade-unet-classic: the original U-Net layout (double 3x3 convs, 4 down, 4 up)."""
 from fashionseg import main
-from fashionseg.recipe import find_recipe
+from fashionseg.registry.recipes import find_recipe
 
 # facade-unet's protocol (Mini Facade, pairs 250-349 validate, test_dev tests, AP/IoU), another model.
 recipe = find_recipe("facade-unet").override(

@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from fashionseg import allocator
+from fashionseg.utils import allocator
 
 PROBE = """
 import resource, torch
-from fashionseg.allocator import keep_freed_memory
+from fashionseg.utils.allocator import keep_freed_memory
 applied = keep_freed_memory()
 def step():  # what a training step does to memory: a large block allocated, written, freed
     t = torch.empty(16 << 20)  # 64 MiB, above glibc's largest dynamic mmap threshold
@@ -50,7 +50,8 @@ def test_building_a_learner_applies_it(monkeypatch):
     calls = []
     monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append(1) or True)
     from fashionseg import Recipe
-    from fashionseg.build import check_recipe, build_learner
+    from fashionseg.build.checks import check_recipe
+    from fashionseg.build.learner import build_learner
     recipe = Recipe(name="t", dataset="fashion-mnist", arch="seed000-cnn", epochs=1, bs=64)
     check_recipe(recipe)
     build_learner(recipe)

@@ -6,10 +6,10 @@ import pytest
 import torch
 from fastai.learner import Learner
 from PIL import Image
+from tiny_runs import FASHION_TEST, facade, fashion, save_pngs  # noqa: F401  (facade, fashion: fixtures)
 
 import fashionseg
 from fashionseg import FashionsegError
-from tiny_runs import FASHION_TEST, facade, fashion, save_pngs  # noqa: F401  (facade, fashion: fixtures)
 
 
 def stacked(preds):

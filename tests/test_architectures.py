@@ -57,7 +57,7 @@ def test_resnet101_one_channel_from_scratch():
 
 def test_local_weights_load_and_missing_file_is_a_clear_error(tmp_path):
     from fashionseg import FashionsegError
-    from fashionseg.weights import load_pretrained
+    from fashionseg.models.weights import load_pretrained
 
     source = create_model("resnet101", n_classes=10, n_in=1)
     path = tmp_path / "w.pth"

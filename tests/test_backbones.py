@@ -14,11 +14,13 @@ from fastai.callback.core import Callback
 from rich.console import Console
 
 from fashionseg import FashionsegError, Recipe, create_model
-from fashionseg.build import check_recipe, model_from_run, pretrained_weights
+from fashionseg.build.checks import check_recipe
+from fashionseg.build.learner import pretrained_weights
 from fashionseg.cli import main
-from fashionseg.registry import registry
-from fashionseg.train import resume_run, run
-from fashionseg.weights import load_pretrained
+from fashionseg.engine.trainer import resume_run, run
+from fashionseg.infer.trained import model_from_run
+from fashionseg.models.weights import load_pretrained
+from fashionseg.registry.plugins import registry
 
 SMALL = "resnet10t"  # conv1.0 is its stem, fc its classifier
 
@@ -287,7 +289,7 @@ def test_the_one_fit_schedule_is_fastais_fine_tune():
     from fastai.learner import Learner
     from torch.utils.data import TensorDataset
 
-    from fashionseg.finetune import body_head_splitter, fine_tune_callbacks
+    from fashionseg.callbacks.finetune import body_head_splitter, fine_tune_callbacks
 
     def learner():
         torch.manual_seed(0)

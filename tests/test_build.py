@@ -4,10 +4,11 @@ import pytest
 import torch
 from rich.console import Console
 
-import fashionseg.registry as registry_module
+import fashionseg.registry.plugins as registry_module
 from fashionseg import Architecture, Dataset, FashionsegError, Metric, Recipe, hookimpl
-from fashionseg.build import check_recipe, model_from_run
-from fashionseg.train import run
+from fashionseg.build.checks import check_recipe
+from fashionseg.engine.trainer import run
+from fashionseg.infer.trained import model_from_run
 
 
 def recipe(**changes):
@@ -95,8 +96,8 @@ def test_metrics_and_data_that_break_the_contract_are_named_before_or_at_the_end
                                                                                  fashion_mnist_dir):
     from fastai.metrics import accuracy
 
-    from fashionseg.build import build_data
-    from fashionseg.registry import registry
+    from fashionseg.build.learner import build_data
+    from fashionseg.registry.plugins import registry
 
     plugin = broken_plugin(
         fashionseg_metrics=[Metric("not-a-metric", lambda: None, "classification", "x"),

@@ -13,13 +13,15 @@ import pluggy
 import pytest
 
 import fashionseg
-from fashionseg import Architecture, FashionsegError, Recipe, hookimpl, hookspecs
-from fashionseg import registry as registry_module
-from fashionseg.cli import apply_overrides, build_parser
+from fashionseg import Architecture, FashionsegError, Recipe, hookimpl
+from fashionseg.cli import build_parser
 from fashionseg.cli import main as cli_main
 from fashionseg.commands import list as list_command
+from fashionseg.commands._options import apply_overrides
 from fashionseg.commands.lr_find import NOT_USED, suggested_command
-from fashionseg.recipe import OPTIMIZERS, SCHEDULES
+from fashionseg.recipe.schema import OPTIMIZERS, SCHEDULES
+from fashionseg.registry import hookspecs
+from fashionseg.registry import plugins as registry_module
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -230,7 +232,7 @@ def test_list_in_a_narrow_terminal_never_breaks_a_name(long_names_registry):
 def test_list_recipes_imports_no_torch_on_the_command_side():
     code = """if True:
         import sys, pluggy
-        from fashionseg import hookspecs, registry
+        from fashionseg.registry import hookspecs, plugins as registry
         pm = pluggy.PluginManager("fashionseg")
         pm.add_hookspecs(hookspecs)
         registry._default = registry.Registry(pm)  # no plugins: what is left is the command's own imports
@@ -268,7 +270,7 @@ def test_progress_is_one_plain_line_per_epoch_as_it_ends_when_not_a_terminal():
     from fastai.callback.core import Callback
     from rich.console import Console
 
-    from fashionseg.progress import RichProgress
+    from fashionseg.callbacks.progress import RichProgress
 
     console = Console(file=io.StringIO(), width=60)  # a file: not a terminal
     seen = []
@@ -290,7 +292,7 @@ def test_progress_is_one_plain_line_per_epoch_as_it_ends_when_not_a_terminal():
 def test_progress_in_a_terminal_is_a_live_table():
     from rich.console import Console
 
-    from fashionseg.progress import RichProgress
+    from fashionseg.callbacks.progress import RichProgress
 
     console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
     tiny_learner(RichProgress(console)).fit(2, 1e-2)
@@ -302,6 +304,6 @@ def test_progress_in_a_terminal_is_a_live_table():
 @pytest.mark.parametrize("value, shown", [(3e-05, "3e-05"), (2.5e-07, "2.5e-07"), (1.234e-4, "0.000123"), (0.5, "0.5000"),
                                           (0.0, "0.0000"), (12.3456, "12.3456"), (7, "7"), ("00:04", "00:04")])
 def test_small_floats_print_in_scientific_notation(value, shown):
-    from fashionseg.report import fmt as format_value
+    from fashionseg.report.tables import fmt as format_value
 
     assert format_value(value) == shown

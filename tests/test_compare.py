@@ -9,8 +9,8 @@ import time
 import pytest
 
 from fashionseg.cli import main
-from fashionseg.recipe import Recipe
-from fashionseg.runfolder import RunFolder
+from fashionseg.recipe.schema import Recipe
+from fashionseg.runs.folder import RunFolder
 
 
 def make_run(runs_dir, name="fashion-fast", state="finished", metrics=None, **settings):

@@ -6,10 +6,10 @@ import torch
 from fastai.torch_core import TensorCategory, TensorImageBW
 
 from fashionseg import FashionsegError, Recipe
+from fashionseg.build.learner import build_data
 from fashionseg.data import fashion_mnist, split_indices
 from fashionseg.data.idx import read_idx
 from fashionseg.data.locate import DATA_ENV, find_data
-from fashionseg.build import build_data
 
 
 def test_real_idx_files_decode_to_expected_shapes(fashion_mnist_dir):

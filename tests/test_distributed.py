@@ -15,10 +15,9 @@ import torch
 from fastai.callback.core import Callback
 from rich.console import Console
 
-from fashionseg.distributed import check_sync_bn, data_parallel
+from fashionseg.callbacks.stopping import NonFiniteStop, StopOnSignal
 from fashionseg.errors import FashionsegError
-from fashionseg.resume import StopOnSignal
-from fashionseg.stopping import NonFiniteStop
+from fashionseg.utils.distributed import check_sync_bn, data_parallel
 
 TINY = ["fashion-fast", "--limit", "1024", "--eval-limit", "300", "--bs", "128", "--log-every", "1"]
 

@@ -8,9 +8,9 @@ from fastai.callback.core import Callback
 from rich.console import Console
 
 from fashionseg import Recipe
+from fashionseg.callbacks.checkpoints import LAST
+from fashionseg.engine.trainer import resume_run, run
 from fashionseg.errors import FashionsegError
-from fashionseg.resume import LAST
-from fashionseg.train import resume_run, run
 
 RECIPE = dict(name="tiny-ema", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"], epochs=3, lr=3e-3,
               bs=64, limit=640, eval_limit=300, keep_best=1, ema=0.98)

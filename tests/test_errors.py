@@ -16,11 +16,12 @@ import torch
 from PIL import Image
 
 from fashionseg import FashionsegError, Recipe, create_model
-from fashionseg.build import model_from_run
 from fashionseg.data import fashion_mnist
 from fashionseg.data.images import read_image
-from fashionseg.runfolder import RunFolder, atomic_write
-from fashionseg.weights import load_pretrained
+from fashionseg.infer.trained import model_from_run
+from fashionseg.models.weights import load_pretrained
+from fashionseg.runs.folder import RunFolder
+from fashionseg.utils.files import atomic_write
 
 REPO = Path(__file__).resolve().parents[1]
 

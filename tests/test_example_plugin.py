@@ -18,8 +18,8 @@ import contextlib, io, json, sys
 from fashionseg.cli import main
 with contextlib.redirect_stdout(io.StringIO()) as out:
     code = main(["list"])
-from fashionseg.recipe import all_recipes
-from fashionseg.registry import HOOKS, registry
+from fashionseg.registry.recipes import all_recipes
+from fashionseg.registry.plugins import HOOKS, registry
 names = {kind: registry().names(kind) for kind in HOOKS if kind != "recipe"}
 names["recipe"] = sorted(all_recipes())
 heavy = ["torch", "fastai", "fashionseg_example_plugin.models", "fashionseg_example_plugin.metrics"]
@@ -79,7 +79,7 @@ def example_registry(plugin_site, monkeypatch):
     """This process's registry, with the installed example plugin among the entry points."""
     import importlib
 
-    import fashionseg.registry as registry_module
+    import fashionseg.registry.plugins as registry_module
 
     monkeypatch.syspath_prepend(str(plugin_site))
     importlib.invalidate_caches()
@@ -112,7 +112,7 @@ def test_recipe_naming_the_plugin_architecture_trains_and_embeds(plugin_env, tmp
 
 
 def example_recipe(**changes):
-    from fashionseg.recipe import find_recipe
+    from fashionseg.registry.recipes import find_recipe
 
     return find_recipe("example-mlp").override(**changes)
 
@@ -121,7 +121,7 @@ def test_a_mismatched_input_size_is_an_error_before_training(example_registry, t
     from rich.console import Console
 
     from fashionseg import FashionsegError
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
 
     recipe = example_recipe(dataset="placed-fashion-mnist", limit=64, eval_limit=64)
     with pytest.raises(FashionsegError, match=r"'example-mlp' needs 28x28 inputs, but .* gives \(56, 56\)"):
@@ -131,7 +131,7 @@ def test_a_mismatched_input_size_is_an_error_before_training(example_registry, t
 
 def test_an_unknown_arch_option_is_named_before_training(example_registry):
     from fashionseg import FashionsegError
-    from fashionseg.build import check_recipe
+    from fashionseg.build.checks import check_recipe
 
     with pytest.raises(FashionsegError, match=r"'example-mlp' takes arch_options hidden; .*hiden"):
         check_recipe(example_recipe(**{"arch_options.hiden": 64}))

@@ -11,12 +11,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from rich.console import Console
-
 from testdata import need_data
+
 from fashionseg import Recipe
-from fashionseg.build import model_from_run
 from fashionseg.cli import main
-from fashionseg.train import run
+from fashionseg.engine.trainer import run
+from fashionseg.infer.trained import model_from_run
 
 QUIET = {"console": Console(file=io.StringIO())}
 
@@ -89,7 +89,7 @@ def test_artefact_answers_like_the_run_on_real_images_preprocessed_from_its_json
     result, images = request.getfixturevalue(which)
     if fmt == "onnx":
         pytest.importorskip("onnxruntime")
-    from fashionseg.export import export_run
+    from fashionseg.infer.export import export_run
 
     out, meta_path, _ = export_run(result.run.path, fmt, tmp_path / "m" / f"model.{fmt}")
     meta = json.loads(meta_path.read_text())
@@ -115,7 +115,7 @@ def test_artefact_answers_like_the_run_on_real_images_preprocessed_from_its_json
 
 def test_json_preprocessing_is_what_the_data_layer_feeds_the_model(fashion_run, facade_run):
     """The JSON's scale and statistics reproduce the normalised test batches training evaluated on."""
-    from fashionseg.export import describe
+    from fashionseg.infer.export import describe
 
     for result, images in (fashion_run, facade_run):
         trained = model_from_run(result.run.path, on="cpu")
@@ -189,7 +189,7 @@ class BatchBaked(torch.nn.Module):
 ])
 def test_a_model_that_cannot_be_exported_names_the_format_and_another(fashion_run, capsys, monkeypatch, tmp_path,
                                                                     fmt, model, words):
-    from fashionseg import export as export_module
+    from fashionseg.infer import export as export_module
 
     def unexportable_run(path, on=None):
         trained = model_from_run(path, on=on)

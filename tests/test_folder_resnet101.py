@@ -5,12 +5,11 @@ import json
 
 import pytest
 from rich.console import Console
+from test_image_folder import class_tree
 
 from fashionseg import FashionsegError
-from fashionseg.recipe import find_recipe
-from fashionseg.train import run
-
-from test_image_folder import class_tree
+from fashionseg.engine.trainer import run
+from fashionseg.registry.recipes import find_recipe
 
 
 def test_folder_resnet101_reports_single_against_ensemble_and_a_tsne(tmp_path, runs_dir):

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 import torch
 from rich.console import Console
+from seg_folders import folder_options, make_root
 from sklearn.metrics import average_precision_score
 
-from seg_folders import folder_options, make_root
 from fashionseg import FashionsegError, Recipe
-from fashionseg.build import build_data, model_from_run
-from fashionseg.train import run
+from fashionseg.build.learner import build_data
+from fashionseg.engine.trainer import run
+from fashionseg.infer.trained import model_from_run
 
 
 def tiny_recipe(root, **changes):
@@ -67,8 +68,8 @@ def test_only_the_ignore_value_passes_the_mask_check(tmp_path):
 
 
 def test_losses_leave_ignored_pixels_out():
-    from fashionseg.losses import make_loss
-    from fashionseg.registry import registry
+    from fashionseg.models.losses import make_loss
+    from fashionseg.registry.plugins import registry
 
     seg = registry().task("segmentation")
     logits, targets = torch.randn(2, 3, 4, 5), torch.randint(0, 3, (2, 4, 5))

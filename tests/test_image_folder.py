@@ -11,9 +11,9 @@ from PIL import Image
 from rich.console import Console
 
 from fashionseg import FashionsegError, Recipe
-from fashionseg.build import build_data
+from fashionseg.build.learner import build_data
 from fashionseg.data import decode_cache
-from fashionseg.train import run
+from fashionseg.engine.trainer import run
 
 # class name -> grey level: the classes differ by brightness, so the label of an image can be read off it
 LEVELS = {"1": 30, "2": 120, "10": 220}

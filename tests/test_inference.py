@@ -4,15 +4,16 @@ import io
 import pytest
 import torch
 from rich.console import Console
+from seg_folders import folder_options, make_root
 from torch import nn
 
-from seg_folders import folder_options, make_root
 from fashionseg import FashionsegError, Recipe
-from fashionseg.build import build_data, build_model, check_recipe, final_evaluators
-from fashionseg.evaluate import evaluate
-from fashionseg.inference import flip_tta, sliding_window, starts, test_time_forward
-from fashionseg.registry import registry
-from fashionseg.train import run
+from fashionseg.build.checks import check_recipe, final_evaluators
+from fashionseg.build.learner import build_data, build_model
+from fashionseg.engine.trainer import run
+from fashionseg.infer.evaluate import evaluate
+from fashionseg.infer.tta import flip_tta, sliding_window, starts, test_time_forward
+from fashionseg.registry.plugins import registry
 
 
 def conv_net(kernel=1, seed=0):
@@ -118,7 +119,7 @@ def test_a_classification_run_with_tta_evaluates_the_test_set_with_flips(fashion
 
 
 def test_tta_without_flipped_training_is_flagged():
-    from fashionseg.inference import unflipped_tta_note
+    from fashionseg.infer.tta import unflipped_tta_note
 
     note = unflipped_tta_note(True, "none")
     assert note and "never mirrored" in note and "add flip to data_options.augment" in note

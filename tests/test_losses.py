@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from fashionseg import FashionsegError, Recipe
-from fashionseg.losses import make_loss
-from fashionseg.registry import registry
+from fashionseg.models.losses import make_loss
+from fashionseg.registry.plugins import registry
 
 SEG = registry().task("segmentation")
 

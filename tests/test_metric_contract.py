@@ -12,7 +12,7 @@ import torch
 from fastai.metrics import F1Score, RocAuc, skm_to_fastai
 from rich.console import Console
 
-import fashionseg.registry as registry_module
+import fashionseg.registry.plugins as registry_module
 from fashionseg import Metric, Recipe, hookimpl
 
 
@@ -59,7 +59,7 @@ class AccumulatingMetrics:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, fashion_mnist_dir):
     """One epoch of seed000-cnn on 512 Fashion-MNIST images, validated and tested on 256."""
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(registry_module, "_default", registry_module.load_plugins([AccumulatingMetrics]))
@@ -83,7 +83,7 @@ def test_accumulating_metrics_are_computed_on_the_test_set(trained):
 
 
 def test_the_test_value_is_what_scikit_learn_computes_on_the_test_predictions(trained):
-    from fashionseg.evaluate import predict_batches
+    from fashionseg.infer.evaluate import predict_batches
 
     learn = trained.learner
     preds, targets = [], []

@@ -10,9 +10,9 @@ import torch
 from fastai.callback.core import Callback
 
 from fashionseg import FashionsegError, Recipe, create_model
-from fashionseg.build import build_learner
-from fashionseg.runfolder import RunFolder
-from fashionseg.train import fit, run
+from fashionseg.build.learner import build_learner
+from fashionseg.engine.trainer import fit, run
+from fashionseg.runs.folder import RunFolder
 
 SMALL = dict(dataset="fashion-mnist", metrics=["accuracy"], bs=128, limit=1000, eval_limit=500, valid="0.1")
 
@@ -108,7 +108,7 @@ def test_bf16_on_cpu_trains_in_bfloat16_to_a_sane_accuracy(tmp_path, fashion_mni
 
 
 def test_early_stop_monitor_unknown_before_fit_fails_at_its_start_and_skipped_epochs_count_not(fashion_mnist_dir):
-    from fashionseg.stopping import EarlyStop
+    from fashionseg.callbacks.stopping import EarlyStop
 
     recipe = Recipe(name="late", arch="basenet", epochs=1, **{**SMALL, "limit": 256, "eval_limit": 128})
     learn = build_learner(recipe).learn

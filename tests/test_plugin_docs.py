@@ -57,7 +57,7 @@ def test_the_signatures_shown_are_the_real_ones(name):
 
 
 def test_the_doc_plugin_registers_every_component(stripes_source, monkeypatch):
-    import fashionseg.registry as registry_module
+    import fashionseg.registry.plugins as registry_module
 
     monkeypatch.syspath_prepend(str(stripes_source))
     import stripes_plugin

@@ -5,11 +5,11 @@ import csv
 import pytest
 import torch
 from PIL import Image
+from tiny_runs import facade, fashion, save_pngs  # noqa: F401  (facade, fashion: fixtures)
 
 import fashionseg
 from fashionseg import FashionsegError
 from fashionseg.cli import main
-from tiny_runs import facade, fashion, save_pngs  # noqa: F401  (facade, fashion: fixtures)
 
 
 def read_csv(path):
@@ -115,8 +115,8 @@ def test_flip_tta_averages_each_image_with_its_mirror(fashion, tmp_path):
 
 
 def test_tiles_predict_a_photo_at_its_own_size(facade, tmp_path):
-    from fashionseg.inference import sliding_window
-    from fashionseg.predict import normalize
+    from fashionseg.infer.predict import normalize
+    from fashionseg.infer.tta import sliding_window
 
     result, data = facade
     run = fashionseg.load_run(result.run.path)
@@ -150,7 +150,7 @@ def test_tiles_and_overlap_out_of_range_are_one_line_errors(fashion, tmp_path, c
 
 
 def test_folders_list_numbered_files_in_natural_order(tmp_path):
-    from fashionseg.predict import find_images
+    from fashionseg.infer.predict import find_images
 
     names = ["10.png", "2.png", "1.png", "img10.png", "img9.png", "sub/3.png", "sub10/1.png", "sub2/1.png"]
     for name in names:
@@ -164,8 +164,8 @@ def test_folders_list_numbered_files_in_natural_order(tmp_path):
 
 def test_a_batch_of_one_size_is_resized_as_each_image_alone(fashion):
     """Images of one size other than the model's are normalised and resized as one batch: the same answer."""
-    from fashionseg.build import model_from_run
-    from fashionseg.predict import predict_images
+    from fashionseg.infer.predict import predict_images
+    from fashionseg.infer.trained import model_from_run
 
     result, images, _ = fashion
     trained = model_from_run(result.run.path, on=torch.device("cpu"))

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import fashionseg
-from fashionseg import provenance as prov_module
-from fashionseg.provenance import provenance, provenance_markdown
+from fashionseg.report import provenance as prov_module
+from fashionseg.report.provenance import provenance, provenance_markdown
 
 REPO = Path(fashionseg.__file__).resolve().parent.parent
 

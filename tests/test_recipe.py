@@ -4,11 +4,12 @@ import dataclasses
 import pluggy
 import pytest
 
-from fashionseg import FashionsegError, Recipe, hookimpl, hookspecs
-from fashionseg import recipe as recipe_module
-from fashionseg import registry as registry_module
-from fashionseg.recipe import RecipeShadowWarning, all_recipes, find_recipe
-from fashionseg.registry import PluginLoadWarning
+from fashionseg import FashionsegError, Recipe, hookimpl
+from fashionseg.registry import recipes as recipe_module
+from fashionseg.registry import hookspecs
+from fashionseg.registry import plugins as registry_module
+from fashionseg.registry.plugins import PluginLoadWarning
+from fashionseg.registry.recipes import RecipeShadowWarning, all_recipes, find_recipe
 
 
 def base():
@@ -50,7 +51,7 @@ def test_torch_adam_is_torch_optim_adam_with_the_recipe_weight_decay():
     import torch
     from fastai.optimizer import Adam, OptimWrapper
 
-    from fashionseg.build import optimizer
+    from fashionseg.build.learner import optimizer
 
     model = torch.nn.Linear(3, 2)
     opt = optimizer("torch-adam")(list(model.parameters()), lr=1e-3)

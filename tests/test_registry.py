@@ -5,8 +5,9 @@ import textwrap
 import pluggy
 import pytest
 
-from fashionseg import Architecture, FashionsegError, Metric, hookimpl, hookspecs
-from fashionseg.registry import PluginLoadWarning, Registry, load_plugins, registry
+from fashionseg import Architecture, FashionsegError, Metric, hookimpl
+from fashionseg.registry import hookspecs
+from fashionseg.registry.plugins import PluginLoadWarning, Registry, load_plugins, registry
 
 
 def test_builtin_components_are_listed_with_their_plugin():

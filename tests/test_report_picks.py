@@ -5,11 +5,11 @@ import io
 import pytest
 import torch
 from rich.console import Console
-
 from seg_folders import folder_options, make_root
+
 from fashionseg import Recipe
-from fashionseg.build import build_data, build_model
-from fashionseg.train import run
+from fashionseg.build.learner import build_data, build_model
+from fashionseg.engine.trainer import run
 
 
 def saved_probabilities(result, recipe):

@@ -14,11 +14,11 @@ import torch
 from fastai.callback.core import Callback
 from rich.console import Console
 
+from fashionseg.callbacks.checkpoints import LAST
 from fashionseg.cli import main
-from fashionseg.recipe import find_recipe
-from fashionseg.resume import LAST
-from fashionseg.sweep import run_sweep
-from fashionseg.train import run
+from fashionseg.engine.sweep import run_sweep
+from fashionseg.engine.trainer import run
+from fashionseg.registry.recipes import find_recipe
 
 SETTINGS = ["--epochs", "3", "--schedule", "one-cycle", "--opt", "adam", "--limit", "500", "--eval-limit", "300",
             "--keep-best", "2", "--log-every", "2"]

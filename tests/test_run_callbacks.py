@@ -12,9 +12,10 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from torch.utils.data import TensorDataset
 
-from fashionseg.callbacks import EpochCSV, Heartbeat, TrainClock
-from fashionseg.runfolder import RunFolder, run_state
-from fashionseg.training_log import IterationLog
+from fashionseg.callbacks.clock import Heartbeat, TrainClock
+from fashionseg.callbacks.logs import EpochCSV, IterationLog
+from fashionseg.runs.folder import RunFolder
+from fashionseg.runs.state import run_state
 
 PER_EPOCH = 6  # 48 training items in batches of 8
 

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from fashionseg import FashionsegError, runfolder
-from fashionseg.rank import from_main, is_main, main_console, rank
-from fashionseg.runfolder import RunFolder, run_state
+from fashionseg import FashionsegError
+from fashionseg.runs import folder as runfolder
+from fashionseg.runs.folder import RunFolder
+from fashionseg.runs.state import run_state
+from fashionseg.utils.rank import from_main, is_main, main_console, rank
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
 from testdata import need_data
+
 from fashionseg import FashionsegError, Recipe
+from fashionseg.build.learner import build_data
 from fashionseg.data import split_indices
 from fashionseg.data.mask_folder import MaskFormat, load_folder
-from fashionseg.build import build_data
 
 FACADE = ["#000000", "#0080FF", "#80FF80", "#FF8000", "#FF0000"]
 LAND_COVER = {"urban": "#00FFFF", "agriculture": "#FFFF00", "rangeland": "#FF00FF", "forest": "#00FF00",

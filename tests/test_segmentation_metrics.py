@@ -4,9 +4,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import average_precision_score
-
 from fashionseg_plugins.metrics.segmentation import PerClassAP, PerClassIoU, average_precision
+from sklearn.metrics import average_precision_score
 
 CLASSES = ["a", "b", "c"]
 

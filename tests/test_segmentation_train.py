@@ -10,13 +10,13 @@ import pytest
 import torch
 from PIL import Image
 from rich.console import Console
+from testdata import REPO, need_data
 from torch import nn
 
-from testdata import REPO, need_data
 from fashionseg import FashionsegError, Recipe
-from fashionseg.predict import predict_file
-from fashionseg.resize import RunAtSize
-from fashionseg.train import run
+from fashionseg.engine.trainer import run
+from fashionseg.infer.predict import predict_file
+from fashionseg.models.resize import RunAtSize
 
 FACADE_RGB = {(0, 0, 0), (0, 128, 255), (128, 255, 128), (255, 128, 0), (255, 0, 0)}
 

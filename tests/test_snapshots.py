@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 from PIL import Image
 from rich.console import Console
-
 from seg_folders import folder_options, make_root
 from test_resume import StopInEpoch
+
 from fashionseg import FashionsegError, Recipe
-from fashionseg.runfolder import RunFolder
-from fashionseg.snapshots import snapshot_grid
-from fashionseg.train import resume_run, run
+from fashionseg.callbacks.snapshots import snapshot_grid
+from fashionseg.engine.trainer import resume_run, run
+from fashionseg.runs.folder import RunFolder
 
 
 def grid_shape(fig):

@@ -10,7 +10,7 @@ from fastai.torch_core import TensorMultiCategory
 from rich.console import Console
 from torch import nn
 
-import fashionseg.registry as registry_module
+import fashionseg.registry.plugins as registry_module
 from fashionseg import Architecture, Data, Dataset, FashionsegError, Metric, Recipe, Section, Task, hookimpl
 from fashionseg.data.tensor_block import BatchIndexDL, ImageTensorBlock, IndexInto, tensor_dataloaders
 
@@ -116,9 +116,9 @@ def test_the_third_task_is_listed_with_its_plugin(with_toy_plugin):
 
 
 def test_a_multi_label_task_trains_end_to_end_through_the_core(with_toy_plugin, tmp_path):
-    from fashionseg.build import model_from_run
-    from fashionseg.predict import predict_image
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
+    from fashionseg.infer.predict import predict_image
+    from fashionseg.infer.trained import model_from_run
 
     result = run(recipe(), runs_dir=tmp_path, console=Console(quiet=True))
     metrics = json.loads((result.run.path / "metrics.json").read_text())
@@ -135,7 +135,7 @@ def test_a_multi_label_task_trains_end_to_end_through_the_core(with_toy_plugin, 
 
 def test_commands_that_do_not_apply_to_a_task_say_so(with_toy_plugin, tmp_path):
     from fashionseg.analysis.loaded_run import load_run
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
 
     result = run(recipe(epochs=1), runs_dir=tmp_path, console=Console(quiet=True))
     with pytest.raises(FashionsegError, match="multi-label run; `fashionseg cam` applies"):

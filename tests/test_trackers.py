@@ -9,10 +9,11 @@ from fastai.callback.core import Callback
 from rich.console import Console
 
 from fashionseg.cli import build_parser, main
+from fashionseg.engine.trainer import resume_run, run
 from fashionseg.errors import FashionsegError
-from fashionseg.recipe import Recipe, find_recipe
-from fashionseg.runfolder import RunFolder
-from fashionseg.train import resume_run, run
+from fashionseg.recipe.schema import Recipe
+from fashionseg.registry.recipes import find_recipe
+from fashionseg.runs.folder import RunFolder
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -159,7 +160,7 @@ def test_a_config_from_before_track_keeps_its_tensorboard_choice():
 
 
 def test_a_sweeps_variants_share_one_experiment():
-    from fashionseg.sweep import grid
+    from fashionseg.engine.sweep import grid
 
     base = Recipe(name="base", dataset="d", arch="a", track=["mlflow"])
     assert [v.recipe.experiment for v in grid(base, {"lr": ["0.1", "0.01"]})] == ["base", "base"]

@@ -13,8 +13,8 @@ from PIL import Image
 from rich.console import Console
 
 from fashionseg import FashionsegError, Recipe, create_model
-from fashionseg.runfolder import RunFolder
-from fashionseg.train import run
+from fashionseg.engine.trainer import run
+from fashionseg.runs.folder import RunFolder
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +98,8 @@ def test_console_shows_epoch_table_and_per_class_report(short_run):
 
 
 def test_mismatched_task_fails_before_a_run_folder_is_made(tmp_path):
-    from fashionseg.components import Metric
-    from fashionseg.registry import registry
+    from fashionseg.registry.components import Metric
+    from fashionseg.registry.plugins import registry
 
     registry().components("metric")["seg-only"] = Metric("seg-only", lambda: None, task="segmentation", description="x")
     try:

@@ -6,16 +6,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from rich.console import Console
+from testdata import need_data
 
 from fashionseg import Recipe
-from testdata import need_data
 
 FASHION_TEST = 200  # the run's test set: the first 200 official test images
 
 
 def fashion_run(runs_dir: Path):
     """seed000-cnn, one epoch on 1,000 Fashion-MNIST images, tested on the first 200 test images."""
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
 
     recipe = Recipe(name="tiny-fashion", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"],
                     epochs=1, lr=3e-3, bs=64, limit=1000, eval_limit=FASHION_TEST)
@@ -24,7 +24,7 @@ def fashion_run(runs_dir: Path):
 
 def facade_run(facade_root: Path, copy_to: Path, runs_dir: Path):
     """A small U-Net, one epoch at 64x64 on 8 real facade pairs, tested on 4 test_dev pairs."""
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
 
     for split, n in (("train", 8), ("test_dev", 4)):
         (copy_to / split).mkdir(parents=True)

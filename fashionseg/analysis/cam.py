@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from fastai.callback.hook import Hook, Hooks, hook_output
 from torch import nn
 
-from .layers import last_spatial_layer, named_layer
+from fashionseg.analysis.layers import last_spatial_layer, named_layer
 
 GEOMETRY_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.PixelUnshuffle)
 
@@ -145,7 +145,7 @@ class GradCam:
 def pick_method(arch, method: str = "auto", layer: str | None = None) -> str:
     """CAM for architectures that declare a class-map head, else (or when asked) Grad-CAM; checked
     before any data is loaded."""
-    from ..errors import FashionsegError
+    from fashionseg.errors import FashionsegError
 
     if method == "auto":
         method = "cam" if arch.class_maps and layer is None else "gradcam"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .layers import penultimate_features
+from fashionseg.analysis.layers import penultimate_features
 
 
 def sample_positions(n: int, sample: int, seed: int) -> list[int]:
@@ -45,10 +45,10 @@ def embedding_report(loaded, sample: int, perplexity: float, seed: int, console)
     metrics.json record (the perplexity used, and the one asked when it was capped) and a report.md section."""
     from rich.table import Table
 
-    from ..layers import find_module
-    from ..report import figure_links
-    from .figures import embedding_figure
-    from .sections import set_report_section, update_metrics
+    from fashionseg.models.layers import find_module
+    from fashionseg.report.figures import embedding_figure
+    from fashionseg.report.sections import set_report_section, update_metrics
+    from fashionseg.report.tables import figure_links
 
     layer_name = loaded.trained.arch.feature_layer
     positions = sample_positions(len(loaded.test_items()), sample, seed)

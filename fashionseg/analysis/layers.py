@@ -5,8 +5,8 @@ import torch
 from fastai.callback.hook import Hook, Hooks, hook_output
 from torch import nn
 
-from ..errors import FashionsegError
-from ..layers import find_module
+from fashionseg.errors import FashionsegError
+from fashionseg.models.layers import find_module
 
 
 @torch.no_grad()

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import torch
 
-from ..build import Trained, build_data, check_recipe, model_from_run
-from ..data import Data
-from ..errors import FashionsegError
+from fashionseg.build.checks import check_recipe
+from fashionseg.build.learner import build_data
+from fashionseg.data import Data
+from fashionseg.errors import FashionsegError
+from fashionseg.infer.trained import Trained, model_from_run
 
 
 @dataclass

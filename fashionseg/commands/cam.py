@@ -4,7 +4,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 
 def add_parser(sub):
@@ -23,9 +23,9 @@ def add_parser(sub):
 def cam(args):
     import torch
 
-    from ..analysis.cam import class_mapper, pick_method
-    from ..analysis.loaded_run import load_run
-    from ..analysis.sections import update_metrics
+    from fashionseg.analysis.cam import class_mapper, pick_method
+    from fashionseg.analysis.loaded_run import load_run
+    from fashionseg.report.sections import update_metrics
 
     console = Console()
     loaded = load_run(args.run, "cam", require=lambda t: pick_method(t.arch, args.method, args.target_layer))
@@ -55,7 +55,7 @@ def draw_class_maps(loaded, mapper, x, true: int, index: int) -> dict:
     """The image and every class's map over it, saved; returns {title: path}."""
     import torch
 
-    from ..analysis.figures import class_maps_figure
+    from fashionseg.report.figures import class_maps_figure
 
     classes = loaded.data.classes
     every_class = torch.arange(len(classes), device=x.device)
@@ -73,7 +73,7 @@ def draw_class_maps(loaded, mapper, x, true: int, index: int) -> dict:
 
 def measure_pointing(loaded, mapper, console) -> dict:
     """Pointing accuracy of `mapper` over the whole test set, with a progress bar."""
-    from ..analysis.cam import pointing_accuracy
+    from fashionseg.analysis.cam import pointing_accuracy
 
     items = loaded.test_items()
     with Progress(console=console, transient=True) as progress:
@@ -84,8 +84,8 @@ def measure_pointing(loaded, mapper, console) -> dict:
 
 
 def draw_feature_maps(loaded, x, layer: str, index: int) -> dict:
-    from ..analysis.figures import feature_maps_figure
-    from ..analysis.layers import feature_maps, named_layer
+    from fashionseg.analysis.layers import feature_maps, named_layer
+    from fashionseg.report.figures import feature_maps_figure
 
     maps = feature_maps(loaded.model, named_layer(loaded.model, layer, x), x)[0].float().cpu()
     fig = feature_maps_figure(loaded.display(x[0]), maps, layer)
@@ -114,8 +114,8 @@ def cam_table(loaded, record: dict) -> Table:
 
 
 def write_section(run, record: dict):
-    from ..analysis.sections import set_report_section
-    from ..report import figure_links, markdown_table
+    from fashionseg.report.sections import set_report_section
+    from fashionseg.report.tables import figure_links, markdown_table
 
     lines = ["## Class activation maps", "",
              "Pointing accuracy: the share of test images whose true-class map peaks inside the pasted image.", "",

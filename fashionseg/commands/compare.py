@@ -23,9 +23,9 @@ def compare_command(args):
     from rich.console import Console
     from rich.markup import escape
 
-    from ..compare import Run, compare, find_runs
-    from ..report import runs_table
-    from ..runfolder import atomic_write, csv_text
+    from fashionseg.report.compare import Run, compare, find_runs
+    from fashionseg.report.tables import runs_table
+    from fashionseg.utils.files import atomic_write, csv_text
 
     runs = [Run.load(folder) for folder in find_runs(args.runs)]
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None

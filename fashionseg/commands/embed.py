@@ -13,9 +13,9 @@ def add_parser(sub):
 
 
 def embed(args):
-    from ..analysis.embedding import embedding_report
-    from ..analysis.loaded_run import load_run
-    from ..errors import FashionsegError
+    from fashionseg.analysis.embedding import embedding_report
+    from fashionseg.analysis.loaded_run import load_run
+    from fashionseg.errors import FashionsegError
 
     if not args.perplexity > 0:
         raise FashionsegError(f"--perplexity must be positive (5-50 is usual), got {args.perplexity}")
@@ -25,7 +25,7 @@ def embed(args):
 
 def feature_layer(trained):
     """embed needs the architecture to declare which layer's input is the feature vector."""
-    from ..errors import FashionsegError
+    from fashionseg.errors import FashionsegError
 
     if not trained.arch.feature_layer:
         raise FashionsegError(f"architecture {trained.arch.name!r} declares no feature_layer, so there are no "

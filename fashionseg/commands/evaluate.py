@@ -12,7 +12,7 @@ def add_parser(sub):
 
 
 def evaluate_run(args):
-    from ..analysis.loaded_run import load_run
-    from ..ensemble import ensemble_report
+    from fashionseg.analysis.ensemble import ensemble_report
+    from fashionseg.analysis.loaded_run import load_run
 
     ensemble_report(load_run(args.run), args.ensemble, Console())

@@ -17,7 +17,7 @@ def add_parser(sub):
 
 
 def export(args):
-    from ..export import export_run
+    from fashionseg.infer.export import export_run
 
     console = Console()
     with console.status(f"exporting {args.run} as {args.format}"):

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 KINDS = {"tasks": "task", "architectures": "architecture", "metrics": "metric", "datasets": "dataset"}
 LISTABLE = {**KINDS, "recipes": "recipe"}
@@ -45,7 +45,7 @@ def list_components(args):
 
 
 def component_rows(kind: str, pattern: str, task) -> list[dict]:
-    from ..registry import registry
+    from fashionseg.registry.plugins import registry
 
     reg, rows = registry(), []
     for name in reg.names(kind, pattern, task):
@@ -57,8 +57,8 @@ def component_rows(kind: str, pattern: str, task) -> list[dict]:
 
 def recipe_rows(pattern: str, task) -> list[dict]:
     """One row per recipe; a recipe that fails to load shows its error as its description."""
-    from ..recipe import all_recipes
-    from ..registry import registry
+    from fashionseg.registry.plugins import registry
+    from fashionseg.registry.recipes import all_recipes
 
     rows = []
     for name, source in sorted(all_recipes().items()):

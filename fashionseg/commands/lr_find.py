@@ -2,8 +2,8 @@
 from rich.console import Console
 from rich.table import Table
 
-from ..cli import add_recipe_options, apply_overrides, command_line, override_argv
-from ..recipe import find_recipe
+from fashionseg.commands._options import add_recipe_options, apply_overrides, command_line, override_argv
+from fashionseg.registry.recipes import find_recipe
 
 # Recipe settings lr_find does not use: it sweeps the learning rate over `--iters` mini-batches,
 # without a schedule, metrics, validation or a run's checkpoints and logs.
@@ -22,9 +22,9 @@ def add_parser(sub):
 def lr_find(args):
     from fastai.callback.schedule import minimum, slide, steep, valley
 
-    from ..build import build_learner
-    from ..progress import RichProgress
-    from ..runfolder import RunFolder
+    from fashionseg.build.learner import build_learner
+    from fashionseg.callbacks.progress import RichProgress
+    from fashionseg.runs.folder import RunFolder
 
     console = Console()
     recipe = apply_overrides(find_recipe(args.recipe), args)

@@ -9,7 +9,7 @@ def add_parser(sub):
 
 
 def list_plugins(args):
-    from ..registry import registry
+    from fashionseg.registry.plugins import registry
 
     table = Table(title="plugins", title_justify="left")
     for col in ("plugin", "package", "version", "hooks"):

@@ -36,10 +36,10 @@ def add_parser(sub):
 
 
 def predict(args):
-    from ..build import model_from_run
-    from ..errors import FashionsegError
-    from ..predict import find_images
-    from ..runfolder import check_file_path
+    from fashionseg.errors import FashionsegError
+    from fashionseg.infer.predict import find_images
+    from fashionseg.infer.trained import model_from_run
+    from fashionseg.utils.files import check_file_path
 
     if args.blend is not None and not 0 <= args.blend <= 1:
         raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
@@ -65,10 +65,10 @@ def predict(args):
 
 def predict_one(trained, image_path: Path, args):
     """One image: the task's table printed, and its drawing (if any) written to --out."""
-    from ..data.images import read_image
-    from ..predict import predict_image
-    from ..report import section_table
-    from ..runfolder import check_file_path
+    from fashionseg.data.images import read_image
+    from fashionseg.infer.predict import predict_image
+    from fashionseg.report.tables import section_table
+    from fashionseg.utils.files import check_file_path
 
     out = Path(args.out or f"{image_path.stem}_prediction.png")
     if args.out:
@@ -86,8 +86,8 @@ def predict_one(trained, image_path: Path, args):
 
 def predict_many(trained, paths: list[Path], args):
     """Batches with a progress bar; a row per image for the CSV, the task's files under --out."""
-    from ..predict import mirrored_names, predict_paths
-    from ..runfolder import atomic_write
+    from fashionseg.infer.predict import mirrored_names, predict_paths
+    from fashionseg.utils.files import atomic_write
 
     console = Console()
     names = dict(zip(paths, mirrored_names(paths)))
@@ -157,8 +157,8 @@ def show_summary(console: Console, rows: list[dict], args, written: int):
 
 def check_folder(out: Path):
     """--out for many images is a folder (made when missing), not a file nor under one."""
-    from ..errors import FashionsegError
-    from ..runfolder import check_not_under_file
+    from fashionseg.errors import FashionsegError
+    from fashionseg.utils.files import check_not_under_file
 
     if out.exists() and not out.is_dir():
         raise FashionsegError(f"--out {out} is a file; with several images --out names a folder for their outputs")

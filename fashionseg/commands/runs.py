@@ -21,8 +21,8 @@ def list_runs(args):
     import json
     import sys
 
-    from ..errors import FashionsegError
-    from ..runfolder import run_folders
+    from fashionseg.errors import FashionsegError
+    from fashionseg.runs.state import run_folders
 
     runs_dir = Path(args.runs_dir or os.environ.get("FASHIONSEG_RUNS", "runs"))
     if not runs_dir.is_dir():
@@ -39,7 +39,8 @@ def list_runs(args):
 
 def summary(runs_dir: Path, folder: Path) -> dict:
     """One run: names, state, epochs done and planned, the last epoch's validation loss and first metric."""
-    from ..runfolder import RunFolder, run_state
+    from fashionseg.runs.folder import RunFolder
+    from fashionseg.runs.state import run_state
 
     config, status = _json(folder / "config.json"), _json(folder / "status.json")
     epochs = RunFolder(folder).read_csv("metrics.csv")

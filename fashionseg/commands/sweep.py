@@ -4,8 +4,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..cli import add_recipe_options, apply_overrides
-from ..recipe import find_recipe
+from fashionseg.commands._options import add_recipe_options, apply_overrides
+from fashionseg.registry.recipes import find_recipe
 
 
 def add_parser(sub):
@@ -20,7 +20,7 @@ def add_parser(sub):
 
 
 def sweep(args):
-    from ..sweep import ablation_table, parse_axes, run_sweep
+    from fashionseg.engine.sweep import ablation_table, parse_axes, run_sweep
 
     console = Console()
     base = apply_overrides(find_recipe(args.recipe), argparse.Namespace(**{**vars(args), "set": []}))

@@ -4,9 +4,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..cli import add_recipe_options, apply_overrides, flag, given_options
-from ..errors import FashionsegError
-from ..recipe import Recipe, find_recipe
+from fashionseg.commands._options import add_recipe_options, apply_overrides, flag, given_options
+from fashionseg.errors import FashionsegError
+from fashionseg.recipe.schema import Recipe
+from fashionseg.registry.recipes import find_recipe
 
 
 def add_parser(sub):
@@ -36,7 +37,7 @@ def source_recipe(args) -> Recipe:
         raise FashionsegError("give a recipe (a name, a recipe script or a run's config.json) or --from RUN, "
                               "not both or neither")
     if args.from_run:
-        from ..runfolder import RunFolder
+        from fashionseg.runs.folder import RunFolder
 
         return Recipe.from_dict(RunFolder.open(args.from_run).read_json("config.json"))
     if args.recipe.endswith(".json"):
@@ -57,7 +58,7 @@ def config_recipe(path: Path) -> Recipe:
 
 def resume(args):
     """`--resume RUN [--epochs N]`: any other setting would make the run a different experiment."""
-    from ..train import resume_run
+    from fashionseg.engine.trainer import resume_run
 
     others = [flag(name) for name in given_options(args) if name != "epochs"]
     others += [f"--set {item}" for item in args.set]
@@ -69,6 +70,6 @@ def resume(args):
 
 
 def train_recipe(recipe, args):
-    from ..train import run
+    from fashionseg.engine.trainer import run
 
     run(apply_overrides(recipe, args), runs_dir=args.runs_dir, console=Console())

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from fastai.data.core import DataLoaders
 
-from ..errors import FashionsegError
-from ..recipe import valid_range
+from fashionseg.errors import FashionsegError
+from fashionseg.recipe.schema import valid_range
 
 
 @dataclass
@@ -102,7 +102,7 @@ def check_data_options(dataset, given: dict) -> dict:
         raise FashionsegError(f"data set {dataset.name!r} takes data_options {takes}; not {', '.join(unknown)}")
     options = {**dataset.options, **given}
     if "augment" in options:
-        from .augment import augmentations
+        from fashionseg.data.augment import augmentations
 
         augmentations(options["augment"])
     return options

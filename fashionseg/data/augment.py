@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from fastai.torch_core import TensorImage, TensorMask
 from fastai.vision.augment import RandTransform, aug_transforms
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 AUGMENT_HELP = ("'none', or parts joined by '-': 'flip' (mirror half the batch), 'shift' or 'shiftN' "
                 "(move each image by up to N pixels, default 2), 'erase' (timm's random erasing, classification), "

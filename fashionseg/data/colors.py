@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 
 def parse_color(color) -> tuple[int, int, int]:

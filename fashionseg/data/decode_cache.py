@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import FashionsegError
-from ..rank import main_console
-from ..runfolder import atomic_write
-from .images import open_image, read_image
-from .locate import cache_root
+from fashionseg.data.images import open_image, read_image
+from fashionseg.data.locate import cache_root
+from fashionseg.errors import FashionsegError
+from fashionseg.utils.files import atomic_write
+from fashionseg.utils.rank import main_console
 
 VERSION = 1  # bump when the decoding changes, so old caches are not reused
 CACHE_DIR = ".fashionseg-cache"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 _UBYTE = 0x08
 

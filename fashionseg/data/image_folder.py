@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FashionsegError
-from ..recipe import valid_range
+from fashionseg.errors import FashionsegError
+from fashionseg.recipe.schema import valid_range
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
@@ -150,7 +150,7 @@ def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[lis
     test/ folder holds out `valid_pct` of the training items. Without a test/ folder the
     validation items are the test set.
     """
-    from . import split_indices
+    from fashionseg.data import split_indices
 
     n_train, n_valid, n_test = listing.n_train, listing.n_valid, listing.n_test
     seed, limit, eval_limit = request.seed, request.limit, request.eval_limit
@@ -162,7 +162,7 @@ def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[lis
                                     train_items=request.train_items))
         test = list(range(n_train + n_valid, len(listing.files)))[: eval_limit or None]
         return (splits + [test], "test folder") if test else (splits, "valid folder")
-    from . import held_out_count, stratifiable
+    from fashionseg.data import held_out_count, stratifiable
 
     valid = request.valid
     if valid == "test" and not n_test:

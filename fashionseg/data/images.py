@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 
 def open_image(path: Path) -> Image.Image:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 DATA_ENV = "FASHIONSEG_DATA"
 SYSTEM_ROOT = Path("/usr/share/datasets")

@@ -17,9 +17,9 @@ import torch
 from PIL import Image
 from rich.progress import track
 
-from ..errors import FashionsegError
-from .colors import rgb_to_indices
-from .images import open_image, read_image
+from fashionseg.data.colors import rgb_to_indices
+from fashionseg.data.images import open_image, read_image
+from fashionseg.errors import FashionsegError
 
 MASK_MODES = ("auto", "indices", "colors")
 

@@ -10,7 +10,7 @@ import torch
 from fastai.torch_core import TensorImageBW
 from fasttransform import Transform
 
-from ..errors import FashionsegError
+from fashionseg.errors import FashionsegError
 
 
 def paste_offsets(n: int, canvas: int, size: int, seed: int) -> torch.Tensor:

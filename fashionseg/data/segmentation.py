@@ -5,12 +5,12 @@ from pathlib import Path
 
 import torch
 
-from ..errors import FashionsegError
-from ..sizes import as_size
-from . import Data, DataRequest
-from .mask_folder import MaskFormat, PairSet, load_folder
-from .stats import channel_stats
-from .tensor_block import ImageTensorBlock, MaskTensorBlock, tensor_dataloaders
+from fashionseg.data import Data, DataRequest
+from fashionseg.data.mask_folder import MaskFormat, PairSet, load_folder
+from fashionseg.data.stats import channel_stats
+from fashionseg.data.tensor_block import ImageTensorBlock, MaskTensorBlock, tensor_dataloaders
+from fashionseg.errors import FashionsegError
+from fashionseg.recipe.sizes import as_size
 
 
 def segmentation_data(train: PairSet, test: PairSet | None, classes: list[str], colors: list[str],

@@ -40,7 +40,7 @@ class IndexInto(Transform):
     def encodes(self, idx):
         if is_index(idx):
             return self.tensor_type(self.data[idx])
-        from .images import as_image, resized
+        from fashionseg.data.images import as_image, resized
 
         c, *size = self.data.shape[1:] if self.data.ndim == 4 else (1, *self.data.shape[1:])
         image = resized(as_image(idx, c), size)
@@ -104,7 +104,7 @@ def tensor_dataloaders(request, x_block, y_block, n_train: int, n_test: int, sta
     `stats = (mean, std)` per channel. The tensors may be memory-mapped: batches index them."""
     from fastai.data.transforms import Normalize
 
-    from .augment import augmentations
+    from fashionseg.data.augment import augmentations
 
     splits = splits if splits is not None else request.splits(n_train, n_test)
     block = tensor_datablock(x_block, y_block, splits,

@@ -3,9 +3,9 @@ weights are named (nothing is downloaded)."""
 import segmentation_models_pytorch as smp
 
 from fashionseg.errors import unknown_name
-from fashionseg.layers import PadToMultiple
-from fashionseg.rank import main_console
-from fashionseg.weights import load_pretrained
+from fashionseg.models.layers import PadToMultiple
+from fashionseg.models.weights import load_pretrained
+from fashionseg.utils.rank import main_console
 
 
 def _from_scratch(model, encoder_weights):

@@ -5,7 +5,7 @@ from fashionseg import Data, DataRequest
 from fashionseg.data.decode_cache import decoded_images
 from fashionseg.data.image_folder import folder_splits, list_images
 from fashionseg.data.tensor_block import CategoryTensorBlock, ImageTensorBlock, tensor_dataloaders
-from fashionseg.sizes import as_size
+from fashionseg.recipe.sizes import as_size
 
 
 def image_folder_data(request: DataRequest) -> Data:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from fashionseg import Section, Task, hookimpl
-from fashionseg.picking import TopItems
+from fashionseg.infer.picking import TopItems
 
 
 class TopLosses:
@@ -60,7 +60,7 @@ class Example:
 
 def examples_figure(picker: TopLosses, data):
     """Two rows: the highest-loss wrong predictions (red) and the most confident right ones (green)."""
-    from fashionseg.plots import plt
+    from fashionseg.report.figures import plt
 
     rows = [("wrong, highest loss", picker.wrong.items()), ("right, most confident", picker.right.items())]
     k = max(1, max(len(items) for _, items in rows))
@@ -101,7 +101,7 @@ class Classification(Task):
         return [TopLosses()]
 
     def figures(self, run, data, results, observers):
-        from fashionseg.plots import confusion_matrix
+        from fashionseg.report.figures import confusion_matrix
 
         figs = []
         if "confusion_matrix" in results:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fashionseg import Section, Task, hookimpl
-from fashionseg.picking import TopItems
+from fashionseg.infer.picking import TopItems
 
 
 class PanelPicker:
@@ -65,7 +65,7 @@ def panels_figure(picker, data, labels=None):
     from matplotlib.patches import Patch
 
     from fashionseg.data.colors import colorize, default_colors
-    from fashionseg.plots import plt
+    from fashionseg.report.figures import plt
 
     rows = len(picker.picked)
     colors = data.colors or default_colors(len(data.classes))
@@ -135,7 +135,7 @@ class Segmentation(Task):
         """The mask in class colours (`<stem>_prediction.png`) and as class indices (`<stem>_classes.png`)."""
         import numpy as np
 
-        from fashionseg.runfolder import atomic_write
+        from fashionseg.utils.files import atomic_write
 
         coloured = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"),
                                         blend)
@@ -146,7 +146,7 @@ class Segmentation(Task):
 
     def save_prediction(self, prediction, image, summary, out: Path, blend=None):
         from fashionseg.data.colors import default_colors
-        from fashionseg.runfolder import atomic_write
+        from fashionseg.utils.files import atomic_write
 
         colors = summary.get("colors") or default_colors(len(summary["classes"]))
         atomic_write(out, png_bytes(overlay(image, prediction, colors, blend).numpy()))

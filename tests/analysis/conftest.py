@@ -23,7 +23,7 @@ def tiny_run(fashion_mnist_dir, tmp_path_factory):
     """The finished run folder (with checkpoints, iterations.csv and TensorBoard events)."""
     from rich.console import Console
 
-    from fashionseg.train import run
+    from fashionseg.engine.trainer import run
 
     recipe = tiny_recipe(fashion_mnist_dir, track=["tensorboard"])
     return run(recipe, runs_dir=tmp_path_factory.mktemp("runs"), console=Console(quiet=True)).run.path

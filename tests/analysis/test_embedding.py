@@ -10,7 +10,7 @@ from fashionseg import create_model, list_components
 from fashionseg.analysis.embedding import sample_positions, tsne
 from fashionseg.analysis.layers import penultimate_features
 from fashionseg.cli import main
-from fashionseg.registry import registry
+from fashionseg.registry.plugins import registry
 
 FEATURE_SIZES = {"seed000-cnn": 120, "basenet": 12, "basenet-improved": 12, "cam-cnn": 32, "resnet101": 2048}
 

@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from fashionseg import FashionsegError
+from fashionseg.analysis.ensemble import Ensemble
 from fashionseg.analysis.loaded_run import load_run
-from fashionseg.checkpoints import BestCheckpoints, best_checkpoints
+from fashionseg.callbacks.checkpoints import BestCheckpoints, best_checkpoints
 from fashionseg.cli import main
-from fashionseg.ensemble import Ensemble
-from fashionseg.runfolder import RunFolder
+from fashionseg.runs.folder import RunFolder
 
 
 def drive(callback, losses):

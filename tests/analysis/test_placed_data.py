@@ -2,9 +2,9 @@
 import torch
 
 from fashionseg import Recipe
+from fashionseg.build.learner import build_data
 from fashionseg.data import fashion_mnist
 from fashionseg.data.placed import PasteOnCanvas, canvas_stats, paste_boxes, paste_offsets
-from fashionseg.build import build_data
 
 
 def placed(fashion_mnist_dir, **options):

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from fashionseg import FashionsegError
 from fashionseg.cli import main
-from fashionseg.sweep import grid, parse_axes, run_sweep, split_values
+from fashionseg.engine.sweep import grid, parse_axes, run_sweep, split_values
 
 
 def test_values_split_on_commas_outside_brackets():

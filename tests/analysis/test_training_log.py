@@ -6,9 +6,9 @@ import pytest
 import torch
 from fastai.metrics import accuracy, mk_metric
 
-from fashionseg.recipe import Recipe
-from fashionseg.runfolder import RunFolder
-from fashionseg.training_log import IterationLog
+from fashionseg.callbacks.logs import IterationLog
+from fashionseg.recipe.schema import Recipe
+from fashionseg.runs.folder import RunFolder
 
 
 def test_each_row_averages_its_window_of_iterations(tmp_path):
@@ -54,7 +54,8 @@ def test_tensorboard_event_files_hold_the_losses_and_metrics(tiny_run):
 
 
 def test_logging_settings_come_from_the_recipe_and_command_line():
-    from fashionseg.cli import apply_overrides, build_parser
+    from fashionseg.cli import build_parser
+    from fashionseg.commands._options import apply_overrides
 
     args = build_parser().parse_args(["train", "x", "--log-every", "7", "--keep-best", "3", "--track", "tensorboard"])
     recipe = apply_overrides(Recipe(name="x", dataset="d", arch="a"), args)

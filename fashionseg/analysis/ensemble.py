@@ -1,0 +1,100 @@
+"""Ensembles of a run's best checkpoints: their softmax outputs averaged, compared with
+the final weights and the single best checkpoint on the run's own final metrics."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from fashionseg.callbacks.checkpoints import best_checkpoints
+from fashionseg.infer.evaluate import evaluate
+from fashionseg.report.tables import scalar_metrics
+
+
+class Ensemble(nn.Module):
+    """Averages its models' softmax outputs; returns the log of the average, so that a softmax
+    of the output gives the averaged probabilities, as `evaluate` expects of logits."""
+
+    def __init__(self, models: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(models)
+
+    def forward(self, x):
+        log_probs = torch.stack([m(x).float().log_softmax(1) for m in self.members])
+        return torch.logsumexp(log_probs, 0) - math.log(len(self.members))
+
+
+class TestLoss:
+    """Mean negative log-likelihood of the targets under the predicted probabilities."""
+
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update(self, probs: torch.Tensor, targets: torch.Tensor):
+        picked = probs.gather(1, targets.long().unsqueeze(1))
+        self.total += float(-picked.clamp_min(1e-12).log().sum())
+        self.count += picked.numel()
+
+    def result(self, classes) -> dict:
+        return {"test_loss": self.total / max(self.count, 1)}
+
+
+def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
+    """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best;
+    each predicted as the run's own final evaluation was (its recipe's flip TTA and sliding window)."""
+    from fashionseg.build.checks import final_evaluators
+    from fashionseg.infer.tta import test_time_forward
+
+    recipe = loaded.recipe
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
+
+    def scores(model):
+        evaluators = {"test-loss": TestLoss(), **final_evaluators(recipe)}
+        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.trained.task,
+                           forward=forward)
+        return scalar_metrics(results)
+
+    rows = {"final weights": scores(loaded.model)}
+    if k:
+        kept = best_checkpoints(loaded.run, k)
+        models = [loaded.new_model(c["file"]) for c in kept]
+        rows[f"best single (epoch {kept[0]['epoch']})"] = scores(models[0])
+        epochs = ", ".join(str(c["epoch"]) for c in kept)
+        rows[f"ensemble of {k} (epochs {epochs})"] = scores(Ensemble(models).eval())
+    return rows
+
+
+def ensemble_report(loaded, k: int | None, console) -> dict[str, dict]:
+    """Print the test metrics of the final weights (with `k`: the best checkpoint and the ensemble of
+    the k best); with `k`, record them in metrics.json and report.md ("Best-epoch ensembles")."""
+    from rich.table import Table
+
+    from fashionseg.report.sections import set_report_section, update_metrics
+    from fashionseg.report.tables import markdown_table
+
+    with console.status("evaluating on the test set"):
+        rows = compare_with_ensemble(loaded, k)
+    columns = list(dict.fromkeys(c for scores in rows.values() for c in scores))
+    how = inference_note(loaded.recipe)
+    table = Table(title=f"Test set: {loaded.run.path.name}{how}", title_justify="left")
+    for col in ["weights", *columns]:
+        table.add_column(col, justify="left" if col == "weights" else "right")
+    for name, scores in rows.items():
+        table.add_row(name, *(f"{scores[c]:.4f}" if c in scores else "-" for c in columns))
+    console.print(table)
+    if not k:
+        return rows
+    record = update_metrics(loaded.run, "ensemble", {"k": k, "results": rows})
+    lines = ["## Best-epoch ensembles", "",
+             f"Softmax outputs of the checkpoints with the lowest validation loss, averaged{how}.", "",
+             *markdown_table(["weights", *columns], [[n, *(s.get(c, "-") for c in columns)]
+                                                     for n, s in record["results"].items()])]
+    set_report_section(loaded.run, "ensemble", "\n".join(lines))
+    return rows
+
+
+def inference_note(recipe) -> str:
+    """' (flip TTA, 192-pixel tiles)' when the run's test evaluation is not the plain forward pass."""
+    parts = (["flip TTA"] if recipe.tta else []) + ([f"{recipe.tile}-pixel tiles"] if recipe.tile else [])
+    return f" ({', '.join(parts)})" if parts else ""

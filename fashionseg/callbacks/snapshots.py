@@ -1,0 +1,124 @@
+"""Seeing training happen: predictions on a few fixed validation images at chosen epochs, saved in
+the run folder (`snapshots/`) and drawn as a grid, one row per image, one column per epoch."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+from fastai.callback.core import Callback
+from PIL import Image
+
+from fashionseg.data import denormalize
+from fashionseg.runs.folder import RunFolder
+from fashionseg.utils.files import atomic_write
+from fashionseg.utils.rank import is_main
+
+FIGURE = "training_snapshots"
+TOP = 3  # labels kept per image for a classifier
+
+
+def snapshot_callbacks(run: RunFolder, recipe, data) -> list[Callback]:
+    """The recipe's `show_epochs` snapshots of `show_items` validation images, if it asks for any."""
+    if not recipe.show_epochs:
+        return []
+    return [EpochSnapshots(run, recipe.show_epochs, recipe.show_items, data.classes, data.colors, data.stats)]
+
+
+class EpochSnapshots(Callback):
+    """At the end of each epoch in `epochs` (0 is the first, as in metrics.csv), rank 0 predicts the
+    first `n_items` validation images and saves the predictions: index masks `snapshots/epoch-E/item-I.png`
+    for score maps, rows of `snapshots/top3.csv` for class scores. After fit, the grid figure."""
+
+    order = 63
+
+    def __init__(self, run: RunFolder, epochs, n_items: int, classes: list[str], colors=None, stats=None):
+        self.folder, self.epochs, self.n_items = run, sorted(set(int(e) for e in epochs)), n_items
+        self.classes, self.colors, self.stats = classes, colors, stats
+        self.figure = None
+
+    def before_fit(self):
+        if hasattr(self.learn, "lr_finder") or hasattr(self.learn, "gather_preds") or not is_main():
+            return
+        xb, yb = self.dls.valid.one_batch()
+        self.xb, self.yb = xb[: self.n_items], yb[: self.n_items].as_subclass(torch.Tensor).cpu()
+        plain = self.xb.as_subclass(torch.Tensor).float()  # fastai's tensor types do not load with weights_only
+        images = (denormalize(plain, self.stats) * 255).round().to(torch.uint8).cpu()
+        buffer = io.BytesIO()
+        torch.save({"images": images, "targets": self.yb}, buffer)
+        atomic_write(self.folder.path / "snapshots" / "items.pt", buffer.getvalue())
+
+    @torch.no_grad()
+    def after_epoch(self):
+        if self.epoch not in self.epochs or not is_main() or not hasattr(self, "xb"):
+            return
+        if self.epoch in saved_epochs(self.folder):  # an epoch a resumed fit skips: saved before the stop
+            return
+        model = getattr(self.model, "module", self.model)  # a DDP wrapper would wait for the other ranks
+        model.eval()
+        probs = model(self.xb).float().softmax(1).cpu()
+        if probs.ndim == 4:
+            for i, mask in enumerate(probs.argmax(1)):
+                atomic_write(self.folder.path / "snapshots" / f"epoch-{self.epoch}" / f"item-{i}.png", png(mask))
+        else:
+            top = probs.topk(min(TOP, probs.shape[1]), dim=1)
+            rows = [[self.epoch, i] + [v for c, p in zip(ci, pi) for v in (self.classes[int(c)], round(float(p), 4))]
+                    for i, (ci, pi) in enumerate(zip(top.indices, top.values))]
+            header = ["epoch", "item"] + [f"{k}{n}" for n in range(1, top.indices.shape[1] + 1) for k in ("label", "p")]
+            self.folder.append_csv("snapshots/top3.csv", header, rows)
+
+    def after_fit(self):
+        if is_main() and hasattr(self, "xb"):
+            self.figure = self.folder.save_figure(snapshot_grid(self.folder, self.classes, self.colors), FIGURE)
+
+
+def png(mask: torch.Tensor) -> bytes:
+    """Class indices `(H, W)` as a grey PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(mask.to(torch.uint8).numpy(), mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def saved_epochs(run: RunFolder) -> list[int]:
+    """The epochs whose predictions the run folder holds (a resumed run's earlier ones too)."""
+    rows = run.read_csv("snapshots/top3.csv")
+    if rows:
+        return sorted({int(r["epoch"]) for r in rows})
+    return sorted(int(p.name.split("-")[1]) for p in (run.path / "snapshots").glob("epoch-*"))
+
+
+def snapshot_grid(run: RunFolder, classes: list[str], colors=None):
+    """One row per fixed image: the input (and the true mask), then the prediction at each saved epoch."""
+    from fashionseg.data.colors import colorize, default_colors
+    from fashionseg.report.figures import plt
+
+    items = torch.load(run.path / "snapshots" / "items.pt", weights_only=True)
+    images, targets, epochs = items["images"], items["targets"], saved_epochs(run)
+    dense = targets.ndim == 3
+    lead = ["input", "truth"] if dense else ["input"]
+    cols = len(lead) + len(epochs)
+    fig, axes = plt.subplots(len(images), cols, figsize=(1.7 * cols, 1.8 * len(images)), squeeze=False)
+    labels = {(int(r["epoch"]), int(r["item"])): r for r in run.read_csv("snapshots/top3.csv")}
+    colors = colors or default_colors(len(classes))
+    for i, row in enumerate(axes):
+        for ax in row:
+            ax.axis("off")
+        row[0].imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
+        row[0].set_title("input" if dense else f"input: {classes[int(targets[i])]}", fontsize=7)
+        if dense:
+            row[1].imshow(colorize(targets[i], colors).numpy(), interpolation="nearest")
+            row[1].set_title("truth", fontsize=7)
+        for ax, epoch in zip(row[len(lead):], epochs):
+            if dense:
+                mask = np.array(Image.open(run.path / "snapshots" / f"epoch-{epoch}" / f"item-{i}.png"))
+                ax.imshow(colorize(torch.from_numpy(mask), colors).numpy(), interpolation="nearest")
+                ax.set_title(f"epoch {epoch}", fontsize=7)
+            else:
+                r = labels[(epoch, i)]
+                ax.imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
+                top = "\n".join(f"{r[f'label{n}']} {r[f'p{n}']:.0%}" for n in range(1, TOP + 1) if f"label{n}" in r)
+                ax.set_title(f"epoch {epoch}\n{top}", fontsize=6,
+                             color="green" if str(r["label1"]) == classes[int(targets[i])] else "red")
+    fig.suptitle("Predictions on fixed validation images during training", fontsize=9)
+    fig.tight_layout()
+    return fig

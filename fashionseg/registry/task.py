@@ -1,0 +1,99 @@
+"""The `Task` protocol: everything that differs between kinds of experiment.
+
+The core never tests a task's name; it asks the run's task (found through the data set's
+`task`) what to do. A task plugin subclasses `Task` and returns an instance from the
+`fashionseg_tasks` hook. Keep the module that defines it light: import torch, matplotlib
+and the like inside the methods, so listing components stays fast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+
+@dataclass
+class Section:
+    """A table in the console report and in report.md (e.g. the most frequent confusions)."""
+
+    title: str
+    header: list[str]
+    rows: list[list]
+
+
+class Task:
+    """Override what differs; the defaults suit a task whose model returns class scores on axis 1."""
+
+    name: str = ""
+    description: str = ""
+    # The class axis that losses reduce over: -1 for logits (B, n_classes), 1 for score maps
+    # (B, n_classes, H, W).
+    loss_axis: int = -1
+    default_loss: str = "cross-entropy"
+    # Whether the model maps any input size to score maps of that size, so a sliding window
+    # (`tile`) can predict large images piece by piece.
+    tiles: bool = False
+    # Analysis commands that apply to this task's runs: "cam", "embed".
+    commands: frozenset[str] = frozenset()
+    kind: ClassVar[str] = "task"
+    plugin: str = ""
+
+    @property
+    def task(self) -> str:
+        """Tasks are listed under their own name (`fashionseg list tasks`)."""
+        return self.name
+
+    def probabilities(self, output):
+        """Model output of one batch -> the probabilities final evaluators see."""
+        return output.float().softmax(1)
+
+    def targets(self, yb):
+        """A batch's targets as a plain tensor for final evaluators."""
+        import torch
+
+        return yb.as_subclass(torch.Tensor)
+
+    def observers(self, data) -> list:
+        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers);
+        one may also have `sections(data)`, report tables of what it saw."""
+        return []
+
+    def figures(self, run, data, results: dict, observers: list) -> list[tuple[str, str]]:
+        """Task figures saved in the run folder after evaluation: `[(title, relative path)]`."""
+        return []
+
+    def sections(self, results: dict, data) -> list[Section]:
+        """Extra report tables, shown on the console and in report.md."""
+        return []
+
+    def predict(self, model, x, summary: dict) -> Any:
+        """The prediction for one normalised input `x` `(1, C, H, W)` (model in eval mode, no grad);
+        `summary` is the run's data.json."""
+        from fashionseg.errors import FashionsegError
+
+        raise FashionsegError(f"task {self.name!r} does not predict single images; its plugin implements no predict")
+
+    def predict_batch(self, model, x, summary: dict, sizes: list[tuple[int, int]]) -> list:
+        """One prediction per image of the normalised batch `x` `(B, C, H, W)`; `sizes` are the images'
+        own sizes before they were resized to the model's (a mask comes back at its image's size)."""
+        return [self.predict(model, x[i:i + 1], summary) for i in range(len(x))]
+
+    def csv_row(self, prediction, summary: dict, top_k: int = 3) -> dict:
+        """One image's prediction as CSV columns (`fashionseg predict --csv`): the `describe` table's rows."""
+        return {str(row[0]): row[1] for row in self.describe(prediction, summary).rows}
+
+    def save_predictions(self, prediction, image, summary: dict, stem: Path, blend: float | None = None) -> list[Path]:
+        """The files `fashionseg predict --out DIR` writes for one image, named `<stem>_...`."""
+        out = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"), blend)
+        return [out] if out else []
+
+    def describe(self, prediction, summary: dict) -> Section:
+        """A prediction as a console table."""
+        from fashionseg.errors import FashionsegError
+
+        raise FashionsegError(f"task {self.name!r} cannot show a prediction; its plugin implements no describe")
+
+    def save_prediction(self, prediction, image, summary: dict, out: Path, blend: float | None = None) -> Path | None:
+        """Write a prediction for the uint8 `image` `(C, H, W)` as a file at `out` (e.g. a coloured
+        mask, blended over the image with weight `blend`); None when the task writes no file."""
+        return None

@@ -1,0 +1,154 @@
+"""Every figure fashionseg draws: loss and training curves, learned filters, confusion matrices, class maps, feature maps and embeddings."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from fashionseg.report.figures import plt
+
+
+def loss_curves(recorder):
+    """Smoothed training loss per iteration and validation loss at each epoch's end."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(range(len(recorder.losses)), [float(v) for v in recorder.losses], label="train (smoothed)")
+    valid = [v[1] for v in recorder.values if len(v) > 1]
+    if valid:
+        ax.plot(recorder.iters[: len(valid)], valid, "o-", label="valid")
+    ax.set(xlabel="iteration", ylabel="loss", title="Training and validation loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def first_conv_filters(model: torch.nn.Module, max_filters: int = 64):
+    """The first convolution's kernels, one small grey image per input-channel-averaged filter."""
+    conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    if conv is None:
+        return None
+    w = conv.weight.detach().float().cpu().mean(1)[:max_filters]
+    n = w.shape[0]
+    cols = min(8, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.1), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            k = w[i]
+            ax.imshow(((k - k.min()) / (k.max() - k.min() + 1e-8)).numpy(), cmap="gray", interpolation="nearest")
+    fig.suptitle(f"First conv layer: {n} learned {tuple(conv.kernel_size)} filters")
+    return fig
+
+
+def confusion_matrix(cm, classes):
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(1 + 0.6 * len(classes), 1 + 0.6 * len(classes)))
+    ax.imshow(cm, cmap="Blues")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test set)")
+    return fig
+
+
+def training_curves(iterations: list[dict], epochs: list[dict]):
+    """Loss (left) and metrics (right) against epochs: lines every N iterations, dots per epoch."""
+    from fashionseg.report.figures import plt
+
+    metrics = [k for k in (epochs[0] if epochs else {}) if f"train_{k}" in iterations[0]]
+    fig, axes = plt.subplots(1, 2 if metrics else 1, figsize=(12 if metrics else 7, 4), squeeze=False)
+    loss_ax = axes[0, 0]
+    loss_ax.plot([r["epoch"] for r in iterations], [r["train_loss"] for r in iterations], label="train, every N iterations")
+    ends = [r["epoch"] + 1 for r in epochs]
+    for name in ("train_loss", "valid_loss"):
+        loss_ax.plot(ends, [r[name] for r in epochs], "o", label=f"{name.split('_')[0]}, per epoch")
+    loss_ax.set(xlabel="epoch", ylabel="loss", title="Loss")
+    for name in metrics:
+        ax = axes[0, 1]
+        line = ax.plot([r["epoch"] for r in iterations], [r.get(f"train_{name}") for r in iterations],
+                       label=f"train {name}, every N iterations")[0]
+        ax.plot(ends, [r[name] for r in epochs], "o", color=line.get_color(), label=f"valid {name}, per epoch")
+        ax.set(xlabel="epoch", title="Metrics")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def _frame(ax, color: str):
+    for spine in ax.spines.values():
+        spine.set(edgecolor=color, linewidth=3, visible=True)
+
+
+def class_maps_figure(image: np.ndarray, maps: torch.Tensor, extent, classes: list[str], true: int,
+                      probs: torch.Tensor, box=None, title: str = ""):
+    """The input, then every class's map as a heatmap over it; true class framed green,
+    a wrong prediction framed red. `extent` places the maps on the image (imshow's)."""
+    pred = int(probs.argmax())
+    H, W = image.shape
+    cols = 6
+    rows = math.ceil((len(classes) + 1) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2, rows * 2.3), squeeze=False)
+    vmin, vmax = float(maps.min()), float(maps.max())
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+        ax.axis("off")
+    axes[0, 0].axis("on")
+    axes[0, 0].imshow(image, cmap="gray", extent=(0, W, H, 0))
+    axes[0, 0].set_title("input", fontsize=8)
+    if box is not None:
+        top, left, bottom, right = (float(v) for v in box)
+        axes[0, 0].add_patch(plt.Rectangle((left, top), right - left, bottom - top, fill=False, ec="yellow", ls="--"))
+    heat = None
+    for c, name in enumerate(classes):
+        ax = axes.flat[c + 1]
+        ax.axis("on")
+        ax.imshow(image, cmap="gray", extent=(0, W, H, 0))
+        heat = ax.imshow(maps[c].numpy(), cmap="jet", alpha=0.5, extent=extent, interpolation="bilinear",
+                         vmin=vmin, vmax=vmax)
+        ax.set(xlim=(0, W), ylim=(H, 0))
+        marks = [m for m, on in (("true", c == true), ("predicted", c == pred)) if on]
+        ax.set_title(f"{name} {float(probs[c]):.0%}" + (f"\n({', '.join(marks)})" if marks else ""), fontsize=8)
+        if c == true or c == pred:
+            _frame(ax, "green" if c == true else "red")
+    fig.colorbar(heat, ax=axes.ravel().tolist(), shrink=0.6, label="class map value")
+    fig.suptitle(title or f"true {classes[true]}, predicted {classes[pred]}", fontsize=10)
+    return fig
+
+
+def feature_maps_figure(image: np.ndarray, maps: torch.Tensor, layer: str, max_maps: int = 32):
+    """The input and the first `max_maps` channels of a layer's output, each on its own scale."""
+    n = min(len(maps), max_maps)
+    cols = 8
+    rows = math.ceil((n + 1) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(image, cmap="gray")
+    axes[0, 0].set_title("input", fontsize=7)
+    for i in range(n):
+        ax = axes.flat[i + 1]
+        ax.imshow(maps[i].numpy(), cmap="viridis", interpolation="nearest")
+        ax.set_title(f"channel {i}", fontsize=6)
+    fig.suptitle(f"Layer {layer!r}: {n} of {len(maps)} channels, {tuple(maps.shape[-2:])} maps", fontsize=9)
+    return fig
+
+
+def embedding_figure(coords: np.ndarray, labels: np.ndarray, classes: list[str], title: str):
+    """A 2-D scatter of the embedded test images, one colour per class, with a legend."""
+    fig, ax = plt.subplots(figsize=(8, 7))
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    for c, name in enumerate(classes):
+        chosen = labels == c
+        ax.scatter(coords[chosen, 0], coords[chosen, 1], s=4, color=cmap(c % cmap.N), label=name)
+    ax.legend(markerscale=4, fontsize=8, loc="best")
+    ax.set(xticks=[], yticks=[], title=title)
+    return fig

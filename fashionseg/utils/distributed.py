@@ -1,0 +1,118 @@
+"""Data-parallel training in processes a launcher started (`torchrun`, `accelerate launch`):
+fastai's distributed trainer with accelerate underneath, gloo on CPUs and NCCL on GPUs. Each rank
+trains on its shard of every batch, validation predictions are gathered before the metrics, and
+rank 0 alone writes (see `fashionseg.rank`)."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import torch
+from fastai.distributed import DistributedDL, DistributedTrainer, rank0_first
+
+from fashionseg.errors import FashionsegError
+
+
+def launched() -> bool:
+    """True in one of several processes a launcher started (WORLD_SIZE > 1)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def join():
+    """Join the launcher's process group through accelerate (gloo on CPUs, NCCL on GPUs) before
+    anything is built, so that fastai's default device is this rank's own GPU. Once per process;
+    nothing in a single process."""
+    if launched():
+        from accelerate import PartialState
+
+        PartialState(cpu=not torch.cuda.is_available())
+
+
+def relaunch_words() -> list[str]:
+    """The torchrun words that start as many processes again (a run on several machines also needs
+    its rendezvous flags); none in one process."""
+    if not launched():
+        return []
+    world = int(os.environ["WORLD_SIZE"])
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    nodes = ["--nnodes", str(world // per_node)] if world > per_node else ["--standalone"]
+    return ["torchrun", *nodes, "--nproc_per_node", str(per_node), "-m"]
+
+
+def main_first(func, *args):
+    """`func(*args)` on rank 0 first (it may download or cache), then on the others: fastai's
+    `rank0_first` when launched, a plain call in one process."""
+    return rank0_first(func, *args) if launched() else func(*args)
+
+
+def check_sync_bn(sync_bn: bool, on: torch.device):
+    """torch's SyncBatchNorm synchronises CUDA tensors only: on CPU processes it is refused up front."""
+    if sync_bn and launched() and on.type != "cuda":
+        raise FashionsegError("sync_bn needs CUDA GPUs (torch's SyncBatchNorm does not run on CPU processes); "
+                              "drop --sync-bn when training on CPUs")
+
+
+def group_device() -> torch.device:
+    """Where the process group's tensors must live: CUDA for NCCL, the CPU for gloo."""
+    return torch.device("cuda") if torch.distributed.get_backend() == "nccl" else torch.device("cpu")
+
+
+def largest(value: int) -> int:
+    """The largest of every rank's `value`, so that all ranks decide alike; `value` in one process.
+    A collective when launched: every rank must call it."""
+    if not (launched() and torch.distributed.is_initialized()):
+        return value
+    t = torch.tensor(value, dtype=torch.long, device=group_device())
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return int(t)
+
+
+@contextmanager
+def leave_together(*agreed: type[BaseException]):
+    """When every rank stops with one of the `agreed` exceptions (a signal, a non-finite loss), the
+    others wait until rank 0 has written why: a launcher stops all processes once one exits non-zero."""
+    try:
+        yield
+    except agreed:
+        if launched() and torch.distributed.is_initialized():
+            torch.distributed.barrier()
+        raise
+
+
+class ShardedDL(DistributedDL):
+    """fastai's DistributedDL, whose rank 0 broadcasts the batch order on the group's device
+    (fastai's always uses CUDA, which gloo on CPUs cannot)."""
+
+    def _broadcast(self, t, rank):
+        t = torch.tensor(t, dtype=torch.long, device=group_device())
+        torch.distributed.broadcast(t, rank)
+        return t.cpu().tolist()
+
+
+class DataParallel(DistributedTrainer):
+    """fastai's DistributedTrainer (accelerate's DDP model, SyncBatchNorm when asked) with `ShardedDL` loaders."""
+
+    def _wrap_dl(self, dl):
+        return dl if isinstance(dl, DistributedDL) else ShardedDL(dl, device=self.learn.model.device)
+
+
+def unsharded(dl):
+    """The loader a `ShardedDL` wraps (it draws the batch order), or `dl` itself."""
+    return dl.dl if isinstance(dl, DistributedDL) else dl
+
+
+@contextmanager
+def data_parallel(learn, sync_bn: bool = False, console=None):
+    """What fastai's `distrib_ctx` does around a fit, with `DataParallel`, when launched; in one
+    process nothing (and a note when `sync_bn` was asked for)."""
+    if not launched():
+        if sync_bn and console is not None:
+            console.print("sync_bn: one process has no batch statistics to share; batch norm stays as it is")
+        yield learn
+        return
+    trainer = DataParallel(sync_bn=sync_bn, cpu=not torch.cuda.is_available())
+    learn.add_cb(trainer)
+    try:
+        yield learn
+    finally:
+        learn.remove_cb(trainer)
