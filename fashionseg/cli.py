@@ -7,10 +7,10 @@ import importlib
 import sys
 import warnings
 
-from fashionseg.version import __version__
 from fashionseg.commands._options import add_recipe_options
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
+from fashionseg.version import __version__
 
 COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare",
             "export"]

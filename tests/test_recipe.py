@@ -5,9 +5,9 @@ import pluggy
 import pytest
 
 from fashionseg import FashionsegError, Recipe, hookimpl
-from fashionseg.registry import recipes as recipe_module
 from fashionseg.registry import hookspecs
 from fashionseg.registry import plugins as registry_module
+from fashionseg.registry import recipes as recipe_module
 from fashionseg.registry.plugins import PluginLoadWarning
 from fashionseg.registry.recipes import RecipeShadowWarning, all_recipes, find_recipe
 

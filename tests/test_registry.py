@@ -1,6 +1,4 @@
 """Registry behaviour: listing, lookup errors, duplicates, broken plugins."""
-import sys
-import textwrap
 
 import pluggy
 import pytest

@@ -13,7 +13,7 @@ from rich.console import Console
 from testdata import REPO, need_data
 from torch import nn
 
-from fashionseg import FashionsegError, Recipe
+from fashionseg import Recipe
 from fashionseg.engine.trainer import run
 from fashionseg.infer.predict import predict_file
 from fashionseg.models.resize import RunAtSize

@@ -6,7 +6,7 @@ from functools import lru_cache
 import torch
 
 from fashionseg.data.idx import check_labelled, read_idx
-from fashionseg.data.locate import cache_root, download, find_data, not_found
+from fashionseg.data.locate import cache_root, find_data, not_found
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]

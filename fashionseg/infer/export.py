@@ -14,10 +14,10 @@ from typing import List, Optional
 import torch
 import torch.nn.functional as F
 
-from fashionseg.version import __version__
 from fashionseg.errors import FashionsegError
 from fashionseg.infer.trained import Trained, model_from_run
 from fashionseg.utils.files import atomic_write, check_file_path
+from fashionseg.version import __version__
 
 FORMATS = {"torchscript": "pt", "export": "pt2", "onnx": "onnx"}
 ONNX_NEEDS = ("onnx", "onnxruntime", "onnxscript")  # onnxscript: torch's dynamo exporter, which follows AtSize

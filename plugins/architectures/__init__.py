@@ -3,7 +3,7 @@
 Factories are named as "module:function" strings, so listing them imports no torch; each
 module in this folder holds the models of one family.
 """
-from fashionseg import Architecture, ArchitectureProvider, hookimpl
+from fashionseg.plugin import Architecture, ArchitectureProvider, hookimpl
 
 HERE = __name__
 FASHION_28 = (28, 28)  # the Fashion-MNIST CNNs flatten 28x28 feature maps into linear layers

@@ -2,8 +2,7 @@
 pooling of each map gives the logits, so the maps show where each class was seen."""
 from torch import nn
 
-from fashionseg.errors import FashionsegError
-from fashionseg.models.layers import conv_bn_relu
+from fashionseg.plugin import FashionsegError, conv_bn_relu
 
 POOLS = {"avg": nn.AdaptiveAvgPool2d, "max": nn.AdaptiveMaxPool2d}
 

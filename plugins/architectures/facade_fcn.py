@@ -1,7 +1,7 @@
 """The facade report's six-layer convolutional network (reported mean AP 0.643)."""
 from torch import nn
 
-from fashionseg.models.layers import PadToMultiple
+from fashionseg.plugin import PadToMultiple
 
 
 def facade_fcn(n_classes, n_in=3, widths=(64, 128, 256, 512, 512)):

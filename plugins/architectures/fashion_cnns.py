@@ -2,7 +2,7 @@
 plus `fmnist-fastnet`, our own fast, strong Fashion-MNIST model."""
 from torch import nn
 
-from fashionseg.models.layers import conv_bn_relu
+from fashionseg.plugin import conv_bn_relu
 
 
 def _conv(n_in, n_out, k, padding=0, bn=True):

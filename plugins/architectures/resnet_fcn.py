@@ -3,7 +3,7 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from fashionseg.models.layers import conv_bn_relu
+from fashionseg.plugin import conv_bn_relu
 
 
 def dilate_last_stage(trunk: torchvision.models.ResNet):

@@ -2,10 +2,7 @@
 weights are named (nothing is downloaded)."""
 import segmentation_models_pytorch as smp
 
-from fashionseg.errors import unknown_name
-from fashionseg.models.layers import PadToMultiple
-from fashionseg.models.weights import load_pretrained
-from fashionseg.utils.rank import main_console
+from fashionseg.plugin import PadToMultiple, load_pretrained, main_console, unknown_name
 
 
 def _from_scratch(model, encoder_weights):

@@ -10,8 +10,7 @@ import timm
 import torch
 from timm.models import get_pretrained_cfg
 
-from fashionseg import Architecture
-from fashionseg.errors import FashionsegError, unknown_name
+from fashionseg.plugin import Architecture, FashionsegError, unknown_name
 
 
 def resnet101(n_classes=10, n_in=1):

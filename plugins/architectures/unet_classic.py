@@ -3,7 +3,7 @@ the score map is the input's size."""
 import torch
 from torch import nn
 
-from fashionseg.models.layers import PadToMultiple, conv_bn_relu
+from fashionseg.plugin import PadToMultiple, conv_bn_relu
 
 
 def double_conv(n_in, n_out, batch_norm=True):

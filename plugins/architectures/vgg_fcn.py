@@ -3,7 +3,7 @@ import torch
 import torchvision
 from torch import nn
 
-from fashionseg.models.layers import PadToMultiple
+from fashionseg.plugin import PadToMultiple
 
 
 def bilinear_kernel(channels: int, size: int) -> torch.Tensor:

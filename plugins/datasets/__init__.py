@@ -3,7 +3,7 @@
 Factories are "module:function" strings (imported when data is built); each takes a
 `fashionseg.DataRequest` and returns `fashionseg.Data`.
 """
-from fashionseg import Dataset, hookimpl
+from fashionseg.plugin import Dataset, hookimpl
 
 HERE = __name__
 # What an image/mask folder data set can be told about its folders.

@@ -1,7 +1,12 @@
 """Fashion-MNIST as a classification data set over uint8 tensors."""
-from fashionseg import Data, DataRequest
-from fashionseg.data import fashion_mnist
-from fashionseg.data.tensor_block import CategoryTensorBlock, ImageTensorBlock, tensor_dataloaders
+from fashionseg.plugin import (
+    CategoryTensorBlock,
+    Data,
+    DataRequest,
+    ImageTensorBlock,
+    fashion_mnist,
+    tensor_dataloaders,
+)
 
 
 def fashion_mnist_data(request: DataRequest) -> Data:

@@ -1,11 +1,17 @@
 """Your own classification images (class folders, a CSV or a file-name pattern), decoded once."""
 import torch
 
-from fashionseg import Data, DataRequest
-from fashionseg.data.decode_cache import decoded_images
-from fashionseg.data.image_folder import folder_splits, list_images
-from fashionseg.data.tensor_block import CategoryTensorBlock, ImageTensorBlock, tensor_dataloaders
-from fashionseg.recipe.sizes import as_size
+from fashionseg.plugin import (
+    CategoryTensorBlock,
+    Data,
+    DataRequest,
+    ImageTensorBlock,
+    as_size,
+    decoded_images,
+    folder_splits,
+    list_images,
+    tensor_dataloaders,
+)
 
 
 def image_folder_data(request: DataRequest) -> Data:

@@ -1,7 +1,5 @@
 """Your own image/mask folders: class names and colours given once in the recipe."""
-from fashionseg import Data, DataRequest
-from fashionseg.data.segmentation import folder_data
-from fashionseg.errors import FashionsegError
+from fashionseg.plugin import Data, DataRequest, FashionsegError, folder_data
 
 
 def mask_folder_data(request: DataRequest) -> Data:

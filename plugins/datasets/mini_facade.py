@@ -1,8 +1,5 @@
 """Mini Facade: CMP building facades at 256x256 in five classes, from palette PNG masks."""
-from fashionseg import Data, DataRequest
-from fashionseg.data.locate import find_data, not_found
-from fashionseg.data.segmentation import folder_data
-from fashionseg.errors import FashionsegError
+from fashionseg.plugin import Data, DataRequest, FashionsegError, find_data, folder_data, not_found
 
 from . import FOLDER_OPTIONS
 

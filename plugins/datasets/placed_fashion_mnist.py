@@ -3,10 +3,18 @@ experiments (class activation maps): the label is the class, the paste box is ke
 from fastai.data.block import TransformBlock
 from fastai.data.transforms import IntToFloatTensor
 
-from fashionseg import Data, DataRequest
-from fashionseg.data import fashion_mnist
-from fashionseg.data.placed import PasteOnCanvas, canvas_stats, paste_boxes, paste_offsets
-from fashionseg.data.tensor_block import BatchIndexDL, CategoryTensorBlock, tensor_dataloaders
+from fashionseg.plugin import (
+    BatchIndexDL,
+    CategoryTensorBlock,
+    Data,
+    DataRequest,
+    PasteOnCanvas,
+    canvas_stats,
+    fashion_mnist,
+    paste_boxes,
+    paste_offsets,
+    tensor_dataloaders,
+)
 
 
 def placed_fashion_mnist_data(request: DataRequest) -> Data:

@@ -1,6 +1,6 @@
 """Plugin `metrics`: the built-in metrics. Epoch metrics are fastai metrics shown every epoch;
 final metrics are evaluators computed once over the whole test set."""
-from fashionseg import Metric, hookimpl
+from fashionseg.plugin import Metric, hookimpl
 
 HERE = __name__
 

@@ -1,7 +1,7 @@
 """Classification metrics: per-epoch accuracy and error rate, final per-class accuracy."""
 from fastai.metrics import accuracy, error_rate
 
-from fashionseg.infer.evaluate import ConfusionCounts
+from fashionseg.plugin import ConfusionCounts
 
 
 class PerClassAccuracy(ConfusionCounts):

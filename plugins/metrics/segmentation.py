@@ -4,7 +4,7 @@ accuracy each epoch."""
 import torch
 from fastai.metrics import DiceMulti as FastaiDiceMulti
 
-from fashionseg.infer.evaluate import ConfusionCounts, kept
+from fashionseg.plugin import ConfusionCounts, kept
 
 
 def pixel_accuracy(inp, targ):

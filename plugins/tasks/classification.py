@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from fashionseg import Section, Task, hookimpl
-from fashionseg.infer.picking import TopItems
+from fashionseg.plugin import Section, Task, TopItems, hookimpl
 
 
 class TopLosses:
@@ -60,7 +59,7 @@ class Example:
 
 def examples_figure(picker: TopLosses, data):
     """Two rows: the highest-loss wrong predictions (red) and the most confident right ones (green)."""
-    from fashionseg.report.figures import plt
+    from fashionseg.plugin import plt
 
     rows = [("wrong, highest loss", picker.wrong.items()), ("right, most confident", picker.right.items())]
     k = max(1, max(len(items) for _, items in rows))
@@ -101,7 +100,7 @@ class Classification(Task):
         return [TopLosses()]
 
     def figures(self, run, data, results, observers):
-        from fashionseg.report.figures import confusion_matrix
+        from fashionseg.plugin import confusion_matrix
 
         figs = []
         if "confusion_matrix" in results:

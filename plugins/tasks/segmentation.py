@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fashionseg import Section, Task, hookimpl
-from fashionseg.infer.picking import TopItems
+from fashionseg.plugin import Section, Task, TopItems, hookimpl
 
 
 class PanelPicker:
@@ -64,8 +63,7 @@ def panels_figure(picker, data, labels=None):
     legend of class colours."""
     from matplotlib.patches import Patch
 
-    from fashionseg.data.colors import colorize, default_colors
-    from fashionseg.report.figures import plt
+    from fashionseg.plugin import colorize, default_colors, plt
 
     rows = len(picker.picked)
     colors = data.colors or default_colors(len(data.classes))
@@ -88,7 +86,7 @@ def overlay(image, mask, colors, blend: float | None):
     """The mask in class colours `(H, W, 3)`, blended over the photo with weight `blend` when given."""
     import torch
 
-    from fashionseg.data.colors import colorize
+    from fashionseg.plugin import colorize
 
     painted = colorize(mask, colors)
     if blend is None:
@@ -135,7 +133,7 @@ class Segmentation(Task):
         """The mask in class colours (`<stem>_prediction.png`) and as class indices (`<stem>_classes.png`)."""
         import numpy as np
 
-        from fashionseg.utils.files import atomic_write
+        from fashionseg.plugin import atomic_write
 
         coloured = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"),
                                         blend)
@@ -145,8 +143,7 @@ class Segmentation(Task):
         return [coloured, raw]
 
     def save_prediction(self, prediction, image, summary, out: Path, blend=None):
-        from fashionseg.data.colors import default_colors
-        from fashionseg.utils.files import atomic_write
+        from fashionseg.plugin import atomic_write, default_colors
 
         colors = summary.get("colors") or default_colors(len(summary["classes"]))
         atomic_write(out, png_bytes(overlay(image, prediction, colors, blend).numpy()))

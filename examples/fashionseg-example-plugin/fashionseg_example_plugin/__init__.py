@@ -4,7 +4,7 @@ This module is what the entry point names, so `fashionseg list` and `--help` imp
 stays light. Factories are "module:attribute" strings, imported only when a run builds them;
 torch is imported by the `models` submodule, never here.
 """
-from fashionseg import Architecture, Metric, Recipe, hookimpl
+from fashionseg.plugin import Architecture, Metric, Recipe, hookimpl
 
 HERE = __name__
 

@@ -1,0 +1,132 @@
+"""Building for training: the recipe's data, model (with its pretrained weights), loss, optimizer, metrics and callbacks, as one fastai Learner."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+from fastai.learner import Learner
+from fastai.torch_core import set_seed, trainable_params
+
+from fashionseg.build.checks import (
+    Parts,
+    check_against_data,
+    check_forward,
+    check_input_size,
+    check_recipe,
+    epoch_metrics,
+)
+from fashionseg.callbacks.finetune import body_head_splitter
+from fashionseg.callbacks.precision import check_precision, precision_callbacks
+from fashionseg.callbacks.stopping import stopping_callbacks
+from fashionseg.data import Data, DataRequest
+from fashionseg.errors import FashionsegError
+from fashionseg.models.losses import make_loss
+from fashionseg.models.weights import WeightsReport, load_pretrained
+from fashionseg.recipe.schema import Recipe
+from fashionseg.recipe.sizes import size_schedule
+from fashionseg.registry.components import Architecture
+from fashionseg.registry.plugins import create_model, registry
+from fashionseg.utils.device import device
+
+
+def pretrained_weights(recipe: Recipe, arch: Architecture, model: torch.nn.Module) -> WeightsReport | None:
+    """The recipe's `weights` loaded into `model` (a file, or the architecture's cached published weights)."""
+    if not recipe.weights:
+        return None
+    path = arch.pretrained() if recipe.weights == "pretrained" else recipe.weights
+    return load_pretrained(model, path, head=arch.feature_layer)
+
+
+def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
+    """The recipe's data, through its data set's factory (a `DataRequest` in, `Data` out)."""
+    parts = parts or check_recipe(recipe)
+    request = DataRequest.from_recipe(recipe, parts.data_options, on if on is not None else device())
+    data = parts.dataset.load()(request)
+    if not isinstance(data, Data):
+        raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} returned "
+                              f"{type(data).__name__}; a data-set factory must return fashionseg.Data")
+    if data.task != parts.dataset.task:
+        raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} is registered for "
+                              f"task {parts.dataset.task!r} but its Data says {data.task!r}; the two must agree")
+    return data
+
+
+def input_size(recipe: Recipe, data: Data) -> tuple[int, int] | None:
+    """The size the trained model sees: the last of the recipe's sizes, else the data's own."""
+    schedule = size_schedule(recipe.sizes)
+    return tuple(schedule[-1][1]) if schedule else data.input_size
+
+
+def build_model(recipe: Recipe, n_classes: int, n_in: int) -> torch.nn.Module:
+    """The recipe's architecture sized for the data (untrained)."""
+    arch = registry().get("architecture", recipe.arch)
+    try:
+        model = create_model(recipe.arch, n_classes, n_in, **recipe.arch_options)
+    except FashionsegError as exc:
+        hint = "; --arch-options '{}' clears the recipe's arch_options" if recipe.arch_options else ""
+        raise FashionsegError(f"{exc}{hint}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise FashionsegError(f"architecture {arch.name!r} of plugin {arch.plugin!r} returned "
+                              f"{type(model).__name__}; a factory must return a torch.nn.Module")
+    return model
+
+
+def optimizer(name: str):
+    """The fastai `opt_func` a recipe's `opt` names (see `fashionseg.recipe.OPTIMIZERS`)."""
+    from fastai.optimizer import SGD, Adam, OptimWrapper
+
+    if name == "torch-adam":
+        return partial(OptimWrapper, opt=torch.optim.Adam)
+    return {"adam": Adam, "sgd": SGD}[name]
+
+
+@dataclass
+class Built:
+    """Everything a training run needs, before any run folder exists."""
+
+    recipe: Recipe
+    parts: Parts
+    data: Data
+    learn: Learner
+    weights: WeightsReport | None = None  # what loading the recipe's pretrained weights did
+
+
+def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained: bool = True) -> Built:
+    """Check the recipe and its precision on this device, then build its data, model (with the recipe's
+    weights unless `pretrained` is False: a resumed run has its own), loss, metrics, optimizer and Learner."""
+    from fastai.callback.channelslast import ChannelsLast
+    from fastai.callback.progress import ProgressCallback
+
+    from fashionseg.callbacks.clock import TrainClock
+    from fashionseg.callbacks.ema import WeightEMA
+    from fashionseg.callbacks.resize import ProgressiveResize
+    from fashionseg.utils.allocator import keep_freed_memory
+    from fashionseg.utils.distributed import check_sync_bn, join, main_first
+
+    parts = parts or check_recipe(recipe)
+    keep_freed_memory()
+    join()  # before device(): each launched process trains on its own GPU
+    check_precision(recipe.precision, device())  # here, not in check_recipe: a GPU run is analysed on CPUs
+    check_sync_bn(recipe.sync_bn, device())
+    set_seed(recipe.seed)
+    data = main_first(build_data, recipe, parts)
+    check_input_size(parts.arch, recipe, data)
+    check_against_data(recipe, data)
+    model = build_model(recipe, len(data.classes), data.n_in)
+    check_forward(model, parts.arch, recipe, data)
+    report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
+    splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
+    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device(), data.ignore_index),
+                    opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts), splitter=splitter,
+                    wd=recipe.wd, path=".", cbs=list(cbs))
+    if recipe.channels_last:
+        learn.add_cb(ChannelsLast())
+    learn.remove_cb(ProgressCallback)
+    learn.add_cb(TrainClock())
+    learn.add_cbs([*stopping_callbacks(recipe), *precision_callbacks(recipe.precision, device())])
+    if recipe.sizes:
+        learn.add_cb(ProgressiveResize(recipe.sizes))
+    if float(recipe.ema):
+        learn.add_cb(WeightEMA(recipe.ema))
+    return Built(recipe, parts, data, learn, report)
