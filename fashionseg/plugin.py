@@ -9,6 +9,12 @@ factories need at the top without slowing down `fashionseg list`.
 """
 import importlib
 
+from fashionseg.errors import FashionsegError, unknown_name  # noqa: F401  (re-exported)
+from fashionseg.recipe.schema import Recipe  # noqa: F401
+from fashionseg.registry.components import Architecture, ArchitectureProvider, Dataset, Metric  # noqa: F401
+from fashionseg.registry.hookspecs import hookimpl  # noqa: F401
+from fashionseg.registry.task import Section, Task  # noqa: F401
+
 # Building blocks imported on first use: name -> module holding it.
 LAZY = {
     # data sets: what a factory returns, and the pieces the built-in data sets are made of

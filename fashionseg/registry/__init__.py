@@ -1,1 +1,3 @@
-"""TODO: what lives in fashionseg.registry."""
+"""The component registry: the hooks a plugin implements (`hookspecs`), the components it
+contributes (`components`, `task`), the plugin loader and lookups by name (`plugins`), and recipes by
+name (`recipes`). Importing it imports no torch."""

@@ -1,1 +1,3 @@
-"""TODO: what lives in fashionseg.utils."""
+"""What every layer may use: atomic files (`files`), the rank-0 side-effect policy (`rank`),
+multi-process training (`distributed`), the compute device (`device`), and the allocator setting
+(`allocator`)."""
