@@ -28,7 +28,7 @@ from fashionseg.data import fashion_mnist
 from fashionseg.data.images import read_image, resized
 from fashionseg.data.locate import find_data
 from fashionseg.infer.predict import find_images, model_size, normalize, predict_paths
-from fashionseg.infer.trained import model_from_run
+from fashionseg.infer.trained import load_run
 
 TARGET = 0.9
 
@@ -87,7 +87,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         run_path = Path(args.run) if args.run else trained_run(args.data, tmp / "runs")
-        trained = model_from_run(run_path, on=torch.device("cpu"))
+        trained = load_run(run_path, on=torch.device("cpu"))
         task, n_in = trained.task.name, trained.summary["n_in"]
         paths = image_files(args.data, args.images, tmp / "images")
         preloaded = torch.stack([read_image(p, n_in) for p in paths])

@@ -8,7 +8,7 @@ import importlib
 import warnings
 
 # fastai scripts a few layers at import time; torch now calls that deprecated. Not actionable here.
-warnings.filterwarnings("ignore", category=FutureWarning, module=r"torch\.jit")
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
 from fashionseg.errors import FashionsegError  # noqa: E402
 from fashionseg.recipe.schema import Recipe  # noqa: E402

@@ -18,7 +18,7 @@ from fashionseg.build.checks import check_recipe
 from fashionseg.build.learner import pretrained_weights
 from fashionseg.cli import main
 from fashionseg.engine.trainer import resume_run, run
-from fashionseg.infer.trained import model_from_run
+from fashionseg.infer.trained import load_run
 from fashionseg.models.weights import load_pretrained
 from fashionseg.registry.plugins import registry
 
@@ -71,7 +71,7 @@ def fine_tuned(tmp_path_factory, fashion_mnist_dir, pretrained_file):
 def test_a_timm_model_trains_and_rebuilds_from_its_folder_alone(fine_tuned):
     result, _, _ = fine_tuned
     assert 0 <= result.results["accuracy"] <= 1
-    trained = model_from_run(result.run.path, on="cpu")
+    trained = load_run(result.run.path, on="cpu")
     assert trained.arch.name == f"timm:{SMALL}" and trained.model.conv1[0].in_channels == 1
     x = torch.randn(4, 1, 28, 28)
     with torch.no_grad():

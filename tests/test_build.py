@@ -8,7 +8,7 @@ import fashionseg.registry.plugins as registry_module
 from fashionseg import Architecture, Dataset, FashionsegError, Metric, Recipe, hookimpl
 from fashionseg.build.checks import check_recipe
 from fashionseg.engine.trainer import run
-from fashionseg.infer.trained import model_from_run
+from fashionseg.infer.trained import load_run
 
 
 def recipe(**changes):
@@ -77,7 +77,7 @@ def test_a_trained_model_comes_back_from_its_run_folder_without_the_data(tmp_pat
     result = run(recipe(limit=256, eval_limit=128, bs=64), runs_dir=tmp_path, console=Console(quiet=True))
     monkeypatch.setenv("FASHIONSEG_DATA", str(tmp_path / "nowhere"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    trained = model_from_run(result.run.path)
+    trained = load_run(result.run.path)
     assert trained.task.name == "classification" and trained.summary["classes"][0] == "T-shirt/top"
     x = torch.randn(2, 1, 28, 28)
     with torch.no_grad():

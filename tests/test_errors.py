@@ -18,7 +18,7 @@ from PIL import Image
 from fashionseg import FashionsegError, Recipe, create_model
 from fashionseg.data import fashion_mnist
 from fashionseg.data.images import read_image
-from fashionseg.infer.trained import model_from_run
+from fashionseg.infer.trained import load_run
 from fashionseg.models.weights import load_pretrained
 from fashionseg.runs.folder import RunFolder
 from fashionseg.utils.files import atomic_write
@@ -110,10 +110,10 @@ def test_truncated_or_foreign_weights_files_are_one_line(fake_run):
     weights.write_bytes(weights.read_bytes()[:200])
     with pytest.raises(FashionsegError, match=r"model.pth is truncated or not a torch weights file \(.*\); "
                                               r"train the run again$"):
-        model_from_run(fake_run, on="cpu")
+        load_run(fake_run, on="cpu")
     weights.write_text("not weights at all")
     with pytest.raises(FashionsegError, match="model.pth is truncated or not a torch weights file"):
-        model_from_run(fake_run, on="cpu")
+        load_run(fake_run, on="cpu")
 
 
 def test_a_refused_weights_file_says_why_through_the_cli_and_never_suggests_weights_only_off(fake_run, tmp_path):
@@ -131,7 +131,7 @@ def test_a_config_that_does_not_fit_the_weights_names_the_run_and_the_mismatch(f
     config = json.loads((fake_run / "config.json").read_text())
     (fake_run / "config.json").write_text(json.dumps({**config, "arch": "seed000-cnn"}))
     with pytest.raises(FashionsegError) as caught:
-        model_from_run(fake_run, on="cpu")
+        load_run(fake_run, on="cpu")
     message = str(caught.value)
     assert f"{fake_run / 'model.pth'} does not fit the" in message and str(fake_run / "config.json") in message
     assert "missing, e.g." in message and "unexpected, e.g." in message and "\n" not in message

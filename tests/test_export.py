@@ -16,7 +16,7 @@ from testdata import need_data
 from fashionseg import Recipe
 from fashionseg.cli import main
 from fashionseg.engine.trainer import run
-from fashionseg.infer.trained import model_from_run
+from fashionseg.infer.trained import load_run
 
 QUIET = {"console": Console(file=io.StringIO())}
 
@@ -95,7 +95,7 @@ def test_artefact_answers_like_the_run_on_real_images_preprocessed_from_its_json
     meta = json.loads(meta_path.read_text())
     assert meta["format"] == fmt and meta["file"] == out.name and meta["classes"] == json.loads((result.run.path / "data.json").read_text())["classes"]
     model = load_plain(out, fmt)
-    reference = model_from_run(result.run.path, on="cpu").model
+    reference = load_run(result.run.path, on="cpu").model
     x = preprocess(images, meta)
     assert x.shape[0] != 2  # the trace's batch size is 2: a dynamic batch is exercised
     with torch.no_grad():
@@ -118,7 +118,7 @@ def test_json_preprocessing_is_what_the_data_layer_feeds_the_model(fashion_run, 
     from fashionseg.infer.export import describe
 
     for result, images in (fashion_run, facade_run):
-        trained = model_from_run(result.run.path, on="cpu")
+        trained = load_run(result.run.path, on="cpu")
         meta = describe(trained, "torchscript", result.run.path / "model.pt")
         loader = result.learner.dls.loaders[-1]  # test items in file order: the images above
         batch = loader.one_batch()[0].cpu()[: len(images)]
@@ -192,11 +192,11 @@ def test_a_model_that_cannot_be_exported_names_the_format_and_another(fashion_ru
     from fashionseg.infer import export as export_module
 
     def unexportable_run(path, on=None):
-        trained = model_from_run(path, on=on)
+        trained = load_run(path, on=on)
         trained.model = model()
         return trained
 
-    monkeypatch.setattr(export_module, "model_from_run", unexportable_run)
+    monkeypatch.setattr(export_module, "load_run", unexportable_run)
     one_line_error(capsys, ["export", str(fashion_run[0].run.path), "--format", fmt, "--out", str(tmp_path / "m")],
                    words, f"try --format {'export' if fmt == 'torchscript' else 'torchscript'}")
     assert not (tmp_path / "m").exists()

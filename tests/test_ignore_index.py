@@ -11,7 +11,7 @@ from sklearn.metrics import average_precision_score
 from fashionseg import FashionsegError, Recipe
 from fashionseg.build.learner import build_data
 from fashionseg.engine.trainer import run
-from fashionseg.infer.trained import model_from_run
+from fashionseg.infer.trained import load_run
 
 
 def tiny_recipe(root, **changes):
@@ -38,7 +38,7 @@ def test_masks_with_ignored_pixels_train_with_a_finite_loss(trained):
 def test_metrics_equal_those_on_the_kept_pixels(trained):
     root, result = trained
     data = build_data(tiny_recipe(root), on="cpu")
-    model = model_from_run(result.run.path, on="cpu").model
+    model = load_run(result.run.path, on="cpu").model
     probs, targets = [], []
     with torch.no_grad():
         for xb, yb in data.test_dl:

@@ -125,7 +125,7 @@ def test_tiles_predict_a_photo_at_its_own_size(facade, tmp_path):
     tiled = run.predict(photo, tile=64, overlap=0.5)[0]
     assert tiled.shape == (150, 200)
     image = torch.tensor(list(Image.open(photo).convert("RGB").getdata()), dtype=torch.uint8).view(150, 200, 3)
-    x = normalize(image.permute(2, 0, 1)[None], run.trained.summary)
+    x = normalize(image.permute(2, 0, 1)[None], run.summary)
     with torch.no_grad():
         expected = sliding_window(run.model.eval(), x, 64, 0.5).argmax(1)[0]
     assert torch.equal(tiled, expected)
@@ -165,10 +165,10 @@ def test_folders_list_numbered_files_in_natural_order(tmp_path):
 def test_a_batch_of_one_size_is_resized_as_each_image_alone(fashion):
     """Images of one size other than the model's are normalised and resized as one batch: the same answer."""
     from fashionseg.infer.predict import predict_images
-    from fashionseg.infer.trained import model_from_run
+    from fashionseg.infer.trained import load_run
 
     result, images, _ = fashion
-    trained = model_from_run(result.run.path, on=torch.device("cpu"))
+    trained = load_run(result.run.path, on=torch.device("cpu"))
     big = [torch.nn.functional.interpolate(im[None, None].float(), size=(40, 36)).round().to(torch.uint8)[0]
            for im in images[:5]]
     together = predict_images(trained, big)

@@ -127,9 +127,11 @@ def _write_under_umask(runs_dir, umask, out):
     """In a fresh process (forked): set the umask, then import the module as a new process would."""
     import importlib
 
+    from fashionseg.utils import files
+
     os.umask(umask)
-    fresh = importlib.reload(runfolder)
-    run = fresh.RunFolder.create(runs_dir, "toy")
+    importlib.reload(files)  # the umask is read once, when the module is imported
+    run = runfolder.RunFolder.create(runs_dir, "toy")
     run.write_json("config.json", {"a": 1})
     run.write_csv("metrics.csv", ["epoch"], [[0]])
     run.append_csv("metrics.csv", ["epoch"], [[1]])

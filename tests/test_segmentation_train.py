@@ -14,8 +14,9 @@ from testdata import REPO, need_data
 from torch import nn
 
 from fashionseg import Recipe
+from fashionseg.data.images import read_image
 from fashionseg.engine.trainer import run
-from fashionseg.infer.predict import predict_file
+from fashionseg.infer.trained import load_run
 from fashionseg.models.resize import RunAtSize
 
 FACADE_RGB = {(0, 0, 0), (0, 128, 255), (128, 255, 128), (255, 128, 0), (255, 0, 0)}
@@ -93,7 +94,9 @@ def test_progressive_resizing_switches_the_model_input_size():
 def test_predict_colours_an_odd_sized_photo_in_class_colours(trained, facade_root, tmp_path):
     photo = tmp_path / "photo.jpg"
     Image.open(facade_root / "test_dev" / "eecs442_0100.jpg").resize((250, 190)).save(photo)
-    run, image, mask = predict_file(trained.run.path, photo)
+    run = load_run(trained.run.path)
+    image = read_image(photo, run.summary["n_in"])
+    (mask,) = run.predict(image)
     assert mask.shape == (190, 250) and len(mask.unique()) >= 2
     out = run.task.save_prediction(mask, image, run.summary, tmp_path / "mask.png")
     with Image.open(out) as picture:

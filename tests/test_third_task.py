@@ -118,7 +118,7 @@ def test_the_third_task_is_listed_with_its_plugin(with_toy_plugin):
 def test_a_multi_label_task_trains_end_to_end_through_the_core(with_toy_plugin, tmp_path):
     from fashionseg.engine.trainer import run
     from fashionseg.infer.predict import predict_image
-    from fashionseg.infer.trained import model_from_run
+    from fashionseg.infer.trained import load_run
 
     result = run(recipe(), runs_dir=tmp_path, console=Console(quiet=True))
     metrics = json.loads((result.run.path / "metrics.json").read_text())
@@ -127,19 +127,19 @@ def test_a_multi_label_task_trains_end_to_end_through_the_core(with_toy_plugin, 
     assert metrics["sections"]["Labels"]["rows"][0][0] == "top-left"
     assert json.loads((result.run.path / "status.json").read_text())["state"] == "finished"
     assert "## Labels" in (result.run.path / "report.md").read_text()
-    trained = model_from_run(result.run.path)  # the run folder alone rebuilds the model
+    trained = load_run(result.run.path)  # the run folder alone rebuilds the model
     images, labels = quadrant_images(5, seed=9)
     probs = predict_image(trained, images[0])
     assert probs.shape == (4,) and ((probs > 0.5).float() == labels[0]).all()
 
 
 def test_commands_that_do_not_apply_to_a_task_say_so(with_toy_plugin, tmp_path):
-    from fashionseg.analysis.loaded_run import load_run
     from fashionseg.engine.trainer import run
+    from fashionseg.infer.trained import load_run
 
     result = run(recipe(epochs=1), runs_dir=tmp_path, console=Console(quiet=True))
     with pytest.raises(FashionsegError, match="multi-label run; `fashionseg cam` applies"):
-        load_run(result.run.path, "cam")
+        load_run(result.run.path, command="cam")
 
 
 def test_components_for_an_unknown_task_are_an_error_naming_the_plugin(monkeypatch):

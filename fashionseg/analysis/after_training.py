@@ -10,10 +10,10 @@ def after_training(run, built, console):
         return
     from fashionseg.analysis.embedding import embedding_report
     from fashionseg.analysis.ensemble import ensemble_report
-    from fashionseg.analysis.loaded_run import LoadedRun
-    from fashionseg.infer.trained import model_from_run
+    from fashionseg.infer.trained import load_run
 
-    loaded = LoadedRun(model_from_run(run.path), built.data)
+    loaded = load_run(run.path)
+    loaded.data = built.data  # the data the run just trained on, not read again
     if recipe.ensemble:
         ensemble_report(loaded, recipe.ensemble, console)
     if recipe.tsne:

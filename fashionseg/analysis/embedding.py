@@ -50,7 +50,7 @@ def embedding_report(loaded, sample: int, perplexity: float, seed: int, console)
     from fashionseg.report.sections import set_report_section, update_metrics
     from fashionseg.report.tables import figure_links
 
-    layer_name = loaded.trained.arch.feature_layer
+    layer_name = loaded.arch.feature_layer
     positions = sample_positions(len(loaded.test_items()), sample, seed)
     with console.status(f"features of {len(positions)} test images"):
         features, labels, preds = collect_features(loaded.model, loaded.test_loader(positions), layer_name)

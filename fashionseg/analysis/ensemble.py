@@ -9,7 +9,7 @@ from torch import nn
 
 from fashionseg.callbacks.checkpoints import best_checkpoints
 from fashionseg.infer.evaluate import evaluate
-from fashionseg.report.tables import scalar_metrics
+from fashionseg.runs.summary import scalar_metrics
 
 
 class Ensemble(nn.Module):
@@ -51,7 +51,7 @@ def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
 
     def scores(model):
         evaluators = {"test-loss": TestLoss(), **final_evaluators(recipe)}
-        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.trained.task,
+        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.task,
                            forward=forward)
         return scalar_metrics(results)
 

@@ -18,7 +18,7 @@ import torch
 from fastai.callback.core import Callback
 from fastai.torch_core import get_model
 
-from fashionseg.callbacks.core import skipped_epoch
+from fashionseg.callbacks.core import ORDER, skipped_epoch
 from fashionseg.errors import FashionsegError
 from fashionseg.runs.folder import RunFolder
 from fashionseg.utils.distributed import unsharded
@@ -33,7 +33,7 @@ INDEX = "checkpoints.json"
 class BestCheckpoints(Callback):
     """After each epoch, keep the model if its validation loss is among the `k` lowest so far."""
 
-    order = 63
+    order = ORDER["BestCheckpoints"]
 
     def __init__(self, run: RunFolder, k: int):
         self.folder, self.k = run, k  # not `self.run`: fastai resets that flag after a fit
@@ -126,7 +126,7 @@ class LastCheckpoint(Callback):
     has its metrics.csv row and checkpoint list; before fastai's SkipToEpoch (70).
     """
 
-    order = 65
+    order = ORDER["LastCheckpoint"]
 
     def __init__(self, folder: RunFolder, state: dict | None = None):
         self.folder, self.state = folder, state

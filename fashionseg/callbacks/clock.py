@@ -5,6 +5,8 @@ import time
 
 from fastai.callback.core import Callback
 
+from fashionseg.callbacks.core import ORDER
+
 
 class TrainClock(Callback):
     """Seconds spent in training phases only (validation excluded), as `learn.train_seconds`.
@@ -12,7 +14,7 @@ class TrainClock(Callback):
     `start_seconds`: the training time a resumed run had already spent, so the clock continues it.
     """
 
-    order = 1
+    order = ORDER["TrainClock"]
 
     def __init__(self, start_seconds: float = 0.0):
         self.start_seconds = start_seconds
@@ -41,7 +43,7 @@ class Heartbeat(Callback):
     trackers it sits out `lr_find` and `get_preds`, which raise fit events too.
     """
 
-    order = 64
+    order = ORDER["Heartbeat"]
 
     def __init__(self, folder, every: float = 60.0):
         self.folder, self.every = folder, every

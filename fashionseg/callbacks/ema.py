@@ -11,6 +11,8 @@ import torch
 from fastai.callback.core import Callback
 from fastai.torch_core import get_model
 
+from fashionseg.callbacks.core import ORDER
+
 
 class WeightEMA(Callback):
     """Keep `decay`-weighted averages of the weights and buffers; timm's warm-up (power 3/4) lowers the decay
@@ -21,7 +23,7 @@ class WeightEMA(Callback):
     LastCheckpoint (65) writes the state training continues from.
     """
 
-    order = 64.5
+    order = ORDER["WeightEMA"]
 
     def __init__(self, decay: float):
         self.decay, self.restored, self.ema = float(decay), None, None

@@ -8,7 +8,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler, combine_scheds, combined_cos
 from fastcore.basics import even_mults
 
-from fashionseg.callbacks.core import skipped_epoch
+from fashionseg.callbacks.core import ORDER, skipped_epoch
 from fashionseg.errors import FashionsegError
 from fashionseg.models.layers import find_module
 
@@ -47,7 +47,7 @@ class FreezeBody(Callback):
     """The body frozen during the first `freeze_epochs` epochs, unfrozen after (fresh optimizer state, as
     fastai's `unfreeze`); a resumed run takes up the state of its epoch and keeps its restored optimizer."""
 
-    order = 5  # before the epoch's batches and ParamScheduler's first step
+    order = ORDER["FreezeBody"]
 
     def __init__(self, freeze_epochs: int):
         self.freeze_epochs = freeze_epochs

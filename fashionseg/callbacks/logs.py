@@ -7,6 +7,7 @@ import time
 from fastai.callback.core import Callback
 from fastai.torch_core import maybe_gather
 
+from fashionseg.callbacks.core import ORDER
 from fashionseg.runs.folder import RunFolder
 
 
@@ -20,7 +21,7 @@ class EpochCSV(Callback):
     from the last recorded value (time between the two processes is not counted).
     """
 
-    order = 62
+    order = ORDER["EpochCSV"]
 
     def __init__(self, folder=None, resume: bool = False):
         self.folder, self.resume, self.rows = folder, resume, []
@@ -55,7 +56,7 @@ class IterationLog(Callback):
     are not written again.
     """
 
-    order = 62
+    order = ORDER["IterationLog"]
 
     def __init__(self, folder: RunFolder, every: int, resume: bool = False):
         self.folder, self.every, self.resume = folder, every, resume

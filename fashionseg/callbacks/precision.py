@@ -6,6 +6,7 @@ import torch
 from fastai.callback.core import Callback
 from fastai.torch_core import to_float
 
+from fashionseg.callbacks.core import ORDER
 from fashionseg.errors import FashionsegError
 
 
@@ -13,7 +14,7 @@ class Autocast(Callback):
     """Runs forward pass and loss under `torch.autocast(device_type, dtype)`; predictions come out as
     float32 (as fastai's MixedPrecision does), so the loss, metrics and the recorder see float32."""
 
-    order = 10
+    order = ORDER["Autocast"]
 
     def __init__(self, device_type: str = "cpu", dtype=torch.bfloat16):
         self.device_type, self.dtype, self.ctx = device_type, dtype, None

@@ -11,14 +11,14 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from fashionseg.callbacks.core import skipped_epoch
+from fashionseg.callbacks.core import ORDER, skipped_epoch
 from fashionseg.report.tables import fmt
 
 
 class RichProgress(Callback):
     """Replaces fastai's progress bar; `live` is the console's `is_terminal` unless given."""
 
-    order = 61
+    order = ORDER["RichProgress"]
 
     def __init__(self, console: Console | None = None, title: str = "training", live: bool | None = None):
         self.console = console or Console()

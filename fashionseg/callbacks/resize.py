@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from fastai.callback.core import Callback
 
+from fashionseg.callbacks.core import ORDER
 from fashionseg.models.resize import RunAtSize
 from fashionseg.recipe.sizes import size_at, size_schedule
 
 
 class ProgressiveResize(Callback):
     """Switches the model's input size at the epochs a recipe's `sizes` schedule names."""
+
+    order = ORDER["ProgressiveResize"]
 
     def __init__(self, sizes):
         self.schedule = size_schedule(sizes)

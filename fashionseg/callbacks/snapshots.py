@@ -9,6 +9,7 @@ import torch
 from fastai.callback.core import Callback
 from PIL import Image
 
+from fashionseg.callbacks.core import ORDER
 from fashionseg.data import denormalize
 from fashionseg.runs.folder import RunFolder
 from fashionseg.utils.files import atomic_write
@@ -30,7 +31,7 @@ class EpochSnapshots(Callback):
     first `n_items` validation images and saves the predictions: index masks `snapshots/epoch-E/item-I.png`
     for score maps, rows of `snapshots/top3.csv` for class scores. After fit, the grid figure."""
 
-    order = 63
+    order = ORDER["EpochSnapshots"]
 
     def __init__(self, run: RunFolder, epochs, n_items: int, classes: list[str], colors=None, stats=None):
         self.folder, self.epochs, self.n_items = run, sorted(set(int(e) for e in epochs)), n_items

@@ -12,6 +12,7 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.tracker import EarlyStoppingCallback, TrackerCallback
 from fastai.torch_core import get_model, maybe_gather
 
+from fashionseg.callbacks.core import ORDER
 from fashionseg.errors import FashionsegError
 from fashionseg.registry.task import Section
 from fashionseg.utils.distributed import largest
@@ -30,7 +31,7 @@ class NonFiniteStop(Callback):
     (`learn.finite_state`: the weights before fit until the first epoch ends). Launched on several
     processes, it watches the mean loss over the ranks (fastai's gather), so all stop at one batch."""
 
-    order = -9  # before the recorder and the progress bar see the loss
+    order = ORDER["NonFiniteStop"]
 
     def __init__(self, precision: str = "32"):
         self.precision, self.fitting = precision, False
@@ -66,7 +67,7 @@ class EarlyStop(EarlyStoppingCallback):
     """fastai's early stopping that records when it stopped (`learn.stopped_early`, for the report)
     instead of printing, and names the columns when the monitored one does not exist."""
 
-    order = 65  # after every per-epoch writer (metrics.csv, checkpoints, heartbeat) saw the last epoch
+    order = ORDER["EarlyStop"]
 
     def before_fit(self):
         self.learn.stopped_early = None
@@ -137,7 +138,7 @@ class StopOnSignal(Callback):
     CancelFitException). A second signal stops at once. Launched on several processes, a signal to
     any of them stops them all after the same batch (the flag is combined across ranks)."""
 
-    order = 66
+    order = ORDER["StopOnSignal"]
 
     def __init__(self):
         self.received = None

@@ -24,18 +24,18 @@ def cam(args):
     import torch
 
     from fashionseg.analysis.cam import class_mapper, pick_method
-    from fashionseg.analysis.loaded_run import load_run
+    from fashionseg.infer.trained import load_run
     from fashionseg.report.sections import update_metrics
 
     console = Console()
-    loaded = load_run(args.run, "cam", require=lambda t: pick_method(t.arch, args.method, args.target_layer))
+    loaded = load_run(args.run, command="cam", require=lambda t: pick_method(t.arch, args.method, args.target_layer))
     n_test = len(loaded.test_items())
     if not 0 <= args.index < n_test:
         raise FashionsegError(f"--index must be between 0 and {n_test - 1}, the test set's size less one")
     xb, yb = next(iter(loaded.test_loader([args.index], bs=1)))
     x, true = xb.as_subclass(torch.Tensor), int(yb[0])
-    method = pick_method(loaded.trained.arch, args.method, args.target_layer)
-    mapper = class_mapper(loaded.model, x, method, loaded.trained.arch, args.target_layer)
+    method = pick_method(loaded.arch, args.method, args.target_layer)
+    mapper = class_mapper(loaded.model, x, method, loaded.arch, args.target_layer)
     values = {"figures": draw_class_maps(loaded, mapper, x, true, args.index)}
     if args.layer:
         values["figures"].update(draw_feature_maps(loaded, x, args.layer, args.index))

@@ -23,11 +23,12 @@ def compare_command(args):
     from rich.console import Console
     from rich.markup import escape
 
-    from fashionseg.report.compare import Run, compare, find_runs
+    from fashionseg.report.compare import compare, find_runs
     from fashionseg.report.tables import runs_table
+    from fashionseg.runs.summary import RunSummary
     from fashionseg.utils.files import atomic_write, csv_text
 
-    runs = [Run.load(folder) for folder in find_runs(args.runs)]
+    runs = [RunSummary.read(folder) for folder in find_runs(args.runs)]
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     table = compare(runs, metrics, args.sort)
     console = Console()

@@ -14,12 +14,12 @@ def add_parser(sub):
 
 def embed(args):
     from fashionseg.analysis.embedding import embedding_report
-    from fashionseg.analysis.loaded_run import load_run
     from fashionseg.errors import FashionsegError
+    from fashionseg.infer.trained import load_run
 
     if not args.perplexity > 0:
         raise FashionsegError(f"--perplexity must be positive (5-50 is usual), got {args.perplexity}")
-    loaded = load_run(args.run, "embed", require=feature_layer)
+    loaded = load_run(args.run, command="embed", require=feature_layer)
     embedding_report(loaded, args.sample, args.perplexity, args.seed, Console())
 
 

@@ -13,6 +13,6 @@ def add_parser(sub):
 
 def evaluate_run(args):
     from fashionseg.analysis.ensemble import ensemble_report
-    from fashionseg.analysis.loaded_run import load_run
+    from fashionseg.infer.trained import load_run
 
     ensemble_report(load_run(args.run), args.ensemble, Console())

@@ -38,7 +38,7 @@ def add_parser(sub):
 def predict(args):
     from fashionseg.errors import FashionsegError
     from fashionseg.infer.predict import find_images
-    from fashionseg.infer.trained import model_from_run
+    from fashionseg.infer.trained import load_run
     from fashionseg.utils.files import check_file_path
 
     if args.blend is not None and not 0 <= args.blend <= 1:
@@ -48,7 +48,7 @@ def predict(args):
                               f"not {args.tile} and {args.overlap}")
     if args.bs < 1 or args.top_k < 1:
         raise FashionsegError(f"--bs and --top-k take a whole number of at least 1, not {min(args.bs, args.top_k)}")
-    trained = model_from_run(args.run)
+    trained = load_run(args.run)
     if args.tile and not trained.task.tiles:
         raise FashionsegError(f"--tile applies to runs whose task predicts maps; {args.run} is a {trained.task.name} "
                               "run: drop --tile")

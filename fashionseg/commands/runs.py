@@ -3,8 +3,6 @@ import os
 from pathlib import Path
 
 HEADER = ["name", "recipe", "state", "epochs", "valid loss", "metric", "started", "folder"]
-# metrics.csv columns that are not a validation metric
-NOT_METRICS = {"epoch", "train_loss", "valid_loss", "elapsed_seconds", "time", "train_seconds", "lr"}
 
 
 def add_parser(sub):
@@ -38,18 +36,14 @@ def list_runs(args):
 
 
 def summary(runs_dir: Path, folder: Path) -> dict:
-    """One run: names, state, epochs done and planned, the last epoch's validation loss and first metric."""
-    from fashionseg.runs.folder import RunFolder
-    from fashionseg.runs.state import run_state
+    """One run as `--json` prints it: names, state, epochs done and planned, the last epoch's validation
+    loss and first metric (files it cannot read count as empty: a listing shows every run)."""
+    from fashionseg.runs.summary import RunSummary
 
-    config, status = _json(folder / "config.json"), _json(folder / "status.json")
-    epochs = RunFolder(folder).read_csv("metrics.csv")
-    last = epochs[-1] if epochs else {}
-    metric = next((k for k in last if k not in NOT_METRICS), None)
-    return {"name": str(folder.relative_to(runs_dir)), "recipe": config.get("name"), "state": run_state(folder),
-            "epochs_done": len(epochs), "epochs": config.get("epochs"), "valid_loss": last.get("valid_loss"),
-            "metric": metric, "metric_value": last.get(metric), "started": status.get("started"),
-            "folder": str(folder)}
+    run = RunSummary.read(folder, strict=False)
+    return {"name": str(folder.relative_to(runs_dir)), "recipe": run.recipe, "state": run.state,
+            "epochs_done": run.epochs_done, "epochs": run.epochs, "valid_loss": run.valid_loss, "metric": run.metric,
+            "metric_value": run.last_epoch.get(run.metric), "started": run.started, "folder": str(folder)}
 
 
 def cells_of(run: dict) -> list[str]:
@@ -81,12 +75,3 @@ def print_table(runs: list[dict], runs_dir: Path):
 
 def _number(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else "-" if v is None else str(v)
-
-
-def _json(path: Path) -> dict:
-    import json
-
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}

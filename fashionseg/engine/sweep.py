@@ -14,9 +14,10 @@ from rich.table import Table
 
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
-from fashionseg.report.tables import markdown_table, runs_table, scalar_metrics
+from fashionseg.report.tables import markdown_table, runs_table
 from fashionseg.runs.folder import RunFolder
 from fashionseg.runs.state import run_state
+from fashionseg.runs.summary import RunSummary
 
 BRACKETS = {"[": "]", "(": ")", "{": "}"}
 
@@ -119,7 +120,7 @@ def run_sweep(base: Recipe, axes: dict[str, list[str]], sweep_dir: Path, console
             console.rule(f"{n}/{len(variants)} {v.label}")
             train_variant(v, sweep_dir, console)
         if v.run:
-            v.metrics = scalar_metrics(RunFolder(v.run).read_json("metrics.json"))
+            v.metrics = RunSummary.read(v.run).test_metrics
         write_summary(sweep_dir, base, axes, variants)
     return variants
 

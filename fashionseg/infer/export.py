@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from fashionseg.errors import FashionsegError
-from fashionseg.infer.trained import Trained, model_from_run
+from fashionseg.infer.trained import TrainedRun, load_run
 from fashionseg.utils.files import atomic_write, check_file_path
 from fashionseg.version import __version__
 
@@ -47,7 +47,7 @@ def export_run(path, fmt: str = "torchscript", out=None) -> tuple[Path, Path, fl
     """Write run `path`'s model as `fmt` to `out` (default RUN/export/model.<ext>) and `out`.json beside it;
     returns both paths and the largest difference from the run's model on the check inputs."""
     check_format(fmt)
-    trained = model_from_run(path, on=torch.device("cpu"))
+    trained = load_run(path, on=torch.device("cpu"))
     out = Path(out) if out else trained.run.path / "export" / f"model.{FORMATS[fmt]}"
     check_file_path(out, "--out", f"model.{FORMATS[fmt]}")
     size = trained.summary.get("input_size")
@@ -88,20 +88,20 @@ def check_format(fmt: str):
         raise FashionsegError(f"--format onnx needs {' and '.join(missing)}: pip install 'fashionseg[onnx]'")
 
 
-def example_input(trained: Trained, batch: int, grow: int = 0) -> torch.Tensor:
+def example_input(trained: TrainedRun, batch: int, grow: int = 0) -> torch.Tensor:
     """A seeded normalised-looking batch at the data's image size (else the training size), `grow` pixels larger."""
     h, w = trained.summary.get("image_size") or trained.summary["input_size"]
     gen = torch.Generator().manual_seed(batch)
     return torch.randn(batch, trained.summary["n_in"], h + grow, w + grow, generator=gen)
 
 
-def check_inputs(trained: Trained, fmt: str) -> list[torch.Tensor]:
+def check_inputs(trained: TrainedRun, fmt: str) -> list[torch.Tensor]:
     """Inputs the artefact must answer like the run's model: another batch size, and another image size
     where the artefact takes any."""
     return [example_input(trained, 2), example_input(trained, 3, grow=7 if dynamic_size(trained) else 0)]
 
 
-def dynamic_size(trained: Trained) -> bool:
+def dynamic_size(trained: TrainedRun) -> bool:
     """Whether the artefact takes any height and width: it resizes to the training size inside."""
     return bool(trained.summary.get("input_size"))
 
@@ -172,14 +172,14 @@ def other_format(fmt: str) -> str:
     return next(f for f in FORMATS if f != fmt)
 
 
-def export_error(trained: Trained, fmt: str, exc: Exception) -> FashionsegError:
+def export_error(trained: TrainedRun, fmt: str, exc: Exception) -> FashionsegError:
     """One line saying which format failed for which architecture, and what to try instead."""
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
     return FashionsegError(f"architecture {trained.recipe.arch!r} cannot be exported as {fmt} "
                            f"({type(exc).__name__}: {first}); try --format {other_format(fmt)}")
 
 
-def describe(trained: Trained, fmt: str, out: Path) -> dict:
+def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
     """model.json: everything needed to feed the artefact and read its output, without fashionseg."""
     summary = trained.summary
     n_in, classes, size = summary["n_in"], summary["classes"], summary.get("input_size")

@@ -7,15 +7,17 @@ import glob
 import os
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from fashionseg.data.image_folder import natural_key
 from fashionseg.data.images import read_image, resized
 from fashionseg.errors import FashionsegError
-from fashionseg.infer.trained import Trained, model_from_run
 from fashionseg.infer.tta import test_time_forward
-from fashionseg.utils.device import device
+
+if TYPE_CHECKING:  # the run type is only named here: fashionseg.infer.trained imports this module
+    from fashionseg.infer.trained import TrainedRun
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
 
@@ -36,7 +38,7 @@ def model_size(summary: dict) -> tuple[int, int] | None:
 
 
 @torch.no_grad()
-def predict_images(trained: Trained, images: list[torch.Tensor], tta: bool = False, tile: int = 0,
+def predict_images(trained: TrainedRun, images: list[torch.Tensor], tta: bool = False, tile: int = 0,
                    overlap: float = 0.25) -> list:
     """The task's predictions for uint8 images `(C, H, W)` of any sizes, run as one batch; `tta` adds the
     left-right mirror, `tile` predicts each image at its own size by a sliding window (segmentation)."""
@@ -53,7 +55,7 @@ def predict_images(trained: Trained, images: list[torch.Tensor], tta: bool = Fal
 
 
 @torch.no_grad()
-def predict_inputs(trained: Trained, x: torch.Tensor, sizes=None, tta: bool = False, tile: int = 0,
+def predict_inputs(trained: TrainedRun, x: torch.Tensor, sizes=None, tta: bool = False, tile: int = 0,
                    overlap: float = 0.25) -> list:
     """The task's predictions for a batch already normalised as the run's DataLoaders give it."""
     if tile and not trained.task.tiles:
@@ -66,19 +68,12 @@ def predict_inputs(trained: Trained, x: torch.Tensor, sizes=None, tta: bool = Fa
                                       sizes)
 
 
-def predict_image(trained: Trained, image: torch.Tensor, tta: bool = False, tile: int = 0, overlap: float = 0.25):
+def predict_image(trained: TrainedRun, image: torch.Tensor, tta: bool = False, tile: int = 0, overlap: float = 0.25):
     """The task's prediction for one uint8 image `(C, H, W)` of any size."""
     return predict_images(trained, [image], tta, tile, overlap)[0]
 
 
-def predict_file(run_path, image_path, on=None):
-    """(trained run, the image as read, its prediction) for one image file."""
-    trained = model_from_run(run_path, on=on if on is not None else device())
-    image = read_image(Path(image_path), trained.summary["n_in"])
-    return trained, image, predict_image(trained, image)
-
-
-def predict_paths(trained: Trained, paths: list[Path], bs: int = 64, tta: bool = False, tile: int = 0,
+def predict_paths(trained: TrainedRun, paths: list[Path], bs: int = 64, tta: bool = False, tile: int = 0,
                   overlap: float = 0.25):
     """Yield `(path, image, prediction)` for image files, read and predicted `bs` at a time."""
     for start in range(0, len(paths), bs):

@@ -17,7 +17,7 @@ RECIPES_ENV = "FASHIONSEG_RECIPES"
 def recipe_dirs() -> list[Path]:
     """Folders searched for recipe scripts: $FASHIONSEG_RECIPES, ./recipes, the source checkout's."""
     dirs = [Path(p) for p in os.environ.get(RECIPES_ENV, "").split(os.pathsep) if p]
-    dirs += [Path.cwd() / "recipes", Path(__file__).resolve().parents[1] / "recipes"]
+    dirs += [Path.cwd() / "recipes", Path(__file__).resolve().parents[2] / "recipes"]
     seen, unique = set(), []
     for d in dirs:
         if d.is_dir() and d.resolve() not in seen:

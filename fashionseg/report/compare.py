@@ -7,41 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fashionseg.errors import FashionsegError
-from fashionseg.recipe.schema import Recipe, flat_settings
-from fashionseg.report.tables import markdown_table, scalar_metrics
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.state import run_folders, run_state
-
-NOT_SETTINGS = ("name", "description")  # labels, not settings: the run column names the run
-
-
-@dataclass
-class Run:
-    """One run as compared: its folder, state, final scalar test metrics (finished runs only) and flat settings."""
-
-    folder: Path
-    state: str
-    metrics: dict
-    settings: dict
-
-    @classmethod
-    def load(cls, folder: Path) -> "Run":
-        run = RunFolder.open(folder)
-        state = run_state(folder)
-        finished = state == "finished" and (folder / "metrics.json").is_file()
-        metrics = scalar_metrics(run.read_json("metrics.json")) if finished else {}
-        settings = {k: v for k, v in flat_settings(settings_of(run)).items() if k not in NOT_SETTINGS}
-        return cls(folder, state, metrics, settings)
-
-
-def settings_of(run: RunFolder) -> dict:
-    """config.json as this version reads it (older runs' settings renamed, later settings at their defaults),
-    so that runs of two versions differ only where their experiments do; as written when it is newer."""
-    config = run.read_json("config.json")
-    try:
-        return Recipe.from_dict(config).to_dict()
-    except (FashionsegError, TypeError):  # settings this version does not know, or lacks a required one
-        return config
+from fashionseg.report.tables import markdown_table
+from fashionseg.runs.state import run_folders
+from fashionseg.runs.summary import RunSummary, flat_run_settings
 
 
 @dataclass
@@ -96,12 +64,13 @@ def lower_is_better(metric: str) -> bool:
     return "loss" in metric or "error" in metric
 
 
-def compare(runs: list[Run], metrics: list[str] | None = None, sort: str | None = None) -> Comparison:
+def compare(runs: list[RunSummary], metrics: list[str] | None = None, sort: str | None = None) -> Comparison:
     """One row per run: name, state, `metrics` (default: the test metrics every finished run has), then
     the settings that differ; `sort` orders by a metric (shown too), best first, runs without it last."""
-    have = list(dict.fromkeys(k for r in runs for k in r.metrics))
+    settings = {id(r): flat_run_settings(r) for r in runs}
+    have = list(dict.fromkeys(k for r in runs for k in r.test_metrics))
     if metrics is None:
-        metrics = [m for m in have if all(m in r.metrics for r in runs if r.metrics)]
+        metrics = [m for m in have if all(m in r.test_metrics for r in runs if r.test_metrics)]
     for m in [*metrics, *([sort] if sort else [])]:
         if m not in have:
             have_text = ", ".join(have) or "none (no run finished)"
@@ -109,14 +78,14 @@ def compare(runs: list[Run], metrics: list[str] | None = None, sort: str | None 
     if sort:
         metrics = metrics if sort in metrics else [*metrics, sort]
         sign = 1 if lower_is_better(sort) else -1
-        runs = sorted(runs, key=lambda r: (sort not in r.metrics, sign * r.metrics.get(sort, 0)))
-    keys = list(dict.fromkeys(k for r in runs for k in r.settings))
+        runs = sorted(runs, key=lambda r: (sort not in r.test_metrics, sign * r.test_metrics.get(sort, 0)))
+    keys = list(dict.fromkeys(k for r in runs for k in settings[id(r)]))
     missing = object()
-    differ = [k for k in keys if len({repr(r.settings.get(k, missing)) for r in runs}) > 1]
-    same = {k: runs[0].settings[k] for k in keys if k not in differ}
-    names = [r.folder.name for r in runs]
+    differ = [k for k in keys if len({repr(settings[id(r)].get(k, missing)) for r in runs}) > 1]
+    same = {k: settings[id(runs[0])][k] for k in keys if k not in differ}
+    names = [r.path.name for r in runs]
     if len(set(names)) < len(names):  # the same folder name under two parents (say two sweeps)
-        names = [str(r.folder) for r in runs]
-    rows = [[name, r.state, *(r.metrics.get(m) for m in metrics), *(setting_text(r.settings.get(k)) for k in differ)]
+        names = [str(r.path) for r in runs]
+    rows = [[name, r.state, *(r.test_metrics.get(m) for m in metrics), *(setting_text(settings[id(r)].get(k)) for k in differ)]
             for name, r in zip(names, runs)]
     return Comparison(["run", "state", *metrics, *differ], rows, same)

@@ -5,9 +5,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-
-def scalar_metrics(results: dict) -> dict[str, float]:
-    return {k: v for k, v in results.items() if isinstance(v, (int, float))}
+from fashionseg.runs.summary import scalar_metrics
 
 
 def per_class_metrics(results: dict) -> dict[str, dict[str, float]]:

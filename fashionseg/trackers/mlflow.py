@@ -7,7 +7,7 @@ import time
 
 from fastai.callback.core import Callback
 
-from fashionseg.callbacks.logs import EpochCSV
+from fashionseg.callbacks.core import ORDER
 from fashionseg.runs.folder import RunFolder
 from fashionseg.trackers.base import ARTIFACTS, Tracker, experiment_name, in_fit_only, record, run_params, test_metrics
 
@@ -27,7 +27,7 @@ class MlflowTracker(Tracker):
     and the explicit client keeps no global active run, so sweeps and resumed runs reopen exactly theirs.
     """
 
-    order = 0  # opens the MLflow run before the run's clocks start (a new SQLite store takes seconds)
+    order = ORDER["MlflowTracker"]
 
     def __init__(self, folder: RunFolder, built, resume: bool = False):
         self.folder, self.built, self.resume = folder, built, resume
@@ -112,7 +112,7 @@ class MlflowTracker(Tracker):
 class MlflowEpochs(Callback):
     """Hands each epoch's new metrics.csv row to its MlflowTracker."""
 
-    order = EpochCSV.order + 1  # after the epoch's row is in metrics.csv
+    order = ORDER["MlflowEpochs"]
 
     def __init__(self, tracker: MlflowTracker):
         self.tracker = tracker

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fashionseg.callbacks.core import ORDER
 from fashionseg.runs.folder import RunFolder
 from fashionseg.trackers.base import Tracker, experiment_name, in_fit_only, record, run_params, test_metrics
 
@@ -13,7 +14,7 @@ class WandbRun(Tracker):
     its files in the run folder's wandb/ (a resumed run: another offline-run folder with the same id);
     ends it with the test metrics in its summary."""
 
-    order = 0  # before WandbCallback, which needs the run open
+    order = ORDER["WandbRun"]
 
     def __init__(self, folder: RunFolder, built, resume: bool = False):
         self.folder, self.built, self.resume, self.session = folder, built, resume, None

@@ -8,9 +8,9 @@ from torch import nn
 
 from fashionseg import FashionsegError
 from fashionseg.analysis.ensemble import Ensemble
-from fashionseg.analysis.loaded_run import load_run
 from fashionseg.callbacks.checkpoints import BestCheckpoints, best_checkpoints
 from fashionseg.cli import main
+from fashionseg.infer.trained import load_run
 from fashionseg.runs.folder import RunFolder
 
 
