@@ -3,7 +3,17 @@ import difflib
 
 
 class FashionsegError(Exception):
-    """A user-fixable problem; the CLI prints it as one line and exits with code 2."""
+    """A user-fixable problem; the CLI prints it as one line and exits with code 2.
+
+    Its text stays the line it was raised with: fastai re-raises an error from inside a callback with
+    "Exception occured in `<callback>` when calling event `<event>`:" put in front, which would bury it."""
+
+    def __init__(self, message: str = "", *args):
+        super().__init__(message, *args)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def unknown_name(kind: str, name: str, known, listing: str | None = None) -> FashionsegError:

@@ -67,12 +67,21 @@ def check_recipe(recipe: Recipe) -> Parts:
     names = [getattr(m, "name", None) or getattr(m, "__name__", "") for m in epoch_metrics(parts)]
     if recipe.early_stop:
         check_monitor(recipe.monitor, names)
+    if recipe.tta and not parts.task.flips:
+        raise FashionsegError(f"tta (flip test-time augmentation) averages a prediction with that of the mirrored "
+                              f"image; task {parts.task.name!r} predicts nothing that mirrors, so leave tta off")
     if recipe.tile and not parts.task.tiles:
         raise FashionsegError(f"tile (sliding-window evaluation) needs score maps; task {parts.task.name!r} predicts "
                               "one label per image, so leave tile at 0")
     final_evaluators(recipe, parts)
     check_after_training(recipe, parts)
     return parts
+
+
+def as_run(recipe: Recipe, parts: Parts) -> Recipe:
+    """The recipe as a run records it (config.json, report): the loss the task picks, by name, when the
+    recipe names none."""
+    return recipe if recipe.loss else recipe.override(loss=parts.task.default_loss)
 
 
 def check_arch_options(arch: Architecture, options: dict):

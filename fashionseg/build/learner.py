@@ -10,6 +10,7 @@ from fastai.torch_core import set_seed, trainable_params
 
 from fashionseg.build.checks import (
     Parts,
+    as_run,
     check_against_data,
     check_forward,
     check_input_size,
@@ -105,6 +106,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     from fashionseg.utils.distributed import check_sync_bn, join, main_first
 
     parts = parts or check_recipe(recipe)
+    recipe = as_run(recipe, parts)
     keep_freed_memory()
     join()  # before device(): each launched process trains on its own GPU
     check_precision(recipe.precision, device())  # here, not in check_recipe: a GPU run is analysed on CPUs

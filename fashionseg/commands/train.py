@@ -39,7 +39,7 @@ def source_recipe(args) -> Recipe:
     if args.from_run:
         from fashionseg.runs.folder import RunFolder
 
-        return Recipe.from_dict(RunFolder.open(args.from_run).read_json("config.json"))
+        return RunFolder.open(args.from_run).recipe()
     if args.recipe.endswith(".json"):
         return config_recipe(Path(args.recipe))
     return find_recipe(args.recipe)
@@ -53,7 +53,7 @@ def config_recipe(path: Path) -> Recipe:
         raise FashionsegError(f"cannot read {path}: {exc}; pass a run folder's config.json") from None
     if not isinstance(config, dict):
         raise FashionsegError(f"{path} is not a run's config.json (no settings in it)")
-    return Recipe.from_dict(config)
+    return Recipe.from_dict(config, source=path)
 
 
 def resume(args):

@@ -105,11 +105,11 @@ def resumable_run(sweep_dir: Path, recipe: Recipe) -> Path | None:
 def run_sweep(base: Recipe, axes: dict[str, list[str]], sweep_dir: Path, console: Console) -> list[Variant]:
     """Train each variant not already finished under `sweep_dir`, continuing interrupted ones from their
     last complete epoch; a failed variant does not stop the rest."""
-    from fashionseg.build.checks import check_recipe
+    from fashionseg.build.checks import as_run, check_recipe
 
     variants = grid(base, axes)
     for v in variants:
-        check_recipe(v.recipe)
+        v.recipe = as_run(v.recipe, check_recipe(v.recipe))  # as config.json records it
     sweep_dir.mkdir(parents=True, exist_ok=True)
     for n, v in enumerate(variants, 1):
         v.run = finished_run(sweep_dir, v.recipe)

@@ -75,7 +75,7 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     console = main_console(console)
     built = build_learner(recipe, cbs=cbs)
     run = RunFolder.create(runs_dir, recipe.name)
-    run.write_json("config.json", recipe.to_dict())
+    run.write_json("config.json", built.recipe.to_dict())
     with tracking(run, built):
         return train_and_report(run, built, console)
 
@@ -86,8 +86,8 @@ def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs:
     `epochs`: a new total, at least the epochs already done; recorded in config.json.
     """
     console = main_console(console)
+    recipe = RunFolder.open(path).recipe()  # a wrong setting is named before last.pth is read
     folder, state = resumable(path)
-    recipe = Recipe.from_dict(folder.read_json("config.json"))
     if epochs is not None and epochs != recipe.epochs:
         if epochs < state["epochs_done"]:
             raise FashionsegError(f"{folder.path} has done {state['epochs_done']} epochs; --epochs cannot be "
@@ -95,7 +95,7 @@ def resume_run(path: str | Path, console: Console | None = None, cbs=(), epochs:
         recipe = recipe.override(epochs=epochs)
     built = build_learner(recipe, cbs=cbs, pretrained=False)
     restore(built.learn, state)
-    folder.write_json("config.json", recipe.to_dict())
+    folder.write_json("config.json", built.recipe.to_dict())
     console.print(f"[bold]resuming[/] {folder.path}: {state['epochs_done']} of {recipe.epochs} epochs done")
     with tracking(folder, built, state):
         return train_and_report(folder, built, console, state)
@@ -158,7 +158,7 @@ def test_and_write(run: RunFolder, built: Built, console: Console) -> dict:
     """The final metrics on the whole test set, the run's figures, metrics.json and report."""
     results, observers = evaluate_test_set(built)
     sections = write_outputs(run, built, results, observers)
-    print_report(console, run, built.recipe, results, sections)
+    print_report(console, run, built, results, sections)
     after_training(run, built, console)
     return results
 
@@ -200,15 +200,16 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
     figures += task.figures(run, data, results, observers)
     inference = describe(built.recipe.tta, built.recipe.tile, built.recipe.overlap)
     seen = [s for ob in observers if hasattr(ob, "sections") for s in ob.sections(data)]
-    sections = [*task.sections(results, data), *seen, *stopping_sections(learn), *weights_sections(run),
-                inference_section(inference)]
+    sections = [*task.sections(results, data), *seen, *stopping_sections(learn), *weights_sections(run)]
+    if "test-time" in task.report_sections:
+        sections.append(inference_section(inference))
     timings = {"train_seconds": round(learn.train_seconds, 2)}
     prov, plugins = provenance(device()), built.parts.plugins()
     run.write_json("metrics.json", {**results, "inference": inference, "timings": timings, "figures": dict(figures),
                                     "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
                                     "provenance": prov, "plugins": plugins})
     md = markdown_report(built.recipe.to_dict(), results, figures, sections, epochs, timings,
-                                provenance_markdown(prov, plugins))
+                         provenance_markdown(prov, plugins), per_class="per-class" in task.report_sections)
     run.write_text("report.md", md)
     return sections
 
@@ -220,8 +221,9 @@ def inference_section(inference: dict) -> Section:
                    [["flip TTA", "yes" if inference["flip_tta"] else "no"], ["sliding window", tile]])
 
 
-def print_report(console: Console, run: RunFolder, recipe: Recipe, results: dict, sections: list):
-    console_report(console, f"{recipe.name}: test set", results, sections)
+def print_report(console: Console, run: RunFolder, built: Built, results: dict, sections: list):
+    per_class = "per-class" in built.parts.task.report_sections
+    console_report(console, f"{built.recipe.name}: test set", results, sections, per_class=per_class)
     console.print(f"[bold green]done[/] report: {run.path / 'report.md'}")
 
 

@@ -206,10 +206,5 @@ def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
                      "channel (skip when mean is null); resize when resize is not null; stack as (batch, C, H, W)",
         },
         "input": {"name": "input", "shape": ["batch", n_in, "height", "width"], "accepts": accepts},
-        "output": {
-            "name": "logits",
-            "shape": ["batch", len(classes), "height", "width"] if segmentation else ["batch", len(classes)],
-            "meaning": "logits; softmax over dim 1 gives class probabilities" +
-                       ("; argmax over dim 1 the mask, at the input's height and width" if segmentation else ""),
-        },
+        "output": trained.task.output(len(classes)),
     }

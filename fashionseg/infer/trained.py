@@ -125,7 +125,7 @@ def load_run(path: str | Path, on=None, weights: str = "model.pth", command: str
     `require(run)` may check more (e.g. a declared layer), both before the weights are loaded.
     """
     run = RunFolder.open(path)
-    recipe = Recipe.from_dict(run.read_json("config.json"))
+    recipe = run.recipe()
     if not (run.path / "data.json").is_file():
         raise FashionsegError(f"{run.path} has no data.json; it did not get past loading its data, train it again")
     summary = run.read_json("data.json")

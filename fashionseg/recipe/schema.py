@@ -193,16 +193,29 @@ class Recipe:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, config: dict) -> "Recipe":
-        """The recipe a run folder's config.json records (one from before `track` had `tensorboard: bool`)."""
+    def from_dict(cls, config: dict, source=None) -> "Recipe":
+        """The recipe a run folder's config.json records (one from before `track` had `tensorboard: bool`);
+        a wrong setting is one error naming `source` (the file) and the setting."""
         if "tensorboard" in config:
             config = {**config, "track": ["tensorboard"] if config["tensorboard"] else []}
             del config["tensorboard"]
-        unknown = set(config) - {f.name for f in dataclasses.fields(cls)}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        where = f"{source}: " if source else ""
+        unknown = set(config) - set(fields)
         if unknown:
-            raise FashionsegError(f"config has settings this fashionseg does not know: {', '.join(sorted(unknown))}; "
-                                  "is the run from a newer version?")
-        return cls(**config)
+            raise FashionsegError(f"{where}config has settings this fashionseg does not know: "
+                                  f"{', '.join(sorted(unknown))}; is the run from a newer version?")
+        missing = [name for name, f in fields.items() if f.default is dataclasses.MISSING and
+                   f.default_factory is dataclasses.MISSING and name not in config]
+        if missing:
+            raise FashionsegError(f"{where}config lacks the setting {missing[0]!r}; restore the run's own config.json")
+        try:
+            scalars = {k: coerce(fields[k], v) for k, v in config.items()
+                       if fields[k].type in ("int", "float", "bool") and not isinstance(v, bool)}
+            return cls(**{**config, **scalars})
+        except FashionsegError as exc:
+            fix = "; correct it or restore the run's own config.json" if source else ""
+            raise FashionsegError(f"{where}{exc}{fix}") from None
 
 
 def flat_settings(config: dict, prefix: str = "") -> dict:

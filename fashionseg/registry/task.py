@@ -33,8 +33,14 @@ class Task:
     # Whether the model maps any input size to score maps of that size, so a sliding window
     # (`tile`) can predict large images piece by piece.
     tiles: bool = False
+    # Whether the left-right mirror of an input gives the mirrored prediction, so flip TTA (`tta`) applies.
+    flips: bool = True
     # Analysis commands that apply to this task's runs: "cam", "embed".
     commands: frozenset[str] = frozenset()
+    # The report sections the core draws for this task: "per-class" (the per-class metrics, hardest
+    # classes marked, and their mean over classes) and "test-time" (how the test set was predicted:
+    # flip TTA, sliding window). A task whose results have no classes leaves out "per-class".
+    report_sections: frozenset[str] = frozenset({"per-class", "test-time"})
     kind: ClassVar[str] = "task"
     plugin: str = ""
 
@@ -87,8 +93,19 @@ class Task:
         out = self.save_prediction(prediction, image, summary, stem.with_name(f"{stem.name}_prediction.png"), blend)
         return [out] if out else []
 
+    def output(self, n_classes: int) -> dict:
+        """What the model's output is, for those who run an exported model without fashionseg (model.json's
+        `output`: name, shape, meaning). The default: class scores on axis 1 (score maps when `tiles`)."""
+        if self.tiles:
+            return {"name": "logits", "shape": ["batch", n_classes, "height", "width"],
+                    "meaning": "logits; softmax over dim 1 gives class probabilities; argmax over dim 1 the mask, "
+                               "at the input's height and width"}
+        return {"name": "logits", "shape": ["batch", n_classes],
+                "meaning": "logits; softmax over dim 1 gives class probabilities"}
+
     def describe(self, prediction, summary: dict) -> Section:
-        """A prediction as a console table."""
+        """A prediction as a console table. Keep numbers as numbers in its rows: the console shows them
+        rounded, `predict --csv` (the default `csv_row`) writes them at full precision."""
         from fashionseg.errors import FashionsegError
 
         raise FashionsegError(f"task {self.name!r} cannot show a prediction; its plugin implements no describe")

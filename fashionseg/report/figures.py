@@ -10,8 +10,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from fashionseg.report.figures import plt
-
 
 def loss_curves(recorder):
     """Smoothed training loss per iteration and validation loss at each epoch's end."""

@@ -31,15 +31,15 @@ def hardest(per_class: dict[str, dict[str, float]], n: int = 3) -> set[str]:
     return set(sorted(first, key=lambda c: (first[c] != first[c], first[c]))[:n])
 
 
-def console_report(console: Console, title: str, results: dict, sections=()):
-    """The test metrics, the per-class table (hardest classes marked) and the task's sections."""
+def console_report(console: Console, title: str, results: dict, sections=(), per_class: bool = True):
+    """The test metrics, the per-class table (hardest classes marked; when `per_class`) and the task's sections."""
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in scalar_metrics(results).items():
         table.add_row(k, fmt(v))
     console.print(table)
-    per_class = per_class_metrics(results)
+    per_class = per_class_metrics(results) if per_class else {}
     if per_class:
         worst = hardest(per_class)
         t = Table(title="Per class (hardest marked)", title_justify="left")
@@ -85,13 +85,13 @@ def is_number(v) -> bool:
 
 def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]], sections=(),
                     epoch_summary: list[dict] | None = None, timings: dict | None = None,
-                    provenance: list[str] | None = None) -> str:
+                    provenance: list[str] | None = None, per_class: bool = True) -> str:
     lines = [f"# Run `{config['name']}`", "", config.get("description", ""), "", "## Configuration", "",
              "| setting | value |", "| --- | --- |"]
     lines += [f"| {k} | `{v}` |" for k, v in config.items() if k != "description"]
     lines += ["", "## Test metrics", "", "| metric | value |", "| --- | --- |"]
     lines += [f"| {k} | {fmt(v)} |" for k, v in scalar_metrics(results).items()]
-    per_class = per_class_metrics(results)
+    per_class = per_class_metrics(results) if per_class else {}
     if per_class:
         worst = hardest(per_class)
         lines += ["", "## Per class", "", "| class | " + " | ".join(per_class) + " |",

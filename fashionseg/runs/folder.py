@@ -53,6 +53,12 @@ class RunFolder:
     def write_text(self, name: str, text: str):
         atomic_write(self.path / name, text)
 
+    def recipe(self):
+        """The recipe config.json records; a wrong setting is one error naming the file and the setting."""
+        from fashionseg.recipe.schema import Recipe
+
+        return Recipe.from_dict(self.read_json("config.json"), source=self.path / "config.json")
+
     def read_json(self, name: str):
         try:
             return json.loads((self.path / name).read_text())

@@ -41,6 +41,10 @@ def write_error(path: Path, exc: OSError) -> FashionsegError:
     """One line naming the file that could not be written and what to do about it."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return FashionsegError(f"cannot write {path}: the disk is full; free some space and run again")
+    if exc.errno == errno.EFBIG:
+        return FashionsegError(f"cannot write {path}: the file is too large for its file system or for this "
+                               "process's file size limit (ulimit -f); write it to another file system or raise "
+                               "the limit")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return FashionsegError(f"cannot write {path}: {exc.strerror}; choose a folder you can write to")
     blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)

@@ -130,7 +130,7 @@ class Classification(Task):
     def csv_row(self, prediction, summary, top_k=3):
         row = {}
         for i, (name, p) in enumerate(top(prediction, summary, top_k), 1):
-            row[f"label_{i}"], row[f"prob_{i}"] = name, round(p, 6)
+            row[f"label_{i}"], row[f"prob_{i}"] = name, p
         return row
 
 

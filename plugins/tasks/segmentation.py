@@ -127,7 +127,7 @@ class Segmentation(Task):
         return Section(f"{prediction.shape[1]}x{prediction.shape[0]} pixels", ["class", "share"], rows)
 
     def csv_row(self, prediction, summary, top_k=3):
-        return {f"share_{name}": round(share, 6) for name, share in shares(prediction, summary).items()}
+        return {f"share_{name}": share for name, share in shares(prediction, summary).items()}
 
     def save_predictions(self, prediction, image, summary, stem: Path, blend=None):
         """The mask in class colours (`<stem>_prediction.png`) and as class indices (`<stem>_classes.png`)."""
