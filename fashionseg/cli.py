@@ -30,10 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_cli(func, args, debug: bool) -> int:
     """Run a command; user errors become one line on stderr and exit code 2."""
-    from rich.console import Console
     from rich.markup import escape
 
-    err = Console(stderr=True)
+    from fashionseg.utils.console import console as make_console
+
+    err = make_console(stderr=True)
     try:
         func(args)
     except FashionsegError as exc:

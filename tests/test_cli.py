@@ -87,10 +87,13 @@ def test_train_and_recipe_script_run_the_same_recipe(tmp_path, fashion_mnist_dir
 
 
 def test_lr_find_prints_suggestions_saves_plot_and_says_how_to_use(tmp_path, fashion_mnist_dir):
-    res = cli("lr-find", "fashion-fast", "--iters", "30", "--limit", "4000", "--runs-dir", str(tmp_path))
+    (tmp_path / "cwd").mkdir()
+    res = cli("lr-find", "fashion-fast", "--iters", "30", "--limit", "4000", "--runs-dir", str(tmp_path / "runs"),
+              cwd=tmp_path / "cwd")
     assert res.returncode == 0, res.stderr
+    assert not list((tmp_path / "cwd").iterdir())  # fastai's scratch models/ folder is not left behind
     assert "valley" in res.stdout and "steep" in res.stdout and "--lr" in res.stdout
-    (run,) = tmp_path.iterdir()
+    (run,) = (tmp_path / "runs").iterdir()
     suggestions = json.loads((run / "lr_find.json").read_text())["suggestions"]
     assert set(suggestions) == {"valley", "slide", "minimum", "steep"}
     assert all(1e-7 < v < 10 for v in suggestions.values())

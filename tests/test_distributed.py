@@ -59,6 +59,11 @@ def test_two_processes_train_shards_and_rank_0_writes_one_run(tmp_path, fashion_
     assert [float(r["epoch"]) for r in rows(run / "iterations.csv")] == [0.25, 0.5, 0.75, 1.0]
     results = json.loads((run / "metrics.json").read_text())
     assert sum(map(sum, results["confusion_matrix"])) == 300  # the whole test set, not a shard
+    # the provenance says how many processes trained and the batch they made together (128 each)
+    assert {k: results["provenance"][k] for k in ("processes", "batch_per_process", "effective_batch")} == {
+        "processes": 2, "batch_per_process": 128, "effective_batch": 256}
+    report = (run / "report.md").read_text()
+    assert "| processes | 2 |" in report and "| effective batch | 256 |" in report
     # validation predictions gathered from both ranks: the epoch's accuracy is the whole set's
     assert float(epochs[-1]["accuracy"]) == pytest.approx(results["accuracy"], abs=1e-6)
     assert float(epochs[-1]["valid_loss"]) == pytest.approx(results["test_loss"], rel=1e-4)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from fashionseg.callbacks.core import ORDER, skipped_epoch
 from fashionseg.report.tables import fmt
+from fashionseg.utils.console import console as make_console
 
 
 class RichProgress(Callback):
@@ -21,7 +22,7 @@ class RichProgress(Callback):
     order = ORDER["RichProgress"]
 
     def __init__(self, console: Console | None = None, title: str = "training", live: bool | None = None):
-        self.console = console or Console()
+        self.console = console or make_console()
         self.title = title
         self.live_view = self.console.is_terminal if live is None else live
         self.active = False

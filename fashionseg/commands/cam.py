@@ -1,10 +1,10 @@
 """`fashionseg cam <run>`: class activation maps of one test image, pointing accuracy over
 the test set, and optionally the feature maps of a named layer."""
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from fashionseg.errors import FashionsegError
+from fashionseg.utils.console import console as make_console
 
 
 def add_parser(sub):
@@ -27,7 +27,7 @@ def cam(args):
     from fashionseg.infer.trained import load_run
     from fashionseg.report.sections import update_metrics
 
-    console = Console()
+    console = make_console()
     loaded = load_run(args.run, command="cam", require=lambda t: pick_method(t.arch, args.method, args.target_layer))
     n_test = len(loaded.test_items())
     if not 0 <= args.index < n_test:

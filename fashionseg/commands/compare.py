@@ -20,18 +20,18 @@ def add_parser(sub):
 def compare_command(args):
     from pathlib import Path
 
-    from rich.console import Console
     from rich.markup import escape
 
     from fashionseg.report.compare import compare, find_runs
     from fashionseg.report.tables import runs_table
     from fashionseg.runs.summary import RunSummary
+    from fashionseg.utils.console import console as make_console
     from fashionseg.utils.files import atomic_write, csv_text
 
     runs = [RunSummary.read(folder) for folder in find_runs(args.runs)]
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     table = compare(runs, metrics, args.sort)
-    console = Console()
+    console = make_console()
     title = f"Comparing {len(runs)} runs"
     console.print(runs_table(title, table.header, table.rows))
     if table.same:

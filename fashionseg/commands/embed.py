@@ -1,5 +1,5 @@
 """`fashionseg embed <run>`: t-SNE of the penultimate-layer features of the test set."""
-from rich.console import Console
+from fashionseg.utils.console import console as make_console
 
 
 def add_parser(sub):
@@ -20,7 +20,7 @@ def embed(args):
     if not args.perplexity > 0:
         raise FashionsegError(f"--perplexity must be positive (5-50 is usual), got {args.perplexity}")
     loaded = load_run(args.run, command="embed", require=feature_layer)
-    embedding_report(loaded, args.sample, args.perplexity, args.seed, Console())
+    embedding_report(loaded, args.sample, args.perplexity, args.seed, make_console())
 
 
 def feature_layer(trained):

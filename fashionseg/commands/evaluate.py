@@ -1,6 +1,6 @@
 """`fashionseg evaluate <run> [--ensemble K]`: test metrics of a run's weights, and of the
 ensemble of its K best checkpoints against the single best."""
-from rich.console import Console
+from fashionseg.utils.console import console as make_console
 
 
 def add_parser(sub):
@@ -15,4 +15,4 @@ def evaluate_run(args):
     from fashionseg.analysis.ensemble import ensemble_report
     from fashionseg.infer.trained import load_run
 
-    ensemble_report(load_run(args.run), args.ensemble, Console())
+    ensemble_report(load_run(args.run), args.ensemble, make_console())

@@ -1,6 +1,6 @@
 """`fashionseg export <run> --format torchscript|export|onnx [--out FILE]`: the trained model as one
 standalone file, plus a JSON of the preprocessing it expects."""
-from rich.console import Console
+from fashionseg.utils.console import console as make_console
 
 FORMATS = "torchscript, export or onnx"
 
@@ -19,7 +19,7 @@ def add_parser(sub):
 def export(args):
     from fashionseg.infer.export import export_run
 
-    console = Console()
+    console = make_console()
     with console.status(f"exporting {args.run} as {args.format}"):
         out, meta, diff = export_run(args.run, args.format, args.out)
     console.print(f"wrote {out} and its preprocessing {meta.name} (outputs within {diff:.1g} of the run's model)",

@@ -4,11 +4,11 @@ import fnmatch
 import json
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from fashionseg.errors import FashionsegError
+from fashionseg.utils.console import console as make_console
 
 KINDS = {"tasks": "task", "architectures": "architecture", "metrics": "metric", "datasets": "dataset"}
 LISTABLE = {**KINDS, "recipes": "recipe"}
@@ -33,7 +33,7 @@ def list_components(args):
     rows = [row for plural in listed for row in
             (recipe_rows(args.pattern, args.task) if plural == "recipes" else
              component_rows(KINDS[plural], args.pattern, args.task))]
-    console = Console()
+    console = make_console()
     if args.json:
         print(json.dumps(rows, indent=1))
     elif not console.is_terminal:

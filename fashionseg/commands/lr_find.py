@@ -1,9 +1,9 @@
 """`fashionseg lr-find <recipe>`: fastai's learning-rate finder with a table and a plot."""
-from rich.console import Console
 from rich.table import Table
 
 from fashionseg.commands._options import add_recipe_options, apply_overrides, command_line, override_argv
 from fashionseg.registry.recipes import find_recipe
+from fashionseg.utils.console import console as make_console
 
 # Recipe settings lr_find does not use: it sweeps the learning rate over `--iters` mini-batches,
 # without a schedule, metrics, validation or a run's checkpoints and logs.
@@ -20,13 +20,16 @@ def add_parser(sub):
 
 
 def lr_find(args):
+    import tempfile
+    from pathlib import Path
+
     from fastai.callback.schedule import minimum, slide, steep, valley
 
     from fashionseg.build.learner import build_learner
     from fashionseg.callbacks.progress import RichProgress
     from fashionseg.runs.folder import RunFolder
 
-    console = Console()
+    console = make_console()
     recipe = apply_overrides(find_recipe(args.recipe), args)
     built = build_learner(recipe)
     if built.weights is not None:
@@ -36,7 +39,9 @@ def lr_find(args):
     run = RunFolder.create(args.runs_dir, f"{recipe.name}-lr-find")
     run.write_json("config.json", recipe.to_dict())
     funcs = (valley, slide, minimum, steep)
-    suggested = learn.lr_find(num_it=args.iters, suggest_funcs=funcs, show_plot=False)
+    with tempfile.TemporaryDirectory(prefix="fashionseg-lr-find-") as scratch:
+        learn.path = Path(scratch)  # fastai saves (then deletes) its weights under learn.path/models: not in cwd
+        suggested = learn.lr_find(num_it=args.iters, suggest_funcs=funcs, show_plot=False)
     values = {f.__name__: float(v) for f, v in zip(funcs, suggested)}
     fig = lr_find_figure(learn.recorder)
     ax = fig.axes[0]

@@ -1,6 +1,7 @@
 """`fashionseg plugins`: installed plugins, their versions and the hooks each implements."""
-from rich.console import Console
 from rich.table import Table
+
+from fashionseg.utils.console import console as make_console
 
 
 def add_parser(sub):
@@ -16,4 +17,4 @@ def list_plugins(args):
         table.add_column(col)
     for info in registry().plugins():
         table.add_row(info.name, info.package, info.version, ", ".join(info.hooks))
-    Console().print(table)
+    make_console().print(table)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from fashionseg.utils.console import console as make_console
+
 SHOWN = 10  # rows of the summary table when many images are predicted
 
 
@@ -78,7 +80,7 @@ def predict_one(trained, image_path: Path, args):
     written = trained.task.save_prediction(prediction, image, trained.summary, out, args.blend)
     section = trained.task.describe(prediction, trained.summary)
     section.title = f"{image_path}: {section.title}"
-    console = Console()
+    console = make_console()
     console.print(section_table(section))
     if written:
         console.print(f"wrote {written}")
@@ -89,7 +91,7 @@ def predict_many(trained, paths: list[Path], args):
     from fashionseg.infer.predict import mirrored_names, predict_paths
     from fashionseg.utils.files import atomic_write
 
-    console = Console()
+    console = make_console()
     names = dict(zip(paths, mirrored_names(paths)))
     rows, written = [], 0
     with progress(console, len(paths)) as advance:

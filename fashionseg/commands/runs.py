@@ -57,8 +57,9 @@ def cells_of(run: dict) -> list[str]:
 def print_table(runs: list[dict], runs_dir: Path):
     """The rows under HEADER less the folder (the title names it). A narrow terminal wraps the
     recipe, metric and start first; names are never broken."""
-    from rich.console import Console
     from rich.table import Table
+
+    from fashionseg.utils.console import console as make_console
 
     colours = {"running": "cyan", "finished": "green", "failed": "red", "died": "red", "interrupted": "yellow"}
     table = Table(title=f"runs in {runs_dir}", title_justify="left")
@@ -70,7 +71,7 @@ def print_table(runs: list[dict], runs_dir: Path):
     for run in runs:
         cells = cells_of(run)[:-1]
         table.add_row(*cells[:2], f"[{colours.get(run['state'], 'white')}]{run['state']}[/]", *cells[3:])
-    Console().print(table)
+    make_console().print(table)
 
 
 def _number(v) -> str:

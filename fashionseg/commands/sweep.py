@@ -2,10 +2,9 @@
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
 from fashionseg.commands._options import add_recipe_options, apply_overrides
 from fashionseg.registry.recipes import find_recipe
+from fashionseg.utils.console import console as make_console
 
 
 def add_parser(sub):
@@ -22,7 +21,7 @@ def add_parser(sub):
 def sweep(args):
     from fashionseg.engine.sweep import ablation_table, parse_axes, run_sweep
 
-    console = Console()
+    console = make_console()
     base = apply_overrides(find_recipe(args.recipe), argparse.Namespace(**{**vars(args), "set": []}))
     sweep_dir = Path(args.runs_dir) / (args.name or f"sweep-{base.name}")
     variants = run_sweep(base, parse_axes(args.set), sweep_dir, console)

@@ -2,12 +2,11 @@
 import json
 from pathlib import Path
 
-from rich.console import Console
-
 from fashionseg.commands._options import add_recipe_options, apply_overrides, flag, given_options
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
 from fashionseg.registry.recipes import find_recipe
+from fashionseg.utils.console import console as make_console
 
 
 def add_parser(sub):
@@ -66,10 +65,10 @@ def resume(args):
         given = ", ".join(others + ([args.recipe] if args.recipe else []) + (["--from"] if args.from_run else []))
         raise FashionsegError(f"--resume continues a run with its own settings; only --epochs may change "
                               f"(got {given})")
-    resume_run(args.resume, console=Console(), epochs=args.epochs)
+    resume_run(args.resume, console=make_console(), epochs=args.epochs)
 
 
 def train_recipe(recipe, args):
     from fashionseg.engine.trainer import run
 
-    run(apply_overrides(recipe, args), runs_dir=args.runs_dir, console=Console())
+    run(apply_overrides(recipe, args), runs_dir=args.runs_dir, console=make_console())

@@ -18,6 +18,7 @@ from fashionseg.report.tables import markdown_table, runs_table
 from fashionseg.runs.folder import RunFolder
 from fashionseg.runs.state import run_state
 from fashionseg.runs.summary import RunSummary
+from fashionseg.utils.console import rule
 
 BRACKETS = {"[": "]", "(": ")", "{": "}"}
 
@@ -117,7 +118,7 @@ def run_sweep(base: Recipe, axes: dict[str, list[str]], sweep_dir: Path, console
             v.state = "skipped (finished before)"
             console.print(f"[dim]{n}/{len(variants)} {v.label}: finished before in {v.run.name}, skipped[/]")
         else:
-            console.rule(f"{n}/{len(variants)} {v.label}")
+            rule(console, f"{n}/{len(variants)} {v.label}")
             train_variant(v, sweep_dir, console)
         if v.run:
             v.metrics = RunSummary.read(v.run).test_metrics

@@ -204,7 +204,7 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
     if "test-time" in task.report_sections:
         sections.append(inference_section(inference))
     timings = {"train_seconds": round(learn.train_seconds, 2)}
-    prov, plugins = provenance(device()), built.parts.plugins()
+    prov, plugins = provenance(device(), built.recipe.bs), built.parts.plugins()
     run.write_json("metrics.json", {**results, "inference": inference, "timings": timings, "figures": dict(figures),
                                     "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
                                     "provenance": prov, "plugins": plugins})

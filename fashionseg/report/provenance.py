@@ -5,6 +5,7 @@ read from package metadata, never by importing the packages.
 """
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import subprocess
@@ -16,8 +17,9 @@ from pathlib import Path
 LIBRARIES = ("torch", "fastai", "timm")
 
 
-def provenance(device=None) -> dict:
-    """Date, fashionseg version and git commit, library versions, device, torch threads and host."""
+def provenance(device=None, bs: int | None = None) -> dict:
+    """Date, fashionseg version and git commit, library versions, device, torch threads and host; with the
+    recipe's `bs`, the processes that trained (a launcher's WORLD_SIZE) and the batch they made together."""
     from fashionseg.version import __version__
 
     prov = {"date": datetime.now().astimezone().isoformat(timespec="seconds"), "fashionseg": __version__,
@@ -29,6 +31,9 @@ def provenance(device=None) -> dict:
     if torch is not None:
         prov["torch_threads"] = torch.get_num_threads()
     prov["host"] = socket.gethostname()
+    if bs is not None:  # each process takes `bs` items of its shard per step (fastai's DistributedDL)
+        processes = int(os.environ.get("WORLD_SIZE", "1"))
+        prov.update(processes=processes, batch_per_process=bs, effective_batch=bs * processes)
     return prov
 
 
@@ -59,7 +64,9 @@ def provenance_markdown(prov: dict, components: dict[str, str]) -> list[str]:
         code += f" (git {prov['git_commit'][:10]}{', uncommitted changes' if prov.get('git_dirty') else ''})"
     rows = [("date", prov.get("date")), ("fashionseg", code), ("python", prov.get("python")),
             *((lib, prov.get(lib)) for lib in LIBRARIES), ("device", prov.get("device")),
-            ("torch threads", prov.get("torch_threads")), ("host", prov.get("host"))]
+            ("torch threads", prov.get("torch_threads")), ("host", prov.get("host")),
+            ("processes", prov.get("processes")), ("batch per process", prov.get("batch_per_process")),
+            ("effective batch", prov.get("effective_batch"))]
     lines = ["## Provenance", "", "| | |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in rows if value is not None]
     if components:

@@ -29,11 +29,11 @@ def is_main() -> bool:
 
 def main_console(console=None):
     """`console` (a new rich Console when None) on the main process; a Console that prints nothing elsewhere."""
-    from rich.console import Console
+    from fashionseg.utils.console import console as make_console
 
     if is_main():
-        return console if console is not None else Console()
-    return Console(quiet=True)
+        return console if console is not None else make_console()
+    return make_console(quiet=True)
 
 
 def from_main(value):
