@@ -4,7 +4,7 @@
 Each contestant is a whole `fashionseg train` command (start-up, data, training, final test), so
 the wall time is what a user waits for; `train s` is rank 0's training clock from metrics.csv.
 The recipe's `bs` is per process: N processes train N times the batch in 1/N of the steps (see the
-README, "Multi-process and multi-GPU training"). torchrun gives each process OMP_NUM_THREADS=1
+docs/distributed.md). torchrun gives each process OMP_NUM_THREADS=1
 unless set; one process uses torch's default threads. Repeats alternate the order (1, N, N, 1, ...)
 so both see the machine's drift alike.
 
