@@ -1,4 +1,6 @@
-"""Every up-front check: a recipe's components resolved by name and checked against each other, its options, loss, metrics and analyses, and the settings that need the data; all before any run folder is made."""
+"""Every up-front check: a recipe's components resolved by name and checked against each other, its
+options, loss, metrics and analyses, and the settings that need the data; all before any run folder is
+made."""
 from __future__ import annotations
 
 import inspect

@@ -1,4 +1,5 @@
-"""Building for training: the recipe's data, model (with its pretrained weights), loss, optimizer, metrics and callbacks, as one fastai Learner."""
+"""Building for training: the recipe's data, model (with its pretrained weights), loss, optimizer, metrics
+and callbacks, as one fastai Learner."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,15 +9,8 @@ import torch
 from fastai.learner import Learner
 from fastai.torch_core import set_seed, trainable_params
 
-from fashionseg.build.checks import (
-    Parts,
-    as_run,
-    check_against_data,
-    check_forward,
-    check_input_size,
-    check_recipe,
-    epoch_metrics,
-)
+from fashionseg.build.checks import (Parts, as_run, check_against_data, check_forward, check_input_size, check_recipe,
+                                     epoch_metrics)
 from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision, precision_callbacks
 from fashionseg.callbacks.stopping import stopping_callbacks

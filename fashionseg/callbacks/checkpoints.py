@@ -3,7 +3,8 @@
 `last.pth` at every epoch end (model, optimizer, RNG states, training clock, best-k bookkeeping),
 read back with `weights_only=True` to continue a run where it stopped (`fashionseg.engine.resume`).
 
-The k checkpoints with the lowest validation loss, kept for ensembles: each is a `state_dict` in `checkpoints/`; `checkpoints.json` lists them, best first. A new
+The k checkpoints with the lowest validation loss, kept for ensembles: each is a `state_dict` in
+`checkpoints/`; `checkpoints.json` lists them, best first. A new
 file is written before the list names it, and an evicted one is deleted only after the
 list stops naming it, so the list never points at a missing file.
 """

@@ -1,4 +1,5 @@
-"""The option plumbing every recipe command shares: one flag per `Recipe` field, overrides applied to a recipe, and the command line that repeats them."""
+"""The option plumbing every recipe command shares: one flag per `Recipe` field, overrides applied to a
+recipe, and the command line that repeats them."""
 from __future__ import annotations
 
 import argparse

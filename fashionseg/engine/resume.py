@@ -1,4 +1,5 @@
-"""Continuing a stopped run from its last.pth: the checks, and the model, optimizer, clock and EMA put back before fit."""
+"""Continuing a stopped run from its last.pth: the checks, and the model, optimizer, clock and EMA put back
+before fit."""
 from __future__ import annotations
 
 import torch

@@ -86,6 +86,7 @@ def compare(runs: list[RunSummary], metrics: list[str] | None = None, sort: str 
     names = [r.path.name for r in runs]
     if len(set(names)) < len(names):  # the same folder name under two parents (say two sweeps)
         names = [str(r.path) for r in runs]
-    rows = [[name, r.state, *(r.test_metrics.get(m) for m in metrics), *(setting_text(settings[id(r)].get(k)) for k in differ)]
+    rows = [[name, r.state, *(r.test_metrics.get(m) for m in metrics),
+             *(setting_text(settings[id(r)].get(k)) for k in differ)]
             for name, r in zip(names, runs)]
     return Comparison(["run", "state", *metrics, *differ], rows, same)

@@ -1,4 +1,5 @@
-"""Every figure fashionseg draws: loss and training curves, learned filters, confusion matrices, class maps, feature maps and embeddings."""
+"""Every figure fashionseg draws: loss and training curves, learned filters, confusion matrices, class
+maps, feature maps and embeddings."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
-"""A run's state from its status.json: running, finished, failed, interrupted, or died (its process gone or its heartbeat stale). No torch."""
+"""A run's state from its status.json: running, finished, failed, interrupted, or died (its process gone or
+its heartbeat stale). No torch."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
-"""What every tracker shares: the package check, the `Tracker` callback's contract, the saved tracker-run ids (trackers.json), and what a tracker logs (the run's parameters and final test metrics)."""
+"""What every tracker shares: the package check, the `Tracker` callback's contract, the saved tracker-run
+ids (trackers.json), and what a tracker logs (the run's parameters and final test metrics)."""
 from __future__ import annotations
 
 import importlib.util

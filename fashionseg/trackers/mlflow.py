@@ -1,4 +1,5 @@
-"""MLflow tracking (`--track mlflow`): the run's settings, every epoch's row of metrics.csv, the final test metrics and the run's files as artifacts."""
+"""MLflow tracking (`--track mlflow`): the run's settings, every epoch's row of metrics.csv, the final test
+metrics and the run's files as artifacts."""
 from __future__ import annotations
 
 import os

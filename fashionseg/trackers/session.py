@@ -1,4 +1,5 @@
-"""The recipe's trackers for one run: attached on rank 0, continued when resuming, ended with how the run ended (finished, failed, killed)."""
+"""The recipe's trackers for one run: attached on rank 0, continued when resuming, ended with how the run
+ended (finished, failed, killed)."""
 from __future__ import annotations
 
 import warnings

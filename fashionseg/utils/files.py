@@ -1,4 +1,5 @@
-"""Files written atomically (a temporary file renamed into place) with the user's umask, and the one-line errors when a path cannot be written. No torch."""
+"""Files written atomically (a temporary file renamed into place) with the user's umask, and the one-line
+errors when a path cannot be written. No torch."""
 from __future__ import annotations
 
 import csv

@@ -1,12 +1,6 @@
 """Fashion-MNIST as a classification data set over uint8 tensors."""
-from fashionseg.plugin import (
-    CategoryTensorBlock,
-    Data,
-    DataRequest,
-    ImageTensorBlock,
-    fashion_mnist,
-    tensor_dataloaders,
-)
+from fashionseg.plugin import (CategoryTensorBlock, Data, DataRequest, ImageTensorBlock, fashion_mnist,
+                               tensor_dataloaders)
 
 
 def fashion_mnist_data(request: DataRequest) -> Data:

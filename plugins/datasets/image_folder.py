@@ -1,17 +1,8 @@
 """Your own classification images (class folders, a CSV or a file-name pattern), decoded once."""
 import torch
 
-from fashionseg.plugin import (
-    CategoryTensorBlock,
-    Data,
-    DataRequest,
-    ImageTensorBlock,
-    as_size,
-    decoded_images,
-    folder_splits,
-    list_images,
-    tensor_dataloaders,
-)
+from fashionseg.plugin import (CategoryTensorBlock, Data, DataRequest, ImageTensorBlock, as_size, decoded_images,
+                               folder_splits, list_images, tensor_dataloaders)
 
 
 def image_folder_data(request: DataRequest) -> Data:

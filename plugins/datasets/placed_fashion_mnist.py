@@ -3,18 +3,8 @@ experiments (class activation maps): the label is the class, the paste box is ke
 from fastai.data.block import TransformBlock
 from fastai.data.transforms import IntToFloatTensor
 
-from fashionseg.plugin import (
-    BatchIndexDL,
-    CategoryTensorBlock,
-    Data,
-    DataRequest,
-    PasteOnCanvas,
-    canvas_stats,
-    fashion_mnist,
-    paste_boxes,
-    paste_offsets,
-    tensor_dataloaders,
-)
+from fashionseg.plugin import (BatchIndexDL, CategoryTensorBlock, Data, DataRequest, PasteOnCanvas, canvas_stats,
+                               fashion_mnist, paste_boxes, paste_offsets, tensor_dataloaders)
 
 
 def placed_fashion_mnist_data(request: DataRequest) -> Data:

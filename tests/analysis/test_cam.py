@@ -6,16 +6,8 @@ import torch
 from torch import nn
 
 from fashionseg import Architecture, FashionsegError, create_model
-from fashionseg.analysis.cam import (
-    ClassMaps,
-    GradCam,
-    MapGeometry,
-    class_mapper,
-    pick_method,
-    pointing_accuracy,
-    pointing_hits,
-    trace_geometry,
-)
+from fashionseg.analysis.cam import (ClassMaps, GradCam, MapGeometry, class_mapper, pick_method, pointing_accuracy,
+                                     pointing_hits, trace_geometry)
 from fashionseg.registry.plugins import registry
 
 WITH_HEAD = Architecture("bright", lambda n_classes, n_in: None, "classification", "x", class_maps="class_maps")
