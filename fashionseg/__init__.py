@@ -20,7 +20,8 @@ from .version import __version__  # noqa: E402,F401
 
 # Public names imported only when first used: name -> module holding it.
 LAZY = {"Data": "fashionseg.data", "DataRequest": "fashionseg.data", "Run": "fashionseg.api",
-        "build_learner": "fashionseg.api", "load_run": "fashionseg.api"}
+        "TrainedRun": "fashionseg.api", "build_learner": "fashionseg.api", "load_run": "fashionseg.api",
+        "RunSummary": "fashionseg.runs.summary"}
 
 
 def __getattr__(name: str):
@@ -57,5 +58,5 @@ def main(recipe: Recipe, argv=None):
 
 
 __all__ = ["Architecture", "ArchitectureProvider", "Data", "DataRequest", "Dataset", "FashionsegError", "Metric",
-           "Recipe", "Run", "Section", "Task", "build_learner", "create_model", "hookimpl", "list_components",
-           "load_run", "main"]
+           "Recipe", "Run", "RunSummary", "Section", "Task", "TrainedRun", "build_learner", "create_model",
+           "hookimpl", "list_components", "load_run", "main"]
