@@ -1,6 +1,6 @@
 """Allocator setting: training-step time with fashionseg's glibc malloc setting against glibc's defaults.
 
-The setting is process-wide (fashionseg/allocator.py), so each measurement is its own process:
+The setting is process-wide (fashionseg/utils/allocator.py), so each measurement is its own process:
 the recipe's Learner is built, `--warmup` batches run, then `--batches` training batches are timed
 and their minor page faults counted. The two settings alternate for `--rounds` rounds, so both see
 the machine in the same state; the ratio is of the summed times.

@@ -1,5 +1,5 @@
 """Checkpoint overhead: the time writing `last.pth` adds to each epoch (model, optimizer, RNG
-states; see fashionseg/resume.py), beside the epoch's own time and the file's size.
+states; see fashionseg/callbacks/checkpoints.py), beside the epoch's own time and the file's size.
 
 Each recipe trains with its own settings (less `--epochs` and any `--set`); `LastCheckpoint.save`
 is timed where it runs, before the first epoch and after each. Target: under 1% of an epoch.

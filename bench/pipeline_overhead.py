@@ -11,7 +11,7 @@ same conditions. Each repeat is one full epoch (468 full batches) of each, with 
 Before the repeats, both loops train `--warmup` untimed batches on throwaway models, so the
 process's one-time costs (oneDNN kernel set-up, the allocator's first blocks) fall on neither;
 without it they fell on whichever loop ran first (fastai's), the first repeat reading 4-5% higher.
-fashionseg's allocator setting (fashionseg/allocator.py) is process-wide, so the bare loop runs
+fashionseg's allocator setting (fashionseg/utils/allocator.py) is process-wide, so the bare loop runs
 with it too. Target: fashionseg / bare <= 1.05.
 
 Run: python bench/pipeline_overhead.py [--repeats 3] [--chunk 20] [--warmup 20]

@@ -4,7 +4,7 @@ Both use the same weights (a run folder: given, or a short run trained here) and
 `--data fashion-mnist` (default) the first N Fashion-MNIST test images written as 28x28 PNG files and a
 fashion-fast classifier; `--data mini-facade` the Mini Facade photos (256x256 JPEG files, train/ then
 test_dev/) and a facade-fast U-Net. fashionseg reads the files from a folder and runs its whole predict
-path (`fashionseg.predict.predict_paths`: read, normalise, resize to the model's size, batch, forward, the
+path (`fashionseg.infer.predict.predict_paths`: read, normalise, resize to the model's size, batch, forward, the
 task's answer: labels and probabilities, or a class mask at the image's size); the plain loop gets the
 images already decoded into one uint8 tensor and only normalises, forwards and takes the answer
 (softmax, or the arg-max of the scores brought back to the image's size), batch by batch. Repeats
