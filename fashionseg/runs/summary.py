@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe, flat_settings
+from fashionseg.registry.plugins import registry
 from fashionseg.runs.folder import RunFolder
 from fashionseg.runs.state import run_state
 
@@ -49,7 +50,7 @@ class RunSummary:
         return cls(path=run.path, recipe=config.get("name"), state=state, epochs_done=len(epochs),
                    epochs=config.get("epochs"), last_epoch=epochs[-1] if epochs else {},
                    test_metrics=scalar_metrics(read_json("metrics.json")) if finished else {},
-                   settings=settings_of(config), started=_json(run.path / "status.json").get("started"))
+                   settings=settings_of(config, _json(run.path / "data.json").get("task")), started=_json(run.path / "status.json").get("started"))
 
     @property
     def valid_loss(self) -> float | None:
@@ -65,13 +66,20 @@ class RunSummary:
                 "metric_value": self.last_epoch.get(self.metric)}
 
 
-def settings_of(config: dict) -> dict:
-    """A config.json as this version reads it (older runs' settings renamed, later settings at their defaults),
-    so that runs of two versions differ only where their experiments do; as written when it is newer."""
+def settings_of(config: dict, task: str | None = None) -> dict:
+    """A config.json as this version reads it (older runs' settings renamed, later settings at their defaults,
+    the loss by name where older runs left it to the `task`), so that runs of two versions differ only where
+    their experiments do; as written when it is newer."""
     try:
-        return Recipe.from_dict(config).to_dict()
+        settings = Recipe.from_dict(config).to_dict()
     except (FashionsegError, TypeError, ValueError):  # settings this version does not know, or a bad value
         return config
+    if not settings["loss"] and task:
+        try:
+            settings["loss"] = registry().task(task).default_loss
+        except FashionsegError:  # a task no installed plugin provides: leave the setting as recorded
+            pass
+    return settings
 
 
 def flat_run_settings(summary: RunSummary, leave_out=("name", "description")) -> dict:

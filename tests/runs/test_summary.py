@@ -29,6 +29,9 @@ def test_a_finished_run_reads_whole(finished):
     assert run.valid_loss == 0.5 and run.metric == "accuracy" and run.last_epoch["accuracy"] == 0.81
     assert run.test_metrics == {"accuracy": 0.8125, "test_loss": 0.51}  # single numbers only
     assert run.settings["lr"] == 3e-3 and run.started.startswith("2026-01-01")
+    assert run.settings["loss"] == ""  # no data.json: the task, and so its default loss, is unknown
+    (finished / "data.json").write_text(json.dumps({"task": "classification"}))
+    assert RunSummary.read(finished).settings["loss"] == "cross-entropy"  # as newer runs record it
     assert json.loads(json.dumps(run.to_dict()))["metric_value"] == 0.81
 
 
