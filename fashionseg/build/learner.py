@@ -9,8 +9,15 @@ import torch
 from fastai.learner import Learner
 from fastai.torch_core import set_seed, trainable_params
 
-from fashionseg.build.checks import (Parts, as_run, check_against_data, check_forward, check_input_size, check_recipe,
-                                     epoch_metrics)
+from fashionseg.build.checks import (
+    Parts,
+    as_run,
+    check_against_data,
+    check_forward,
+    check_input_size,
+    check_recipe,
+    epoch_metrics,
+)
 from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision, precision_callbacks
 from fashionseg.callbacks.stopping import stopping_callbacks

@@ -89,37 +89,17 @@ def saved_epochs(run: RunFolder) -> list[int]:
 
 
 def snapshot_grid(run: RunFolder, classes: list[str], colors=None):
-    """One row per fixed image: the input (and the true mask), then the prediction at each saved epoch."""
-    from fashionseg.data.colors import colorize, default_colors
-    from fashionseg.report.figures import plt
+    """The figure of what the run folder's snapshots/ holds: the fixed images and each saved epoch's predictions."""
+    from fashionseg.report.figures import snapshots_figure
 
     items = torch.load(run.path / "snapshots" / "items.pt", weights_only=True)
-    images, targets, epochs = items["images"], items["targets"], saved_epochs(run)
-    dense = targets.ndim == 3
-    lead = ["input", "truth"] if dense else ["input"]
-    cols = len(lead) + len(epochs)
-    fig, axes = plt.subplots(len(images), cols, figsize=(1.7 * cols, 1.8 * len(images)), squeeze=False)
     labels = {(int(r["epoch"]), int(r["item"])): r for r in run.read_csv("snapshots/top3.csv")}
-    colors = colors or default_colors(len(classes))
-    for i, row in enumerate(axes):
-        for ax in row:
-            ax.axis("off")
-        row[0].imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
-        row[0].set_title("input" if dense else f"input: {classes[int(targets[i])]}", fontsize=7)
-        if dense:
-            row[1].imshow(colorize(targets[i], colors).numpy(), interpolation="nearest")
-            row[1].set_title("truth", fontsize=7)
-        for ax, epoch in zip(row[len(lead):], epochs):
-            if dense:
-                mask = np.array(Image.open(run.path / "snapshots" / f"epoch-{epoch}" / f"item-{i}.png"))
-                ax.imshow(colorize(torch.from_numpy(mask), colors).numpy(), interpolation="nearest")
-                ax.set_title(f"epoch {epoch}", fontsize=7)
-            else:
-                r = labels[(epoch, i)]
-                ax.imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
-                top = "\n".join(f"{r[f'label{n}']} {r[f'p{n}']:.0%}" for n in range(1, TOP + 1) if f"label{n}" in r)
-                ax.set_title(f"epoch {epoch}\n{top}", fontsize=6,
-                             color="green" if str(r["label1"]) == classes[int(targets[i])] else "red")
-    fig.suptitle("Predictions on fixed validation images during training", fontsize=9)
-    fig.tight_layout()
-    return fig
+
+    def predicted(epoch: int, i: int):
+        """A mask (class indices) for dense targets; else the epoch's top labels as (label, probability)."""
+        if items["targets"].ndim == 3:
+            return torch.from_numpy(np.array(Image.open(run.path / "snapshots" / f"epoch-{epoch}" / f"item-{i}.png")))
+        r = labels[(epoch, i)]
+        return [(str(r[f"label{n}"]), float(r[f"p{n}"])) for n in range(1, TOP + 1) if f"label{n}" in r]
+
+    return snapshots_figure(items["images"], items["targets"], saved_epochs(run), predicted, classes, colors)

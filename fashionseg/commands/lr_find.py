@@ -27,6 +27,7 @@ def lr_find(args):
 
     from fashionseg.build.learner import build_learner
     from fashionseg.callbacks.progress import RichProgress
+    from fashionseg.report.figures import lr_find_figure
     from fashionseg.runs.folder import RunFolder
 
     console = make_console()
@@ -43,13 +44,7 @@ def lr_find(args):
         learn.path = Path(scratch)  # fastai saves (then deletes) its weights under learn.path/models: not in cwd
         suggested = learn.lr_find(num_it=args.iters, suggest_funcs=funcs, show_plot=False)
     values = {f.__name__: float(v) for f, v in zip(funcs, suggested)}
-    fig = lr_find_figure(learn.recorder)
-    ax = fig.axes[0]
-    for (name, value), color in zip(values.items(), ("C1", "C2", "C3", "C4")):
-        ax.axvline(value, color=color, linestyle="--", label=f"{name} {value:.1e}")
-    ax.legend()
-    ax.set_title(f"lr_find: {recipe.name}")
-    plot = run.save_figure(fig, "lr_find")
+    plot = run.save_figure(lr_find_figure(learn.recorder, values, f"lr_find: {recipe.name}"), "lr_find")
     run.write_json("lr_find.json", {"suggestions": values, "plot": plot})
     table = Table(title=f"lr_find: {recipe.name}", title_justify="left")
     table.add_column("method")
@@ -65,14 +60,3 @@ def lr_find(args):
 def suggested_command(args, lr: float) -> str:
     """`fashionseg train` with every override the user gave lr-find, and the suggested learning rate."""
     return command_line("fashionseg", "train", args.recipe, *override_argv(args, drop={"lr"}), "--lr", f"{lr:.2e}")
-
-
-def lr_find_figure(recorder, skip_end: int = 5):
-    """Loss against learning rate (log scale), as fastai's plot draws it."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(recorder.lrs[:-skip_end], [float(v) for v in recorder.losses[:-skip_end]])
-    ax.set(xscale="log", xlabel="learning rate", ylabel="loss (smoothed)")
-    ax.grid(alpha=0.3)
-    return fig

@@ -19,8 +19,13 @@ from fashionseg.callbacks.finetune import fine_tune_callbacks
 from fashionseg.callbacks.logs import EpochCSV, training_callbacks
 from fashionseg.callbacks.progress import RichProgress
 from fashionseg.callbacks.snapshots import snapshot_callbacks
-from fashionseg.callbacks.stopping import (NonFiniteLoss, StopOnSignal, TrainingInterrupted, fail_if_nonfinite,
-                                           stopping_sections)
+from fashionseg.callbacks.stopping import (
+    NonFiniteLoss,
+    StopOnSignal,
+    TrainingInterrupted,
+    fail_if_nonfinite,
+    stopping_sections,
+)
 from fashionseg.engine.resume import restore, resumable
 from fashionseg.engine.schedules import step_schedule
 from fashionseg.errors import FashionsegError

@@ -151,3 +151,48 @@ def embedding_figure(coords: np.ndarray, labels: np.ndarray, classes: list[str],
     ax.legend(markerscale=4, fontsize=8, loc="best")
     ax.set(xticks=[], yticks=[], title=title)
     return fig
+
+
+def snapshots_figure(images, targets, epochs: list[int], predicted, classes: list[str], colors=None):
+    """One row per fixed image: the input (and the true mask), then the prediction at each epoch;
+    `predicted(epoch, i)` gives a mask of class indices, or a list of (label, probability), best first."""
+    from fashionseg.data.colors import colorize, default_colors
+
+    dense = targets.ndim == 3
+    lead = ["input", "truth"] if dense else ["input"]
+    cols = len(lead) + len(epochs)
+    fig, axes = plt.subplots(len(images), cols, figsize=(1.7 * cols, 1.8 * len(images)), squeeze=False)
+    colors = colors or default_colors(len(classes))
+    for i, row in enumerate(axes):
+        for ax in row:
+            ax.axis("off")
+        row[0].imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
+        row[0].set_title("input" if dense else f"input: {classes[int(targets[i])]}", fontsize=7)
+        if dense:
+            row[1].imshow(colorize(targets[i], colors).numpy(), interpolation="nearest")
+            row[1].set_title("truth", fontsize=7)
+        for ax, epoch in zip(row[len(lead):], epochs):
+            if dense:
+                ax.imshow(colorize(predicted(epoch, i), colors).numpy(), interpolation="nearest")
+                ax.set_title(f"epoch {epoch}", fontsize=7)
+            else:
+                top = predicted(epoch, i)
+                ax.imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
+                ax.set_title(f"epoch {epoch}\n" + "\n".join(f"{label} {p:.0%}" for label, p in top), fontsize=6,
+                             color="green" if top[0][0] == classes[int(targets[i])] else "red")
+    fig.suptitle("Predictions on fixed validation images during training", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def lr_find_figure(recorder, suggestions: dict[str, float], title: str, skip_end: int = 5):
+    """Loss against learning rate (log scale), as fastai's plot draws it, with each suggested rate marked."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(recorder.lrs[:-skip_end], [float(v) for v in recorder.losses[:-skip_end]])
+    ax.set(xscale="log", xlabel="learning rate", ylabel="loss (smoothed)", title=title)
+    ax.grid(alpha=0.3)
+    for (name, value), color in zip(suggestions.items(), ("C1", "C2", "C3", "C4")):
+        ax.axvline(value, color=color, linestyle="--", label=f"{name} {value:.1e}")
+    ax.legend()
+    return fig
+
