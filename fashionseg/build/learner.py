@@ -9,18 +9,10 @@ import torch
 from fastai.learner import Learner
 from fastai.torch_core import set_seed, trainable_params
 
-from fashionseg.build.checks import (
-    Parts,
-    as_run,
-    check_against_data,
-    check_forward,
-    check_input_size,
-    check_recipe,
-    epoch_metrics,
-)
+from fashionseg.build.checks import (Parts, as_run, check_against_data, check_forward, check_input_size, check_recipe,
+                                     epoch_metrics)
 from fashionseg.callbacks.finetune import body_head_splitter
-from fashionseg.callbacks.precision import check_precision, precision_callbacks
-from fashionseg.callbacks.stopping import stopping_callbacks
+from fashionseg.callbacks.precision import check_precision
 from fashionseg.data import Data, DataRequest
 from fashionseg.errors import FashionsegError
 from fashionseg.models.losses import make_loss
@@ -100,9 +92,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     from fastai.callback.channelslast import ChannelsLast
     from fastai.callback.progress import ProgressCallback
 
-    from fashionseg.callbacks.clock import TrainClock
-    from fashionseg.callbacks.ema import WeightEMA
-    from fashionseg.callbacks.resize import ProgressiveResize
+    from fashionseg.callbacks.attach import learner_callbacks
     from fashionseg.utils.allocator import keep_freed_memory
     from fashionseg.utils.distributed import check_sync_bn, join, main_first
 
@@ -126,10 +116,5 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     if recipe.channels_last:
         learn.add_cb(ChannelsLast())
     learn.remove_cb(ProgressCallback)
-    learn.add_cb(TrainClock())
-    learn.add_cbs([*stopping_callbacks(recipe), *precision_callbacks(recipe.precision, device())])
-    if recipe.sizes:
-        learn.add_cb(ProgressiveResize(recipe.sizes))
-    if float(recipe.ema):
-        learn.add_cb(WeightEMA(recipe.ema))
+    learn.add_cbs(learner_callbacks(recipe, device()))
     return Built(recipe, parts, data, learn, report)

@@ -105,13 +105,3 @@ class IterationLog(Callback):
         header = list(row)
         write = self.folder.write_csv if not self.resume and len(self.rows) == 1 else self.folder.append_csv
         write("iterations.csv", header, [[row[h] for h in header]])
-
-
-def training_callbacks(run: RunFolder, recipe, resume: bool = False) -> list[Callback]:
-    """The logging and checkpoint callbacks a recipe asks for; `resume` continues iterations.csv."""
-    from fashionseg.callbacks.checkpoints import BestCheckpoints
-
-    cbs = [IterationLog(run, recipe.log_every, resume=resume)]
-    if recipe.keep_best:
-        cbs.append(BestCheckpoints(run, recipe.keep_best))
-    return cbs

@@ -19,13 +19,6 @@ FIGURE = "training_snapshots"
 TOP = 3  # labels kept per image for a classifier
 
 
-def snapshot_callbacks(run: RunFolder, recipe, data) -> list[Callback]:
-    """The recipe's `show_epochs` snapshots of `show_items` validation images, if it asks for any."""
-    if not recipe.show_epochs:
-        return []
-    return [EpochSnapshots(run, recipe.show_epochs, recipe.show_items, data.classes, data.colors, data.stats)]
-
-
 class EpochSnapshots(Callback):
     """At the end of each epoch in `epochs` (0 is the first, as in metrics.csv), rank 0 predicts the
     first `n_items` validation images and saves the predictions: index masks `snapshots/epoch-E/item-I.png`

@@ -107,14 +107,6 @@ def unknown_monitor(monitor: str, columns: list[str]) -> FashionsegError:
                            f"{', '.join(columns)}")
 
 
-def stopping_callbacks(recipe) -> list[Callback]:
-    """The non-finite guard always; early stopping when the recipe asks for it."""
-    cbs = [NonFiniteStop(recipe.precision)]
-    if recipe.early_stop:
-        cbs.append(EarlyStop(monitor=recipe.monitor, patience=recipe.early_stop))
-    return cbs
-
-
 def fail_if_nonfinite(learn, run):
     """After fit: on a non-finite loss, save the last finite weights as model.pth and raise the reason."""
     if getattr(learn, "nonfinite", None) is None:

@@ -13,19 +13,11 @@ from rich.console import Console
 from fashionseg.analysis.after_training import after_training
 from fashionseg.build.checks import final_evaluators
 from fashionseg.build.learner import Built, build_learner, input_size
-from fashionseg.callbacks.checkpoints import LAST, LastCheckpoint
-from fashionseg.callbacks.clock import Heartbeat
+from fashionseg.callbacks.attach import run_callbacks
+from fashionseg.callbacks.checkpoints import LAST
 from fashionseg.callbacks.finetune import fine_tune_callbacks
-from fashionseg.callbacks.logs import EpochCSV, training_callbacks
-from fashionseg.callbacks.progress import RichProgress
-from fashionseg.callbacks.snapshots import snapshot_callbacks
-from fashionseg.callbacks.stopping import (
-    NonFiniteLoss,
-    StopOnSignal,
-    TrainingInterrupted,
-    fail_if_nonfinite,
-    stopping_sections,
-)
+from fashionseg.callbacks.stopping import (NonFiniteLoss, StopOnSignal, TrainingInterrupted, fail_if_nonfinite,
+                                           stopping_sections)
 from fashionseg.engine.resume import restore, resumable
 from fashionseg.engine.schedules import step_schedule
 from fashionseg.errors import FashionsegError
@@ -116,10 +108,7 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
     stop = StopOnSignal()
     try:
         title = f"{recipe.name}: {built.parts.arch.name} on {built.parts.dataset.name}"
-        learn.add_cbs([EpochCSV(run, resume=resuming), Heartbeat(run),
-                       *training_callbacks(run, recipe, resume=resuming), *snapshot_callbacks(run, recipe, built.data),
-                       LastCheckpoint(run, state), stop,
-                       RichProgress(console, title=title)])
+        learn.add_cbs(run_callbacks(run, recipe, built.data, console, title, stop, state))
         if resuming and getattr(learn, "best_checkpoints", None) is not None:
             learn.best_checkpoints.restore(state["best"])
         if built.weights is not None:

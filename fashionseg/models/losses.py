@@ -3,15 +3,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from fastai.losses import (
-    BaseLoss,
-    BCEWithLogitsLossFlat,
-    CrossEntropyLossFlat,
-    DiceLoss,
-    FocalLoss,
-    FocalLossFlat,
-    MSELossFlat,
-)
+from fastai.losses import (BaseLoss, BCEWithLogitsLossFlat, CrossEntropyLossFlat, DiceLoss, FocalLoss, FocalLossFlat,
+                           MSELossFlat)
 
 from fashionseg.errors import FashionsegError, unknown_name
 

@@ -13,21 +13,8 @@ from torch import nn
 
 import fashionseg
 import fashionseg.registry.plugins as registry_module
-from fashionseg.plugin import (
-    Architecture,
-    BatchIndexDL,
-    Data,
-    Dataset,
-    FashionsegError,
-    ImageTensorBlock,
-    IndexInto,
-    Metric,
-    Recipe,
-    Section,
-    Task,
-    hookimpl,
-    tensor_dataloaders,
-)
+from fashionseg.plugin import (Architecture, BatchIndexDL, Data, Dataset, FashionsegError, ImageTensorBlock, IndexInto,
+                               Metric, Recipe, Section, Task, hookimpl, tensor_dataloaders)
 
 
 def brightness_images(n: int, seed: int):
