@@ -3,6 +3,7 @@ teaches: the core asks the task which report sections it gets, whether flip TTA 
 exported output means; config.json records the loss actually used; predictions CSV at full precision."""
 import csv
 import json
+import sys
 
 import pytest
 import torch
@@ -73,34 +74,34 @@ class Brightness(Task):
         return {"name": "brightness", "shape": ["batch", 1], "meaning": "mean brightness of the image, 0 to 1"}
 
 
-class BrightnessPlugin:
-    @staticmethod
-    @hookimpl
-    def fashionseg_tasks():
-        return [Brightness()]
+# The plugin is this module itself, as a plugin package's registration module would be.
+@hookimpl
+def fashionseg_tasks():
+    return [Brightness()]
 
-    @staticmethod
-    @hookimpl
-    def fashionseg_datasets():
-        return [Dataset("brightness", brightness_data, task="brightness")]
 
-    @staticmethod
-    @hookimpl
-    def fashionseg_architectures():
-        def tiny(n_classes, n_in=1):
-            return nn.Sequential(nn.Flatten(), nn.Linear(n_in * 64, 16), nn.ReLU(), nn.Linear(16, n_classes))
+@hookimpl
+def fashionseg_datasets():
+    return [Dataset("brightness", brightness_data, task="brightness")]
 
-        return [Architecture("brightness-mlp", tiny, task="brightness", description="MLP", input_size=(8, 8))]
 
-    @staticmethod
-    @hookimpl
-    def fashionseg_metrics():
-        return [Metric("mae", AbsoluteError, task="brightness", description="mean absolute error", stage="final")]
+def brightness_mlp(n_classes, n_in=1):
+    return nn.Sequential(nn.Flatten(), nn.Linear(n_in * 64, 16), nn.ReLU(), nn.Linear(16, n_classes))
+
+
+@hookimpl
+def fashionseg_architectures():
+    return [Architecture("brightness-mlp", brightness_mlp, task="brightness", description="MLP", input_size=(8, 8))]
+
+
+@hookimpl
+def fashionseg_metrics():
+    return [Metric("mae", AbsoluteError, task="brightness", description="mean absolute error", stage="final")]
 
 
 @pytest.fixture
 def with_plugin(monkeypatch):
-    monkeypatch.setattr(registry_module, "_default", registry_module.load_plugins([BrightnessPlugin]))
+    monkeypatch.setattr(registry_module, "_default", registry_module.load_plugins([sys.modules[__name__]]))
 
 
 def recipe(**changes):
