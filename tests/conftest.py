@@ -15,8 +15,10 @@ from helpers.runs import (
     facade_recipe,
     fashion_recipe,
     folder_state,
+    mask_folder_recipe,
     train,
 )
+from helpers.seg_folders import make_root
 
 if not os.environ.get("FASHIONSEG_DATA") and DEV_DATA.is_dir():
     os.environ["FASHIONSEG_DATA"] = str(DEV_DATA)
@@ -60,11 +62,12 @@ def kept_pristine(folder: Path):
 
 
 # ---------------------------------------------------------------- tiny trained runs, one each per session
-TRAINED_RUNS = {"fashion", "facade", "tiny_run"}
+TRAINED_RUNS = {"fashion", "facade", "mask_run", "tiny_run"}
 
 
 def pytest_collection_modifyitems(items):
-    """A test that uses a trained run is slow: run alone, it trains it."""
+    """A test that uses a trained run is slow: run alone, it trains it. (A run asked for with
+    `request.getfixturevalue` is not among the test's fixtures: mark such a test slow where it is.)"""
     for item in items:
         if TRAINED_RUNS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
@@ -84,11 +87,22 @@ def fashion(fashion_mnist_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def facade(facade_root, tmp_path_factory):
-    """(the tiny facade run, the folder of its train and test_dev pairs): `helpers.runs.facade_recipe`."""
+    """(the facade run, the folder of its train and test_dev pairs): `helpers.runs.facade_recipe`."""
     data = copy_facade_pairs(facade_root, tmp_path_factory.mktemp("facade"))
     result = train(facade_recipe(data), tmp_path_factory.mktemp("facade-runs"))
     with kept_pristine(result.run.path):
         yield result, data
+
+
+@pytest.fixture(scope="session")
+def mask_run(tmp_path_factory):
+    """(the generated mask folder: 12 training and 8 test pairs with ignored pixels, its recipe, the run trained on
+    it): `helpers.runs.mask_folder_recipe`."""
+    root = make_root(tmp_path_factory.mktemp("masks"), n_train=12, n_test=8)
+    recipe = mask_folder_recipe(root)
+    result = train(recipe, tmp_path_factory.mktemp("mask-runs"))
+    with kept_pristine(result.run.path):
+        yield root, recipe, result
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_load_run_predicts_exactly_what_the_run_evaluated(fashion):
     preds = run.predict(images[:, None])  # a uint8 batch (B, 1, 28, 28)
     assert len(preds) == FASHION_TEST
     accuracy = sum(p.index == int(y) for p, y in zip(preds, labels)) / FASHION_TEST
-    assert accuracy == pytest.approx(result.results["accuracy"], abs=1e-6) and accuracy > 0.5  # one image is 0.005
+    assert accuracy == pytest.approx(result.results["accuracy"], abs=1e-6) and accuracy > 0.5  # one image is 0.0033
     assert all(p.label == run.classes[p.index] and p.index == int(p.probs.argmax()) for p in preds)
     assert torch.allclose(stacked(preds).sum(1), torch.ones(FASHION_TEST), atol=1e-5)
 
@@ -101,7 +101,7 @@ def test_segmentation_masks_from_load_run_match_the_learner_and_fastai_predict(f
     assert run.classes == ["others", "facade", "pillar", "window", "balcony"]
     photos = sorted((data / "test_dev").glob("*.jpg"))
     masks = run.predict(photos)
-    assert [m.shape for m in masks] == [(256, 256)] * 4 and all(m.max() < 5 for m in masks)
+    assert [m.shape for m in masks] == [(256, 256)] * 8 and all(m.max() < 5 for m in masks)
     learn = run.learner()
     probs, _ = learn.get_preds(dl=learn.dls[2])  # the test set, held apart from validation
     agree = (torch.stack(masks) == probs.argmax(1)).float().mean()

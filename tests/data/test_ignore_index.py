@@ -1,16 +1,12 @@
 """Masks may hold an ignore value (255): it trains, and loss and metrics leave those pixels out."""
-import io
-
 import numpy as np
 import pytest
 import torch
-from rich.console import Console
 from helpers.seg_folders import folder_options, make_root
 from sklearn.metrics import average_precision_score
 
 from fashionseg import FashionsegError, Recipe
 from fashionseg.build.learner import build_data
-from fashionseg.engine.trainer import run
 from fashionseg.infer.trained import load_run
 
 
@@ -20,26 +16,20 @@ def tiny_recipe(root, **changes):
                   valid="0.25", data_options=folder_options(root, **changes.pop("data_options", {})), **changes)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = make_root(tmp_path_factory.mktemp("ignored"))
-    result = run(tiny_recipe(root), runs_dir=tmp_path_factory.mktemp("runs"), console=Console(file=io.StringIO()))
-    return root, result
-
-
 @pytest.mark.slow
-def test_masks_with_ignored_pixels_train_with_a_finite_loss(trained):
-    root, result = trained
-    data = build_data(tiny_recipe(root), on="cpu")
+def test_masks_with_ignored_pixels_train_with_a_finite_loss(mask_run):
+    root, recipe, result = mask_run  # trained on masks with an ignored band: tiny_recipe(root), as a session run
+    assert recipe == tiny_recipe(root)
+    data = build_data(recipe, on="cpu")
     assert all(bool((yb == 255).any()) for _, yb in data.dls.train)  # every training batch holds ignored pixels
     assert np.isfinite(result.results["test_loss"]) and np.isfinite(result.learner.recorder.values[-1][0])
     assert result.run.read_json("data.json")["ignore_index"] == 255
 
 
 @pytest.mark.slow
-def test_metrics_equal_those_on_the_kept_pixels(trained):
-    root, result = trained
-    data = build_data(tiny_recipe(root), on="cpu")
+def test_metrics_equal_those_on_the_kept_pixels(mask_run):
+    root, recipe, result = mask_run
+    data = build_data(recipe, on="cpu")
     model = load_run(result.run.path, on="cpu").model
     probs, targets = [], []
     with torch.no_grad():

@@ -1,37 +1,24 @@
-"""A short training run on real facade pairs, its run folder, and `fashionseg predict`."""
-import io
+"""A short training run on real facade pairs (the session's `facade` run), its run folder, and `fashionseg predict`."""
 import json
 
 import pytest
 import torch
 from PIL import Image
-from helpers.runs import copy_facade_pairs
-from rich.console import Console
 from torch import nn
 
-from fashionseg import Recipe
 from fashionseg.cli import main
 from fashionseg.data.images import read_image
-from fashionseg.engine.trainer import run
 from fashionseg.infer.trained import load_run
 from fashionseg.models.resize import RunAtSize
 
 FACADE_RGB = {(0, 0, 0), (0, 128, 255), (128, 255, 128), (255, 128, 0), (255, 0, 0)}
 
 
-@pytest.fixture(scope="module")
-def trained(facade_root, tmp_path_factory):
-    """A U-Net trained briefly at low resolution on 32 real training pairs, tested on 8 test_dev pairs."""
-    small = copy_facade_pairs(facade_root, tmp_path_factory.mktemp("mini-facade"), (("train", 32), ("test_dev", 8)))
-    recipe = Recipe(
-        name="tiny-facade", dataset="mini-facade", arch="unet",
-        arch_options={"encoder": "resnet18", "decoder_channels": [32, 16, 8]},  # three stages: fast
-        metrics=["pixel-accuracy", "per-class-ap", "per-class-iou"],
-        epochs=8, lr=3e-3, bs=8, valid="0.25", sizes=[[0, 48], [4, 64]],
-        data_options={"path": str(small), "augment": "flip"},
-    )
-    result = run(recipe, runs_dir=tmp_path_factory.mktemp("runs"), console=Console(file=io.StringIO()))
-    return result
+@pytest.fixture
+def trained(facade):
+    """The session's facade run: a U-Net trained briefly at low resolution on 32 real training pairs, tested on
+    8 test_dev pairs (helpers.runs.facade_recipe)."""
+    return facade[0]
 
 
 @pytest.mark.slow

@@ -24,8 +24,8 @@ def fashion_run(fashion):
 
 @pytest.fixture
 def facade_run(facade):
-    """The session's tiny U-Net, trained at 64 px on 8 real facade pairs (see helpers.runs); its run and its
-    4 real test photos."""
+    """The session's U-Net, trained at 48 then 64 px on 32 real facade pairs (see helpers.runs); its run and its
+    8 real test photos."""
     result, data = facade
     return result, [Image.open(p) for p in sorted((data / "test_dev").glob("*.jpg"))]
 
@@ -60,6 +60,7 @@ def load_plain(path, fmt):
     return lambda x: torch.from_numpy(session.run(None, {"input": x.numpy()})[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["torchscript", "export", "onnx"])
 @pytest.mark.parametrize("which", ["fashion_run", "facade_run"])
 def test_artefact_answers_like_the_run_on_real_images_preprocessed_from_its_json(which, fmt, request, tmp_path):

@@ -1,15 +1,10 @@
 """The report's example figures show what went wrong: top-loss wrong and most confident right
 classifications, the worst-IoU segmentations; checked against the saved weights' own predictions."""
-import io
-
 import pytest
 import torch
-from rich.console import Console
-from helpers.seg_folders import folder_options, make_root
+from helpers.runs import FASHION_TEST, fashion_recipe
 
-from fashionseg import Recipe
 from fashionseg.build.learner import build_data, build_model
-from fashionseg.engine.trainer import run
 
 
 def saved_probabilities(result, recipe):
@@ -26,11 +21,11 @@ def section(result, title):
 
 
 @pytest.mark.slow
-def test_classification_report_shows_the_top_loss_wrong_and_most_confident_right(fashion_mnist_dir, tmp_path):
-    recipe = Recipe(name="picks", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"], epochs=1,
-                    bs=64, limit=512, eval_limit=300, lr=3e-3)
-    result = run(recipe, runs_dir=tmp_path, console=Console(file=io.StringIO()))
+def test_classification_report_shows_the_top_loss_wrong_and_most_confident_right(fashion):
+    result, _, _ = fashion  # seed000-cnn, one epoch on 1,000 images, tested on 300
+    recipe = fashion_recipe()
     probs, targets = saved_probabilities(result, recipe)
+    assert len(targets) == FASHION_TEST
     losses = -probs.gather(1, targets[:, None].long())[:, 0].log()
     wrong = (probs.argmax(1) != targets).nonzero()[:, 0]
     right = (probs.argmax(1) == targets).nonzero()[:, 0]
@@ -46,11 +41,9 @@ def test_classification_report_shows_the_top_loss_wrong_and_most_confident_right
 
 
 @pytest.mark.slow
-def test_segmentation_report_shows_the_worst_iou_images(tmp_path):
-    root = make_root(tmp_path / "data", n_train=12, n_test=8)
-    recipe = Recipe(name="worst", dataset="mask-folder", arch="facade-fcn", arch_options={"widths": [8, 8, 8, 8, 8]},
-                    metrics=["per-class-iou"], epochs=1, lr=1e-2, bs=4, valid="0.25", data_options=folder_options(root))
-    result = run(recipe, runs_dir=tmp_path / "runs", console=Console(file=io.StringIO()))
+def test_segmentation_report_shows_the_worst_iou_images(mask_run):
+    _, recipe, result = mask_run  # facade-fcn, one epoch on 12 generated pairs, tested on 8, with per-class-iou
+    assert "per-class-iou" in recipe.metrics and len(recipe.data_options["classes"]) == 3
     probs, targets = saved_probabilities(result, recipe)
     preds = probs.argmax(1)
     ious = []

@@ -25,8 +25,8 @@ def test_every_segmentation_architecture_is_covered():
         "unet", "unet-classic", "facade-fcn", "resnet18-fcn", "fcn32s", "deeplabv3-resnet101"}
 
 
-@pytest.mark.parametrize("name", ["unet", "unet-classic", "facade-fcn", "resnet18-fcn", "fcn32s",
-                                  "deeplabv3-resnet101"])
+@pytest.mark.parametrize("name", ["unet", "unet-classic", "facade-fcn", "resnet18-fcn",
+                                  pytest.param("fcn32s", marks=pytest.mark.slow), "deeplabv3-resnet101"])
 def test_score_map_matches_input_size(name):
     model = create_model(name, 5, 3, **LIGHT.get(name, {})).eval()
     sizes = [(64, 64), (50, 38)] if name in SMALL_INPUT else [(256, 256), (250, 190)]
