@@ -191,12 +191,10 @@ def test_a_full_disk_names_the_file_and_keeps_the_one_before(tmp_path, monkeypat
     assert target.read_text() == "earlier results" and os.listdir(tmp_path) == ["metrics.json"]
 
 
-@pytest.mark.slow
-@pytest.mark.subprocess
-def test_a_runs_dir_that_is_a_file_stops_the_cli_with_nothing_written(tmp_path):
+def test_a_runs_dir_that_is_a_file_stops_the_cli_with_nothing_written(tmp_path, capsys):
     (tmp_path / "runs").write_text("not a folder")
-    res = cli("train", "fashion-fast", "--epochs", "1", "--limit", "100", "--bs", "50",
-              "--runs-dir", tmp_path / "runs")
+    res = in_process(capsys, "train", "fashion-fast", "--epochs", "1", "--limit", "100", "--bs", "50",
+                     "--runs-dir", tmp_path / "runs")
     assert_one_line_error(res, f"runs dir {tmp_path / 'runs'} is a file, not a folder")
     assert (tmp_path / "runs").read_text() == "not a folder"
 

@@ -33,19 +33,33 @@ def reference(tmp_path_factory, fashion_mnist_dir):
     return next(runs.iterdir())
 
 
-def stop_after_first_epoch(runs_dir, sig) -> tuple[subprocess.CompletedProcess, object]:
-    """Train in a subprocess and send it `sig` once metrics.csv has its first row."""
-    proc = subprocess.Popen([sys.executable, "-m", "fashionseg", *TRAIN, "--runs-dir", str(runs_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+def stop_after_first_epoch(runs_dirs: dict) -> dict:
+    """Train in one subprocess per signal, all at once (each spends its first seconds importing torch), and
+    send each its signal once its metrics.csv has its first row: {signal: (the process, its output)}."""
+    procs = {sig: subprocess.Popen([sys.executable, "-m", "fashionseg", *TRAIN, "--runs-dir", str(runs_dir)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env={**os.environ, "COLUMNS": "200"})
+             for sig, runs_dir in runs_dirs.items()}
     deadline = time.monotonic() + 120
-    while not any(len((p / "metrics.csv").read_text().splitlines()) >= 2
-                  for p in runs_dir.glob("*") if (p / "metrics.csv").is_file()):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+    waiting = dict(runs_dirs)
+    while waiting:
+        for sig, runs_dir in list(waiting.items()):
+            if any(len((p / "metrics.csv").read_text().splitlines()) >= 2
+                   for p in runs_dir.glob("*") if (p / "metrics.csv").is_file()):
+                procs[sig].send_signal(sig)
+                del waiting[sig]
+            else:
+                assert procs[sig].poll() is None and time.monotonic() < deadline, procs[sig].stdout.read()
         time.sleep(0.02)
-    proc.send_signal(sig)
-    out, _ = proc.communicate(timeout=120)
-    return proc, out
+    return {sig: (proc, proc.communicate(timeout=120)[0]) for sig, proc in procs.items()}
+
+
+@pytest.fixture(scope="module")
+def stopped(tmp_path_factory, fashion_mnist_dir) -> dict:
+    """{signal: (the process, its output, its runs folder)}: the short run killed (SIGKILL) or stopped (SIGTERM)
+    in a subprocess after its first epoch. Each test resumes its own run folder."""
+    runs_dirs = {sig: tmp_path_factory.mktemp(sig.name) for sig in (signal.SIGKILL, signal.SIGTERM)}
+    return {sig: (proc, out, runs_dirs[sig]) for sig, (proc, out) in stop_after_first_epoch(runs_dirs).items()}
 
 
 def results(folder) -> dict:
@@ -59,11 +73,11 @@ def epochs(folder) -> list[int]:
 
 @pytest.mark.slow
 @pytest.mark.subprocess
-def test_a_killed_run_resumed_ends_as_the_uninterrupted_run(reference, tmp_path):
-    proc, _ = stop_after_first_epoch(tmp_path, signal.SIGKILL)
+def test_a_killed_run_resumed_ends_as_the_uninterrupted_run(reference, stopped):
+    proc, _, runs_dir = stopped[signal.SIGKILL]
     assert proc.returncode == -signal.SIGKILL
-    (folder,) = tmp_path.iterdir()
-    assert main(["runs", str(tmp_path)]) == 0 and json.loads((folder / "status.json").read_text())["state"] == "running"
+    (folder,) = runs_dir.iterdir()
+    assert main(["runs", str(runs_dir)]) == 0 and json.loads((folder / "status.json").read_text())["state"] == "running"
     assert main(["train", "--resume", str(folder)]) == 0
     assert json.loads((folder / "status.json").read_text())["state"] == "finished"
     for name in ("test_loss", "accuracy"):
@@ -79,9 +93,9 @@ def test_a_killed_run_resumed_ends_as_the_uninterrupted_run(reference, tmp_path)
 
 @pytest.mark.slow
 @pytest.mark.subprocess
-def test_sigterm_stops_after_the_batch_and_the_resume_command_continues_it(reference, tmp_path):
-    proc, out = stop_after_first_epoch(tmp_path, signal.SIGTERM)
-    (folder,) = tmp_path.iterdir()
+def test_sigterm_stops_after_the_batch_and_the_resume_command_continues_it(reference, stopped):
+    proc, out, runs_dir = stopped[signal.SIGTERM]
+    (folder,) = runs_dir.iterdir()
     status = json.loads((folder / "status.json").read_text())
     assert proc.returncode == 143 and status["state"] == "interrupted" and status["signal"] == "SIGTERM"
     assert status["resume"] == f"fashionseg train --resume {folder.resolve()}"
