@@ -1,9 +1,24 @@
-"""Shared fixtures: real data from ../shared/data (or $FASHIONSEG_DATA), run folders in tmp."""
+"""Shared fixtures: real data from ../shared/data (or $FASHIONSEG_DATA), run folders in tmp, and the
+tiny trained runs, each trained once per session and kept pristine (a test that writes into one
+works on a copy: `helpers.runs.copy_run`, or the `tiny_run_copy` fixture)."""
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from testdata import DEV_DATA, need_data
+from helpers.data import DEV_DATA, need_data
+from helpers.runs import (
+    FASHION_TEST,
+    cam_recipe,
+    copy_facade_pairs,
+    copy_run,
+    facade_recipe,
+    fashion_recipe,
+    folder_state,
+    mask_folder_recipe,
+    train,
+)
+from helpers.seg_folders import make_root
 
 if not os.environ.get("FASHIONSEG_DATA") and DEV_DATA.is_dir():
     os.environ["FASHIONSEG_DATA"] = str(DEV_DATA)
@@ -14,6 +29,11 @@ def fashion_mnist_dir() -> Path:
     from fashionseg.data.fashion_mnist import FILES
 
     return need_data("fashion-mnist", list(FILES))
+
+
+@pytest.fixture(scope="session")
+def facade_root() -> Path:
+    return need_data("mini-facade", ["train", "test_dev"])
 
 
 @pytest.fixture
@@ -29,3 +49,78 @@ def no_data_anywhere(tmp_path, monkeypatch):
     monkeypatch.setattr("fashionseg.data.locate.SYSTEM_ROOT", tmp_path / "system")
     monkeypatch.setattr("sys.prefix", str(tmp_path / "venv"))
     return tmp_path
+
+
+@contextmanager
+def kept_pristine(folder: Path):
+    """Fails on leaving if any test wrote into the shared run folder `folder`."""
+    before = folder_state(folder)
+    yield
+    after = folder_state(folder)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"a test wrote into the shared run {folder} (use copy_run): {changed}"
+
+
+# ---------------------------------------------------------------- tiny trained runs, one each per session
+TRAINED_RUNS = {"fashion", "facade", "mask_run", "tiny_run"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that uses a trained run is slow: run alone, it trains it. (A run asked for with
+    `request.getfixturevalue` is not among the test's fixtures: mark such a test slow where it is.)"""
+    for item in items:
+        if TRAINED_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def fashion(fashion_mnist_dir, tmp_path_factory):
+    """(the tiny Fashion-MNIST run, its test images, their labels): `helpers.runs.fashion_recipe`."""
+    from fashionseg.data import fashion_mnist
+
+    raw = fashion_mnist.load()
+    result = train(fashion_recipe(), tmp_path_factory.mktemp("fashion-runs"))
+    images, labels = raw["test_images"][:FASHION_TEST], raw["test_labels"][:FASHION_TEST]
+    with kept_pristine(result.run.path):
+        yield result, images, labels
+
+
+@pytest.fixture(scope="session")
+def facade(facade_root, tmp_path_factory):
+    """(the facade run, the folder of its train and test_dev pairs): `helpers.runs.facade_recipe`."""
+    data = copy_facade_pairs(facade_root, tmp_path_factory.mktemp("facade"))
+    result = train(facade_recipe(data), tmp_path_factory.mktemp("facade-runs"))
+    with kept_pristine(result.run.path):
+        yield result, data
+
+
+@pytest.fixture(scope="session")
+def mask_run(tmp_path_factory):
+    """(the generated mask folder: 12 training and 8 test pairs with ignored pixels, its recipe, the run trained on
+    it): `helpers.runs.mask_folder_recipe`."""
+    root = make_root(tmp_path_factory.mktemp("masks"), n_train=12, n_test=8)
+    recipe = mask_folder_recipe(root)
+    result = train(recipe, tmp_path_factory.mktemp("mask-runs"))
+    with kept_pristine(result.run.path):
+        yield root, recipe, result
+
+
+@pytest.fixture
+def make_tiny_recipe(fashion_mnist_dir):
+    return lambda **changes: cam_recipe(fashion_mnist_dir, **changes)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(fashion_mnist_dir, tmp_path_factory):
+    """The finished cam-cnn run folder on placed Fashion-MNIST (with two best checkpoints,
+    iterations.csv and TensorBoard events): `helpers.runs.cam_recipe`."""
+    recipe = cam_recipe(fashion_mnist_dir, track=["tensorboard"])
+    path = train(recipe, tmp_path_factory.mktemp("cam-runs")).run.path
+    with kept_pristine(path):
+        yield path
+
+
+@pytest.fixture
+def tiny_run_copy(tiny_run, tmp_path) -> Path:
+    """A copy of `tiny_run` for a test that writes into it (analyses add figures, metrics and report sections)."""
+    return copy_run(tiny_run, tmp_path)

@@ -133,19 +133,20 @@ def test_grad_cam_on_a_plain_cnn_and_layer_errors():
         pick_method(arch, "cam")
 
 
-def test_cam_command_draws_maps_and_records_pointing_accuracy(tiny_run, capsys):
-    assert main(["cam", str(tiny_run), "--index", "5", "--layer", "features.3"]) == 0
+def test_cam_command_draws_maps_and_records_pointing_accuracy(tiny_run_copy, capsys):
+    folder = tiny_run_copy  # the analysis writes into the run folder: a copy of the shared run
+    assert main(["cam", str(folder), "--index", "5", "--layer", "features.3"]) == 0
     assert "pointing accuracy" in capsys.readouterr().out
-    record = json.loads((tiny_run / "metrics.json").read_text())["class_maps"]
+    record = json.loads((folder / "metrics.json").read_text())["class_maps"]
     assert record["cam"]["images"] == 256 and 0.5 < record["cam"]["pointing_accuracy"] <= 1
     assert set(record["figures"].values()) == {"figures/cam-5.png", "figures/features-features.3-5.png"}
-    report = (tiny_run / "report.md").read_text()
+    report = (folder / "report.md").read_text()
     for path in record["figures"].values():
-        assert (tiny_run / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (folder / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({path})" in report
-    assert main(["cam", str(tiny_run), "--method", "gradcam", "--no-pointing"]) == 0
-    report = (tiny_run / "report.md").read_text()
+    assert main(["cam", str(folder), "--method", "gradcam", "--no-pointing"]) == 0
+    report = (folder / "report.md").read_text()
     assert report.count("## Class activation maps") == 1 and "figures/gradcam-0.png" in report
-    assert "gradcam" not in json.loads((tiny_run / "metrics.json").read_text())["class_maps"]  # no pointing pass
-    assert main(["cam", str(tiny_run), "--layer", "features.9"]) == 2
+    assert "gradcam" not in json.loads((folder / "metrics.json").read_text())["class_maps"]  # no pointing pass
+    assert main(["cam", str(folder), "--layer", "features.9"]) == 2
     assert "Valid layers: features.0" in capsys.readouterr().err

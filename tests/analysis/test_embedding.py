@@ -41,21 +41,23 @@ def test_tsne_gives_two_coordinates_per_row():
     assert coords.shape == (40, 2) and np.isfinite(coords).all()
 
 
-def test_embed_command_writes_scatter_and_coordinates(tiny_run):
-    assert main(["embed", str(tiny_run), "--sample", "60"]) == 0
-    with open(tiny_run / "tsne.csv") as f:
+def test_embed_command_writes_scatter_and_coordinates(tiny_run_copy):
+    folder = tiny_run_copy  # the analysis writes into the run folder: a copy of the shared run
+    assert main(["embed", str(folder), "--sample", "60"]) == 0
+    with open(folder / "tsne.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 60 and set(rows[0]) == {"position", "label", "class", "predicted", "x", "y"}
     assert all(np.isfinite(float(r["x"])) and np.isfinite(float(r["y"])) for r in rows)
-    assert (tiny_run / "figures/tsne.png").read_bytes()[:4] == b"\x89PNG"
-    record = json.loads((tiny_run / "metrics.json").read_text())["embedding"]
+    assert (folder / "figures/tsne.png").read_bytes()[:4] == b"\x89PNG"
+    record = json.loads((folder / "metrics.json").read_text())["embedding"]
     assert record["images"] == 60 and record["feature_dim"] == 32
-    assert "](figures/tsne.png)" in (tiny_run / "report.md").read_text()
+    assert "](figures/tsne.png)" in (folder / "report.md").read_text()
 
 
-def test_a_perplexity_capped_for_a_small_sample_is_recorded_as_used(tiny_run, capsys):
-    assert main(["embed", str(tiny_run), "--sample", "31", "--perplexity", "30"]) == 0
+def test_a_perplexity_capped_for_a_small_sample_is_recorded_as_used(tiny_run_copy, capsys):
+    folder = tiny_run_copy  # the analysis writes into the run folder: a copy of the shared run
+    assert main(["embed", str(folder), "--sample", "31", "--perplexity", "30"]) == 0
     assert "perplexity 10 used, not 30" in capsys.readouterr().out
-    record = json.loads((tiny_run / "metrics.json").read_text())["embedding"]
+    record = json.loads((folder / "metrics.json").read_text())["embedding"]
     assert record["perplexity"] == 10 and record["perplexity_asked"] == 30
-    assert "perplexity 10, seed 0" in (tiny_run / "report.md").read_text()
+    assert "perplexity 10, seed 0" in (folder / "report.md").read_text()

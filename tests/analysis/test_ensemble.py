@@ -45,19 +45,20 @@ def test_ensemble_averages_softmax_outputs():
     assert torch.allclose(Ensemble(models)(x).softmax(1), expected, atol=1e-6)
 
 
-def test_training_keeps_its_best_checkpoints_and_evaluate_compares_the_ensemble(tiny_run, capsys):
-    kept = json.loads((tiny_run / "checkpoints.json").read_text())["checkpoints"]
-    epochs = RunFolder(tiny_run).read_csv("metrics.csv")
+def test_training_keeps_its_best_checkpoints_and_evaluate_compares_the_ensemble(tiny_run_copy, capsys):
+    folder = tiny_run_copy  # the analysis writes into the run folder: a copy of the shared run
+    kept = json.loads((folder / "checkpoints.json").read_text())["checkpoints"]
+    epochs = RunFolder(folder).read_csv("metrics.csv")
     best_two = sorted(epochs, key=lambda r: r["valid_loss"])[:2]
     assert [c["epoch"] for c in kept] == [r["epoch"] for r in best_two]
-    assert len(list((tiny_run / "checkpoints").iterdir())) == 2
+    assert len(list((folder / "checkpoints").iterdir())) == 2
 
-    assert main(["evaluate", str(tiny_run), "--ensemble", "2"]) == 0
+    assert main(["evaluate", str(folder), "--ensemble", "2"]) == 0
     assert "ensemble of 2" in capsys.readouterr().out
-    results = json.loads((tiny_run / "metrics.json").read_text())["ensemble"]["results"]
+    results = json.loads((folder / "metrics.json").read_text())["ensemble"]["results"]
     best, ensemble = (results[k] for k in results if k.startswith(("best single", "ensemble of 2")))
 
-    loaded = load_run(tiny_run)
+    loaded = load_run(folder)
     models = [loaded.new_model(c["file"]) for c in kept]
     correct, nll = {"best": 0, "ensemble": 0}, 0.0
     with torch.no_grad():
@@ -70,8 +71,8 @@ def test_training_keeps_its_best_checkpoints_and_evaluate_compares_the_ensemble(
     assert best["accuracy"] == pytest.approx(correct["best"] / 256)
     assert ensemble["accuracy"] == pytest.approx(correct["ensemble"] / 256)
     assert ensemble["test_loss"] == pytest.approx(nll / 256, rel=1e-4)
-    assert "## Best-epoch ensembles" in (tiny_run / "report.md").read_text()
-    assert main(["evaluate", str(tiny_run), "--ensemble", "3"]) == 2
+    assert "## Best-epoch ensembles" in (folder / "report.md").read_text()
+    assert main(["evaluate", str(folder), "--ensemble", "3"]) == 2
 
 
 def test_evaluate_predicts_as_the_run_did_with_its_flip_tta(tiny_run, tmp_path, capsys):
