@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from fastcore.xtras import modify_exception
 
 from fashionseg import FashionsegError, create_model
@@ -18,6 +19,8 @@ def test_an_error_keeps_its_line_when_fastai_wraps_it():
     assert str(exc) == "cannot write runs/x/last.pth: the disk is full; free some space and run again"
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_checkpoint_too_large_for_the_file_size_limit_is_one_line_naming_the_file(tmp_path, fashion_mnist_dir):
     """A real write failure (EFBIG) inside LastCheckpoint, under a file size limit that model.pth-sized
     files exceed: one line naming last.pth and the cause, exit 2, and status.json says failed."""

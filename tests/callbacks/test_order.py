@@ -66,6 +66,7 @@ def test_early_stopping_judges_an_epoch_after_every_writer_saw_it():
     assert ORDER["EarlyStop"] > max(ORDER[n] for n in ("EpochCSV", "BestCheckpoints", "Heartbeat"))
 
 
+@pytest.mark.slow
 def test_a_built_learner_calls_them_in_the_tables_order(fashion_mnist_dir):
     from fashionseg.build.learner import build_learner
 

@@ -3,10 +3,10 @@ import io
 
 import numpy as np
 import pytest
+from helpers.callbacks import StopInEpoch
+from helpers.seg_folders import folder_options, make_root
 from PIL import Image
 from rich.console import Console
-from helpers.seg_folders import folder_options, make_root
-from helpers.callbacks import StopInEpoch
 
 from fashionseg import FashionsegError, Recipe
 from fashionseg.callbacks.snapshots import snapshot_grid

@@ -14,8 +14,23 @@ from torch import nn
 
 import fashionseg
 import fashionseg.registry.plugins as registry_module
-from fashionseg.plugin import (Architecture, BatchIndexDL, Data, Dataset, FashionsegError, ImageTensorBlock, IndexInto,
-                               Metric, Recipe, Section, Task, hookimpl, tensor_dataloaders)
+from fashionseg.plugin import (
+    Architecture,
+    BatchIndexDL,
+    Data,
+    Dataset,
+    FashionsegError,
+    ImageTensorBlock,
+    IndexInto,
+    Metric,
+    Recipe,
+    Section,
+    Task,
+    hookimpl,
+    tensor_dataloaders,
+)
+
+pytestmark = pytest.mark.slow  # every test here trains, or refuses to
 
 
 def brightness_images(n: int, seed: int):

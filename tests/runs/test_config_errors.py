@@ -21,6 +21,8 @@ def bad_run(tmp_path):
     return folder
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 @pytest.mark.parametrize("command", [["evaluate", "{run}"], ["predict", "{run}", "{run}/x.png"], ["export", "{run}"],
                                      ["train", "--resume", "{run}"], ["train", "--from", "{run}"],
                                      ["train", "{run}/config.json"]])

@@ -45,6 +45,7 @@ def test_an_unfinished_run_has_no_test_metrics_and_a_broken_one_reads_leniently_
     assert lenient.recipe is None and lenient.settings == {} and lenient.epochs_done == 2
 
 
+@pytest.mark.subprocess
 def test_runs_and_compare_show_the_same_summary(finished):
     listing = subprocess.run([sys.executable, "-m", "fashionseg.cli", "runs", str(finished.parent), "--json"],
                              capture_output=True, text=True, timeout=60)

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from fashionseg import Recipe
 
 
@@ -15,6 +17,7 @@ def finished_run(folder, lr):
     (folder / "metrics.json").write_text(json.dumps({"accuracy": 0.9 + lr, "test_loss": 0.25}))
 
 
+@pytest.mark.subprocess
 def test_compare_into_a_pipe_prints_long_paths_whole(tmp_path):
     deep = tmp_path / ("a-rather-long-folder-name-for-experiments-" * 3)
     runs = [deep / "sweep-one" / "same-name-20260101-000000", deep / "sweep-two" / "same-name-20260101-000000"]
