@@ -19,12 +19,17 @@ def grid_shape(fig):
     return fig.axes[0].get_subplotspec().get_gridspec().get_geometry()
 
 
+def mask_recipe(tmp_path, name: str, show_items: int) -> Recipe:
+    """A tiny FCN on 12 generated mask-folder pairs, snapshots of `show_items` images at epochs 0 and 1."""
+    root = make_root(tmp_path / "data", n_train=12, n_test=4)
+    return Recipe(name=name, dataset="mask-folder", arch="facade-fcn", arch_options={"widths": [8, 8, 8, 8, 8]},
+                  epochs=2, lr=1e-2, bs=4, valid="0.25", data_options=folder_options(root), show_epochs=[0, 1],
+                  show_items=show_items)
+
+
 @pytest.mark.slow
 def test_a_segmentation_run_saves_masks_at_the_chosen_epochs_and_draws_the_grid(tmp_path):
-    root = make_root(tmp_path / "data", n_train=12, n_test=4)
-    recipe = Recipe(name="snap", dataset="mask-folder", arch="facade-fcn", arch_options={"widths": [8, 8, 8, 8, 8]},
-                    epochs=2, lr=1e-2, bs=4, valid="0.25", data_options=folder_options(root),
-                    show_epochs=[0, 1], show_items=3)
+    recipe = mask_recipe(tmp_path, "snap", 3)
     result = run(recipe, runs_dir=tmp_path / "runs", console=Console(file=io.StringIO()))
     folder = result.run.path
     for epoch in (0, 1):
@@ -58,10 +63,7 @@ def test_show_epochs_must_be_epochs_of_the_run():
 
 @pytest.mark.slow
 def test_a_resumed_run_keeps_the_snapshots_saved_before_the_stop(tmp_path):
-    root = make_root(tmp_path / "data", n_train=12, n_test=4)
-    recipe = Recipe(name="snapres", dataset="mask-folder", arch="facade-fcn", arch_options={"widths": [8, 8, 8, 8, 8]},
-                    epochs=2, lr=1e-2, bs=4, valid="0.25", data_options=folder_options(root),
-                    show_epochs=[0, 1], show_items=2)
+    recipe = mask_recipe(tmp_path, "snapres", 2)
     with pytest.raises(KeyboardInterrupt):
         run(recipe, runs_dir=tmp_path / "runs", console=Console(file=io.StringIO()), cbs=[StopInEpoch(1)])
     (folder,) = (tmp_path / "runs").iterdir()
