@@ -2,6 +2,9 @@
 tiny trained runs, each trained once per session and kept pristine (a test that writes into one
 works on a copy: `helpers.runs.copy_run`, or the `tiny_run_copy` fixture)."""
 import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `scripts/test.sh` runs one worker per core: one torch thread each
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 from contextlib import contextmanager
 from pathlib import Path
 
