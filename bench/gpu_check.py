@@ -42,9 +42,9 @@ from fashionseg.utils.device import device
 
 RECIPES = ("fashion-fast", "fashion-best", "facade-best", "folder-resnet101")
 PRECISIONS = ("32", "bf16", "fp16")
-# (timed batches, warm-up batches, epochs of the short schedule, item limit of the short schedule)
-SIZES = {"full": dict(batches=30, warmup=10, epochs=3, limit=0, folder=(48, 16), image=224),
-         "smoke": dict(batches=3, warmup=2, epochs=1, limit=64, folder=(8, 4), image=32)}
+# timed batches, warm-up batches, epochs and item limit of the short schedule, generated folder and its image size
+SIZES = {"full": {"batches": 30, "warmup": 10, "epochs": 3, "limit": 0, "folder": (48, 16), "image": 224},
+         "smoke": {"batches": 3, "warmup": 2, "epochs": 1, "limit": 64, "folder": (8, 4), "image": 32}}
 # Each recipe's short schedule: a fixed number of epochs (the full recipe would not fit 8 minutes).
 SHORT = {"fashion-fast": {"epochs": 2}, "folder-resnet101": {"keep_best": 0, "ensemble": 0, "tsne": 0},
          "fashion-best": {"keep_best": 0}}
@@ -104,7 +104,7 @@ class Utilisation:
         while not self.stop.wait(0.1):
             try:
                 self.samples.append(torch.cuda.utilization())
-            except Exception:  # no GPU, or no NVML bindings: nothing to sample
+            except Exception:  # noqa: BLE001 (no GPU, or no NVML bindings: nothing to sample)
                 return
 
     def __exit__(self, *exc):
@@ -180,7 +180,7 @@ def distributed(out: Path, smoke: bool) -> dict:
     if torch.cuda.is_available():
         cmd.append("--sync-bn")
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     return {"backend": "nccl" if torch.cuda.is_available() else "gloo", "sync_bn": torch.cuda.is_available(),
             "rc": done.returncode, "seconds": round(time.perf_counter() - start, 1),
             "tail": (done.stdout + done.stderr)[-600:] if done.returncode else ""}
@@ -193,9 +193,10 @@ def machine() -> str:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# GPU check, {report['date']}", "", f"Machine: {report['machine']}. Mode: {report['mode']}. "
-             f"Total {report['seconds']} s.", "", "| recipe | precision | images/s (step) | images/s (loop) | "
-             "data wait | GPU util % | peak MB |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    header = "| recipe | precision | images/s (step) | images/s (loop) | data wait | GPU util % | peak MB |"
+    lines = [f"# GPU check, {report['date']}", "",
+             f"Machine: {report['machine']}. Mode: {report['mode']}. Total {report['seconds']} s.", "",
+             header, "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, entry in report["recipes"].items():
         for precision, t in entry["throughput"].items():
             if "skipped" in t:
