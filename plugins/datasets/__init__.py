@@ -14,7 +14,7 @@ FOLDER_OPTIONS = {"train": "train", "test": "test", "masks": "auto", "color_tole
 # Your own classification images: where they are, how they are labelled, split and decoded.
 IMAGE_FOLDER_OPTIONS = {"path": None, "csv": None, "pattern": None, "train": "train", "valid": "valid",
                         "test": "test", "valid_pct": 0.2, "image_size": None, "channels": "auto",
-                        "cache": "auto", "augment": "none"}
+                        "cache": "auto", "augment": "none", "classes": None, "skip_bad": False}
 
 
 @hookimpl
