@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fashionseg.data.images import open_image, read_image
+from fashionseg.data.images import Unreadable, open_image, read_image, unreadable
 from fashionseg.data.locate import cache_root
 from fashionseg.errors import FashionsegError
 from fashionseg.utils.files import atomic_write
@@ -109,7 +109,7 @@ def first_size(files: list[str]) -> tuple[int, int]:
         try:
             width, height = open_image(path).size
             return height, width
-        except FashionsegError:
+        except Unreadable:
             continue
     raise unreadable(files, [str(f) for f in files])
 
@@ -127,12 +127,6 @@ def all_grey(files: list[str]) -> bool:
 
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         return all(list(pool.map(grey, files)))
-
-
-def unreadable(files: list[str], bad: list[str]) -> FashionsegError:
-    """One error naming every unreadable file, and the two ways on."""
-    return FashionsegError(f"{len(bad)} of {len(files)} images cannot be read: {'; '.join(bad)}. Replace or remove "
-                           "them, or set data_options.skip_bad=true to leave them out (they are listed in data.json)")
 
 
 def decode_into(npy: Path, files: list[str], n_in: int, size: tuple[int, int], n_stats: int, skip_bad: bool):
@@ -172,7 +166,7 @@ def decode_all(out: np.ndarray, files: list[str], size: tuple[int, int], n_stats
     def decode(i):
         try:
             image = read_image(files[i], n_in, size).numpy()
-        except FashionsegError as exc:
+        except Unreadable as exc:
             problems[i] = str(exc)
             return None
         out[i] = image

@@ -15,6 +15,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from fashionseg.errors import FashionsegError
 
 
+class Unreadable(FashionsegError):
+    """A file that cannot be decoded as an image: collected with the others, or skipped (`skip_bad`)."""
+
+    def __init__(self, path, message: str):
+        super().__init__(message)
+        self.path = str(path)
+
+
+def unreadable(files: list, bad: list[str]) -> FashionsegError:
+    """One error naming every unreadable file (`bad`: their messages), and the two ways on."""
+    return FashionsegError(f"{len(bad)} of {len(files)} images cannot be read: {'; '.join(bad)}. Replace or remove "
+                           "them, or set data_options.skip_bad=true to leave them out (they are listed in data.json)")
+
+
 def open_image(path: Path) -> Image.Image:
     """The decoded image; not an image, or one PIL refuses as a decompression bomb, is one clear error.
 
@@ -27,10 +41,10 @@ def open_image(path: Path) -> Image.Image:
     except Image.DecompressionBombError as exc:
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
-        raise FashionsegError(f"{path} has {size}, more than twice PIL's limit of {Image.MAX_IMAGE_PIXELS:,}, so it "
+        raise Unreadable(path, f"{path} has {size}, more than twice PIL's limit of {Image.MAX_IMAGE_PIXELS:,}, so it "
                               "is refused as a possible decompression bomb; shrink the image first") from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise FashionsegError(f"{path} is not an image that can be read: {exc}") from None
+        raise Unreadable(path, f"{path} is not an image that can be read: {exc}") from None
     return image
 
 
