@@ -5,8 +5,9 @@ from pathlib import Path
 
 import torch
 
-from fashionseg.data import Data, DataRequest, voc
+from fashionseg.data import Data, DataRequest, coco, voc
 from fashionseg.data.colors import default_colors, parse_color
+from fashionseg.data.decode_cache import cache_dir
 from fashionseg.data.mask_folder import MaskFormat, PairSet, find_pairs, load_pairs
 from fashionseg.data.stats import channel_stats
 from fashionseg.data.tensor_block import ImageTensorBlock, MaskTensorBlock, tensor_dataloaders
@@ -40,12 +41,12 @@ def folder_data(root: Path, classes, request: DataRequest, opts: dict) -> Data:
     mask_suffix, image_size, augment, ignore_index, label_map, skip_bad).
     """
     root = Path(root)
-    names, colors = class_table(classes, root)
+    train, test, known = split_pairs(root, opts)
+    names, colors = class_table(classes, known)
     ignore = check_ignore_index(opts["ignore_index"], len(names))
     fmt = MaskFormat(tuple(colors), opts["masks"], int(opts["color_tolerance"]), ignore,
                      label_map(opts.get("label_map"), names, ignore))
     size = as_size(opts["image_size"]) if opts["image_size"] else None
-    train, test = split_pairs(root, opts)
     train, test = (load_pairs(pairs, fmt, 3, size, bool(opts.get("skip_bad")), label) if pairs else None
                    for pairs, label in ((train, opts["train"]), (test, opts["test"])))
     data = segmentation_data(train, test, names, colors, request, opts["augment"], ignore)
@@ -53,12 +54,19 @@ def folder_data(root: Path, classes, request: DataRequest, opts: dict) -> Data:
     return data
 
 
-def split_pairs(root: Path, opts: dict) -> tuple[tuple, tuple | None]:
-    """(image, mask) file pairs of the training and test splits: VOC split lists in a VOC folder, else
-    the `train` and (when present) `test` folders (or `root` itself when it holds images/ and masks/)."""
+def split_pairs(root: Path, opts: dict) -> tuple[tuple, tuple | None, tuple | None]:
+    """(image, mask) file pairs of the training and test splits, and the (names, colours) of the classes when
+    the layout names them: VOC split lists in a VOC folder, COCO annotations, else the `train` and (when
+    present) `test` folders (or `root` itself when it holds images/ and masks/)."""
+    test = "val" if opts["test"] == "test" else opts["test"]  # what VOC and COCO call their held-out split
     if is_voc(root):
-        test = "val" if opts["test"] == "test" else opts["test"]
-        return tuple(voc_pairs(root, opts["train"])), tuple(voc_pairs(root, test)) if test else None
+        return tuple(voc_pairs(root, opts["train"])), tuple(voc_pairs(root, test)), (voc.CLASSES, voc.palette())
+    if coco.is_coco(root):
+        ignore = opts["ignore_index"]
+        cache = cache_dir(root, opts.get("cache", "auto"))
+        train, names = coco.coco_pairs(root, opts["train"], cache, ignore)
+        held = coco.coco_pairs(root, test, cache, ignore)[0] if coco.annotation_file(root, test) else None
+        return tuple(train), tuple(held) if held else None, (names, default_colors(len(names)))
 
     def pairs(split):
         found = find_pairs(root / split, opts["image_suffix"], opts["mask_suffix"])
@@ -66,14 +74,14 @@ def split_pairs(root: Path, opts: dict) -> tuple[tuple, tuple | None]:
 
     has_test = opts["test"] and (root / opts["test"]).is_dir()
     unsplit = not (root / opts["train"]).is_dir() and (root / "images").is_dir()  # root/images/, root/masks/
-    return pairs("." if unsplit else opts["train"]), pairs(opts["test"]) if has_test else None
+    return pairs("." if unsplit else opts["train"]), pairs(opts["test"]) if has_test else None, None
 
 
-def class_table(classes, root: Path) -> tuple[list[str], list[str]]:
+def class_table(classes, known: tuple | None) -> tuple[list[str], list[str]]:
     """Class names and colours from `data_options.classes`: {name: colour}, a list of names (colours
-    chosen), or nothing in a VOC folder (VOC's names and palette)."""
-    if classes is None and is_voc(root):
-        return list(voc.CLASSES), voc.palette()
+    chosen), or nothing when the layout names them (`known`: VOC's names and palette, COCO's categories)."""
+    if classes is None and known is not None:
+        return list(known[0]), list(known[1])
     if isinstance(classes, dict) and len(classes) >= 2:
         return list(classes), ["#{:02X}{:02X}{:02X}".format(*parse_color(c)) for c in classes.values()]
     if isinstance(classes, (list, tuple)) and len(classes) >= 2 and all(isinstance(c, str) for c in classes):
