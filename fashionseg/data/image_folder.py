@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from fashionseg.data.hf_datasets import is_hf
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import valid_range
 
@@ -47,6 +48,8 @@ def list_images(options: dict) -> Listing:
     root = Path(options["path"]).expanduser()
     if not root.is_dir():
         raise FashionsegError(f"{root} is not a folder; set data_options.path to the folder of your images")
+    if is_hf(root):
+        return checked(hf_listing(root, options), options.get("classes"))
     if options.get("csv"):
         files, labels = from_csv(root, Path(options["csv"]).expanduser())
         return checked(Listing(root, files, labels, len(files)), options.get("classes"))
@@ -59,6 +62,17 @@ def list_images(options: dict) -> Listing:
     files = [f for part in parts for f in part[0]]
     labels = [y for part in parts for y in part[1]]
     return checked(Listing(root, files, labels, *(len(part[0]) for part in parts)), options.get("classes"))
+
+
+def hf_listing(root: Path, options: dict) -> Listing:
+    """A Hugging Face data set's images (written out once into the cache) and labels, split as saved."""
+    from fashionseg.data.decode_cache import cache_dir
+    from fashionseg.data.hf_datasets import hf_items
+
+    items = hf_items(root, cache_dir(root, options.get("cache")), "classification")
+    parts = [items.get(split, ([], [])) for split in ("train", "valid", "test")]
+    return Listing(root, [f for part in parts for f in part[0]], [y for part in parts for y in part[1]],
+                   *(len(part[0]) for part in parts))
 
 
 def split_folders(root: Path, options: dict) -> list[str | None]:
@@ -170,6 +184,8 @@ def from_csv(root: Path, table: Path) -> tuple[list[str], list[str]]:
 
 def used_folders(root: Path, options: dict) -> str:
     """Which folders hold the training, validation and test images, for the log."""
+    if is_hf(root):
+        return f"the splits of the Hugging Face data set {root}"
     if options.get("csv") or not (root / options["train"]).is_dir():
         return f"training images from {root}"
     train, valid, test = split_folders(root, options)

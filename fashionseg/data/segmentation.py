@@ -8,6 +8,7 @@ import torch
 from fashionseg.data import Data, DataRequest, coco, voc
 from fashionseg.data.colors import default_colors, parse_color
 from fashionseg.data.decode_cache import cache_dir
+from fashionseg.data.hf_datasets import hf_items, is_hf
 from fashionseg.data.mask_folder import MaskFormat, PairSet, find_pairs, load_pairs
 from fashionseg.data.stats import channel_stats
 from fashionseg.data.tensor_block import ImageTensorBlock, MaskTensorBlock, tensor_dataloaders
@@ -56,7 +57,8 @@ def folder_data(root: Path, classes, request: DataRequest, opts: dict) -> Data:
 
 def split_pairs(root: Path, opts: dict) -> tuple[tuple, tuple | None, tuple | None]:
     """(image, mask) file pairs of the training and test splits, and the (names, colours) of the classes when
-    the layout names them: VOC split lists in a VOC folder, COCO annotations, else the `train` and (when
+    the layout names them: VOC split lists in a VOC folder, COCO annotations, a Hugging Face data set (its
+    test split, else its validation split, is the test set), else the `train` and (when
     present) `test` folders (or `root` itself when it holds images/ and masks/)."""
     test = "val" if opts["test"] == "test" else opts["test"]  # what VOC and COCO call their held-out split
     if is_voc(root):
@@ -72,6 +74,10 @@ def split_pairs(root: Path, opts: dict) -> tuple[tuple, tuple | None, tuple | No
         found = find_pairs(root / split, opts["image_suffix"], opts["mask_suffix"])
         return tuple((str(i), str(m)) for i, m in found)
 
+    if is_hf(root):
+        items = hf_items(root, cache_dir(root, opts.get("cache", "auto")), "segmentation")
+        held = items.get("test") or items.get("valid")
+        return tuple(zip(*items["train"])), tuple(zip(*held)) if held else None, None
     has_test = opts["test"] and (root / opts["test"]).is_dir()
     unsplit = not (root / opts["train"]).is_dir() and (root / "images").is_dir()  # root/images/, root/masks/
     return pairs("." if unsplit else opts["train"]), pairs(opts["test"]) if has_test else None, None
