@@ -30,7 +30,7 @@ def segmentation_data(train: PairSet, test: PairSet | None, classes: list[str], 
     dls = tensor_dataloaders(request, ImageTensorBlock(images), MaskTensorBlock(masks, classes),
                              len(train.names), n_test, stats, augment)
     return Data(dls, list(classes), "segmentation", n_in=images.shape[1], input_size=tuple(images.shape[-2:]),
-                stats=stats, colors=list(colors), ignore_index=ignore_index)
+                stats=stats, colors=list(colors), ignore_index=ignore_index, targets=masks)
 
 
 def folder_data(root: Path, classes, request: DataRequest, opts: dict) -> Data:

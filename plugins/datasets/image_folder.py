@@ -23,4 +23,4 @@ def image_folder_data(request: DataRequest) -> Data:
     dls = tensor_dataloaders(request, ImageTensorBlock(images), CategoryTensorBlock(labels, classes),
                              listing.n_train, n_eval, decoded.stats, opts["augment"], splits=splits)
     return Data(dls, classes, "classification", n_in=images.shape[1], input_size=tuple(images.shape[-2:]),
-                stats=decoded.stats, extra={"test_set": test_set, "skipped": decoded.bad})
+                stats=decoded.stats, targets=labels, extra={"test_set": test_set, "skipped": decoded.bad})
