@@ -48,6 +48,18 @@ def class_counts(data) -> dict[str, list[int]] | None:
             for name, dl in zip(names, data.dls.loaders)}
 
 
+def class_count_sections(data) -> list:
+    """The report's table of class counts per split (none when the data set gives no targets)."""
+    from fashionseg.registry.task import Section
+
+    counts = data.class_counts()
+    if not counts:
+        return []
+    per_split = counts["class_counts"]
+    rows = [[name, *(per_split[split][name] for split in per_split)] for name in data.classes]
+    return [Section(f"Class counts ({counts['class_count_unit']})", ["class", *per_split], rows)]
+
+
 def imbalance_warning(classes: list[str], counts: list[int]) -> str | None:
     """A warning when the largest class has more than WARN_RATIO times the items of the smallest."""
     largest, smallest = int(np.argmax(counts)), int(np.argmin(counts))

@@ -25,7 +25,7 @@ def skewed_tree(root, counts=COUNTS, test=2):
 
 
 def recipe(root, loss_options=None, **options):
-    return Recipe(name="b", dataset="image-folder", arch="cam-fast-cnn", bs=8, arch_options={"widths": [4, 8]},
+    return Recipe(name="b", dataset="image-folder", arch="cam-fast-cnn", bs=8, arch_options={"widths": [4, 8]}, epochs=1,
                   loss_options=loss_options or {}, data_options={"path": str(root), "augment": "none", **options})
 
 
@@ -97,3 +97,18 @@ def test_segmentation_counts_pixels_and_balances_by_weights(tmp_path):
     assert data.class_weights == pytest.approx(loss_weights(list(counts.values())))
     with pytest.raises(FashionsegError, match="sampler .* is for classification"):
         build_data(seg("sampler"), on="cpu")
+
+
+@pytest.mark.slow
+def test_the_report_gives_the_class_counts(tmp_path, runs_dir):
+    import io
+
+    from rich.console import Console
+
+    from fashionseg.engine.trainer import run
+
+    root = skewed_tree(tmp_path / "d")
+    result = run(recipe(root, balance="weights"), runs_dir=runs_dir, console=Console(file=io.StringIO()))
+    report = (result.run.path / "report.md").read_text()
+    assert "Class counts (items)" in report and "| 10 | 2 | 2 | 2 |" in report.replace("  ", " ")
+    assert json.loads((result.run.path / "data.json").read_text())["class_counts"]["train"] == COUNTS
