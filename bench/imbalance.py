@@ -44,7 +44,8 @@ def rare_recall(root: Path, options: dict, seed: int, epochs: int) -> tuple[floa
                     epochs=epochs, lr=3e-3, bs=32, seed=seed,
                     data_options={"path": str(root), "augment": "none", **options})
     built = build_learner(recipe)
-    fit(built.learn, recipe)
+    with built.learn.no_logging():
+        fit(built.learn, recipe)
     probs, targets = built.learn.get_preds(dl=built.data.test_dl)
     predicted, classes = probs.argmax(1).numpy(), built.data.classes
     recall = recall_score(targets.numpy(), predicted, labels=[classes.index("rare")], average=None)[0]
