@@ -105,13 +105,14 @@ def read_cache(npy: Path, meta_file: Path) -> Decoded | None:
 
 def first_size(files: list[str]) -> tuple[int, int]:
     """The size of the first readable image (the unreadable ones are reported by the decode)."""
+    bad = []
     for path in files:
         try:
             width, height = open_image(path).size
             return height, width
-        except Unreadable:
-            continue
-    raise unreadable(files, [str(f) for f in files])
+        except Unreadable as exc:
+            bad.append(exc)
+    raise unreadable(files, bad)
 
 
 def all_grey(files: list[str]) -> bool:
@@ -167,7 +168,7 @@ def decode_all(out: np.ndarray, files: list[str], size: tuple[int, int], n_stats
         try:
             image = read_image(files[i], n_in, size).numpy()
         except Unreadable as exc:
-            problems[i] = str(exc)
+            problems[i] = exc
             return None
         out[i] = image
         if i >= n_stats:

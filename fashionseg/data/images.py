@@ -18,15 +18,16 @@ from fashionseg.errors import FashionsegError
 class Unreadable(FashionsegError):
     """A file that cannot be decoded as an image: collected with the others, or skipped (`skip_bad`)."""
 
-    def __init__(self, path, message: str):
+    def __init__(self, path, message: str, reason: str):
         super().__init__(message)
-        self.path = str(path)
+        self.path, self.reason = str(path), reason
 
 
-def unreadable(files: list, bad: list[str]) -> FashionsegError:
-    """One error naming every unreadable file (`bad`: their messages), and the two ways on."""
-    return FashionsegError(f"{len(bad)} of {len(files)} images cannot be read: {'; '.join(bad)}. Replace or remove "
-                           "them, or set data_options.skip_bad=true to leave them out (they are listed in data.json)")
+def unreadable(files: list, bad: list[Unreadable]) -> FashionsegError:
+    """One error naming every unreadable file (and why), and the two ways on."""
+    named = "; ".join(f"{e.path} ({e.reason})" for e in bad)
+    return FashionsegError(f"{len(bad)} of {len(files)} images cannot be read: {named}. Replace or remove them, or "
+                           "set data_options.skip_bad=true to leave them out (they are listed in data.json)")
 
 
 def open_image(path: Path) -> Image.Image:
@@ -42,9 +43,11 @@ def open_image(path: Path) -> Image.Image:
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
         raise Unreadable(path, f"{path} has {size}, more than twice PIL's limit of {Image.MAX_IMAGE_PIXELS:,}, so it "
-                              "is refused as a possible decompression bomb; shrink the image first") from None
+                               "is refused as a possible decompression bomb; shrink the image first",
+                         f"{size}: a possible decompression bomb") from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise Unreadable(path, f"{path} is not an image that can be read: {exc}") from None
+        reason = "not an image" if isinstance(exc, UnidentifiedImageError) else exc.strerror or str(exc)
+        raise Unreadable(path, f"{path} is not an image that can be read: {exc}", reason) from None
     return image
 
 

@@ -143,7 +143,7 @@ def load_pairs(pairs: tuple[tuple[str, str], ...], fmt: MaskFormat, n_in: int = 
                         transient=True)
         for pair, result in zip(pairs, decoded):
             if isinstance(result, Unreadable):
-                bad.append(str(result))
+                bad.append(result)
                 skipped.append(result.path)
                 continue
             check_pair(Path(pair[0]), *result, Path(kept[0][0]) if kept else None, images[0] if images else None)
