@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fashionseg.data.hf_datasets import is_hf
-from fashionseg.errors import FashionsegError
+from fashionseg.errors import FashionsegError, unknown_name
 from fashionseg.recipe.schema import valid_range
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
@@ -86,14 +86,13 @@ def split_folders(root: Path, options: dict) -> list[str | None]:
 
 def only_classes(listing: Listing, classes) -> Listing:
     """The listing's items of the named `classes` only (data_options.classes); an unknown name is an error."""
-    from fashionseg.errors import unknown_name
-
     if isinstance(classes, str) or not all(isinstance(c, str) for c in classes):
         raise FashionsegError(f"data_options.classes must be a list of class names, not {classes!r}")
     for name in classes:
         if name not in listing.labels:
             raise unknown_name("class", name, set(listing.labels), f"the class folders of {listing.root}")
-    keep = [i for i, y in enumerate(listing.labels) if y in set(classes)]
+    wanted = set(classes)
+    keep = [i for i, y in enumerate(listing.labels) if y in wanted]
     ends = (listing.n_train, listing.n_train + listing.n_valid, len(listing.files))
     counts = [sum(start <= i < end for i in keep) for start, end in zip((0, *ends[:2]), ends)]
     return Listing(listing.root, [listing.files[i] for i in keep], [listing.labels[i] for i in keep], *counts)
@@ -197,7 +196,8 @@ def without(splits: list[list[int]], files: list[str], bad: list[str]) -> list[l
     """The split index lists without the items of the unreadable `bad` files (data_options.skip_bad)."""
     if not bad:
         return splits
-    gone = {i for i, f in enumerate(files) if f in set(bad)}
+    bad = set(bad)
+    gone = {i for i, f in enumerate(files) if f in bad}
     return [[i for i in split if i not in gone] for split in splits]
 
 

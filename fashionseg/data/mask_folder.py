@@ -88,7 +88,7 @@ def mapped(array: torch.Tensor, fmt: MaskFormat, path) -> torch.Tensor:
     """Source ids through `fmt.label_map` (id -> class index or the ignore value); an id it lacks is an error."""
     table = torch.full((max(int(array.max()) + 1, 256),), -1, dtype=torch.int32)
     for source, target in fmt.label_map:
-        if source < len(table):
+        if source < len(table):  # ids past the mask's largest value do not occur in it
             table[source] = target
     out = table[array.long()]
     if (out < 0).any():

@@ -69,15 +69,15 @@ def split_pairs(root: Path, opts: dict) -> tuple[tuple, tuple | None, tuple | No
         train, names = coco.coco_pairs(root, opts["train"], cache, ignore)
         held = coco.coco_pairs(root, test, cache, ignore)[0] if coco.annotation_file(root, test) else None
         return tuple(train), tuple(held) if held else None, (names, default_colors(len(names)))
+    if is_hf(root):
+        items = hf_items(root, cache_dir(root, opts.get("cache", "auto")), "segmentation")
+        held = items.get("test") or items.get("valid")
+        return tuple(zip(*items["train"])), tuple(zip(*held)) if held else None, None
 
     def pairs(split):
         found = find_pairs(root / split, opts["image_suffix"], opts["mask_suffix"])
         return tuple((str(i), str(m)) for i, m in found)
 
-    if is_hf(root):
-        items = hf_items(root, cache_dir(root, opts.get("cache", "auto")), "segmentation")
-        held = items.get("test") or items.get("valid")
-        return tuple(zip(*items["train"])), tuple(zip(*held)) if held else None, None
     has_test = opts["test"] and (root / opts["test"]).is_dir()
     unsplit = not (root / opts["train"]).is_dir() and (root / "images").is_dir()  # root/images/, root/masks/
     return pairs("." if unsplit else opts["train"]), pairs(opts["test"]) if has_test else None, None
@@ -105,8 +105,8 @@ def label_map(given, names: list[str], ignore: int | None) -> tuple[tuple[int, i
         raise FashionsegError(f"data_options.label_map must map source ids to classes, not {given!r}")
     pairs = []
     for source, target in given.items():
-        if not str(source).lstrip("-").isdigit():
-            raise FashionsegError(f"data_options.label_map key {source!r} is not an integer id in the masks")
+        if not str(source).isdigit():
+            raise FashionsegError(f"data_options.label_map key {source!r} is not an id in the masks (0 or more)")
         pairs.append((int(source), label_index(target, names, ignore)))
     return tuple(pairs)
 
