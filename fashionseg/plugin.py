@@ -29,6 +29,8 @@ LAZY = {
     "folder_data": "fashionseg.data.segmentation",
     "folder_splits": "fashionseg.data.image_folder",
     "list_images": "fashionseg.data.image_folder",
+    "used_folders": "fashionseg.data.image_folder",
+    "without": "fashionseg.data.image_folder",
     "decoded_images": "fashionseg.data.decode_cache",
     "find_data": "fashionseg.data.locate",
     "not_found": "fashionseg.data.locate",

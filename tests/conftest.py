@@ -47,6 +47,7 @@ def runs_dir(tmp_path) -> Path:
 @pytest.fixture
 def no_data_anywhere(tmp_path, monkeypatch):
     """Every place fashionseg looks for data points into an empty temporary folder."""
+    (tmp_path / "data").mkdir(exist_ok=True)  # an existing, empty folder: a missing one would be an error
     monkeypatch.setenv("FASHIONSEG_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr("fashionseg.data.locate.SYSTEM_ROOT", tmp_path / "system")

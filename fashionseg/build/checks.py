@@ -142,9 +142,14 @@ def check_input_size(arch: Architecture, recipe: Recipe, data: Data):
 
 
 def check_against_data(recipe: Recipe, data: Data):
-    """Settings that need the data's size: one loss weight per class, a batch no larger than the training set."""
+    """Settings that need the data's size: one loss weight per class (or weights by class name, checked by
+    the loss), a batch no larger than the training set."""
     weight = recipe.loss_options.get("weight")
-    if weight is not None and not (isinstance(weight, (list, tuple)) and len(weight) == len(data.classes)):
+    if weight is not None and data.class_weights is not None:
+        raise FashionsegError("loss_options.weight and data_options.balance=weights both set the class weights; "
+                              "keep one of them")
+    if weight is not None and not isinstance(weight, dict) and not (
+            isinstance(weight, (list, tuple)) and len(weight) == len(data.classes)):
         given = f"{len(weight)} values" if isinstance(weight, (list, tuple)) else repr(weight)
         raise FashionsegError(f"loss_options.weight has {given} but data set {recipe.dataset!r} has "
                               f"{len(data.classes)} classes ({', '.join(data.classes)}); give one weight per class")

@@ -14,6 +14,7 @@ from fashionseg.build.checks import (Parts, as_run, check_against_data, check_fo
 from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision
 from fashionseg.data import Data, DataRequest
+from fashionseg.data.balance import balanced, imbalance_warning
 from fashionseg.errors import FashionsegError
 from fashionseg.models.losses import make_loss
 from fashionseg.models.weights import WeightsReport, load_pretrained
@@ -43,7 +44,17 @@ def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
     if data.task != parts.dataset.task:
         raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} is registered for "
                               f"task {parts.dataset.task!r} but its Data says {data.task!r}; the two must agree")
-    return data
+    return balanced(data, parts.data_options)
+
+
+def warn_if_imbalanced(data: Data):
+    """Say so when the largest training class has more than ten times the items of the smallest."""
+    from fashionseg.utils.rank import main_console
+
+    counts = data.class_counts().get("class_counts")
+    warning = imbalance_warning(data.classes, list(counts["train"].values())) if counts else None
+    if warning:
+        main_console().print(warning, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
 def input_size(recipe: Recipe, data: Data) -> tuple[int, int] | None:
@@ -106,11 +117,13 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     data = main_first(build_data, recipe, parts)
     check_input_size(parts.arch, recipe, data)
     check_against_data(recipe, data)
+    warn_if_imbalanced(data)
     model = build_model(recipe, len(data.classes), data.n_in)
     check_forward(model, parts.arch, recipe, data)
     report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
-    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device(), data.ignore_index),
+    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device(), data.ignore_index, data.classes,
+                                                                data.class_weights),
                     opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts), splitter=splitter,
                     wd=recipe.wd, path=".", cbs=list(cbs))
     if recipe.channels_last:

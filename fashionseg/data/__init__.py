@@ -60,6 +60,8 @@ class Data:
     boxes: torch.Tensor | None = None  # (N, 4) object boxes (top, left, bottom, right) per item, for pointing
     extra: dict = field(default_factory=dict)  # small JSON-able facts for data.json (e.g. canvas size)
     ignore_index: int | None = None  # a mask value that counts in no loss or metric (segmentation)
+    targets: torch.Tensor | None = None  # every item's class (N,) or mask (N, H, W): class counts, balancing
+    class_weights: list[float] | None = None  # per-class loss weights set by data_options.balance=weights
 
     @property
     def test_is_valid(self) -> bool:
@@ -75,10 +77,24 @@ class Data:
         counts = {f"n_{name}": len(dl.dataset) for name, dl in zip(("train", "valid", "test"), self.dls.loaders)}
         if self.test_is_valid:
             counts["n_test"] = counts["n_valid"]
+        counts.update(self.class_counts())
         return {"task": self.task, "classes": list(self.classes), "colors": self.colors, "n_in": self.n_in,
                 "image_size": list(self.input_size) if self.input_size else None,
                 "stats": [list(s) for s in self.stats] if self.stats else None, "ignore_index": self.ignore_index,
                 **counts, **self.extra}
+
+    def class_counts(self) -> dict:
+        """data.json's `class_counts` {split: {class: items}} (pixels for masks: `class_count_unit`)."""
+        from fashionseg.data.balance import class_counts
+
+        per_split = class_counts(self)
+        if per_split is None:
+            return {}
+        if self.test_is_valid:
+            per_split["test"] = per_split["valid"]
+        return {"class_counts": {split: dict(zip(self.classes, counts)) for split, counts in per_split.items()},
+                "class_count_unit": "items" if self.targets.ndim == 1 else "pixels",
+                **({"class_weights": self.class_weights} if self.class_weights else {})}
 
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """Batch back to [0, 1] for display."""
@@ -94,13 +110,17 @@ def denormalize(x: torch.Tensor, stats) -> torch.Tensor:
 
 
 def check_data_options(dataset, given: dict) -> dict:
-    """`data_options` against the data set's declared options: unknown keys and a bad `augment`
-    are errors; the result has every declared default filled in."""
-    unknown = sorted(set(given) - set(dataset.options))
+    """`data_options` against the data set's declared options (and the balancing options every data set
+    takes): unknown keys, a bad `augment` or `balance` are errors; the result has every default filled in."""
+    from fashionseg.data.balance import OPTIONS, check_balance
+
+    declared = {**dataset.options, **OPTIONS}  # every data set takes the balancing options
+    unknown = sorted(set(given) - set(declared))
     if unknown:
-        takes = ", ".join(dataset.options) or "no options"
+        takes = ", ".join(declared)
         raise FashionsegError(f"data set {dataset.name!r} takes data_options {takes}; not {', '.join(unknown)}")
-    options = {**dataset.options, **given}
+    options = {**declared, **given}
+    check_balance(options)
     if "augment" in options:
         from fashionseg.data.augment import augmentations
 

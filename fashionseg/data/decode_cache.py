@@ -15,19 +15,19 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from fashionseg.data.images import open_image, read_image
+from fashionseg.data.images import Unreadable, open_image, read_image, unreadable
 from fashionseg.data.locate import cache_root
 from fashionseg.errors import FashionsegError
 from fashionseg.utils.files import atomic_write
 from fashionseg.utils.rank import main_console
 
-VERSION = 1  # bump when the decoding changes, so old caches are not reused
+VERSION = 2  # bump when the decoding changes, so old caches are not reused
 CACHE_DIR = ".fashionseg-cache"
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
@@ -37,6 +37,7 @@ class Decoded:
     images: torch.Tensor  # (N, C, H, W) uint8, backed by the memory-mapped file
     stats: tuple[list[float], list[float]]  # per-channel mean and std (0-1 scale) of the first `n_stats` items
     decoded: bool  # True when this call decoded the images, False when it reused the cache
+    bad: list[str] = field(default_factory=list)  # files that could not be read, skipped (`skip_bad`)
 
 
 def digest(files: list[str], settings: dict) -> str:
@@ -64,13 +65,15 @@ def cache_dir(root: Path, where: str | None = "auto") -> Path:
 
 
 def decoded_images(root: Path, files: list[str], size: tuple[int, int] | None, channels="auto",
-                   n_stats: int | None = None, where: str | None = "auto") -> Decoded:
+                   n_stats: int | None = None, where: str | None = "auto", skip_bad: bool = False) -> Decoded:
     """The images of `files` as uint8 (N, C, H, W) at `size` (the first image's when None), with `channels`
-    1, 3 or "auto" (1 when every image is grey); decoded once, then read from the cache."""
+    1, 3 or "auto" (1 when every image is grey); decoded once, then read from the cache. Unreadable files
+    are one error listing them all, or (`skip_bad`) left as zeros and named in `Decoded.bad`."""
     if channels not in ("auto", 1, 3):
         raise FashionsegError(f"data_options.channels must be 1, 3 or 'auto', not {channels!r}")
     n_stats = len(files) if n_stats is None else n_stats
-    settings = {"size": list(size) if size else None, "channels": channels, "n_stats": n_stats}
+    settings = {"size": list(size) if size else None, "channels": channels, "n_stats": n_stats,
+                "skip_bad": bool(skip_bad)}
     folder = cache_dir(root, where)
     tag = f"images-{'x'.join(map(str, size)) if size else 'native'}-{channels}"
     stem = f"{tag}-{digest(files, settings)}"
@@ -78,35 +81,42 @@ def decoded_images(root: Path, files: list[str], size: tuple[int, int] | None, c
     cached = read_cache(npy, meta_file)
     if cached is not None:
         return cached
-    size = size or first_size(files[0])
+    size = size or first_size(files)
     n_in = channels if channels != "auto" else (1 if all_grey(files) else 3)
     started = time.perf_counter()
-    stats = decode_into(npy, files, n_in, size, n_stats)
+    stats, bad = decode_into(npy, files, n_in, size, n_stats, skip_bad)
     seconds = time.perf_counter() - started
     main_console().print(f"decoded {len(files)} images ({n_in}x{size[0]}x{size[1]}) in {seconds:.1f}s into {npy}",
                          markup=False, highlight=False, soft_wrap=True)
     atomic_write(meta_file, json.dumps({"files": len(files), "shape": [len(files), n_in, *size], "stats": stats,
-                                        "root": str(root), "settings": settings, "version": VERSION}))
+                                        "bad": bad, "root": str(root), "settings": settings, "version": VERSION}))
     remove_stale(folder, tag, keep=stem)
-    return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), True)
+    return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), True, bad)
 
 
 def read_cache(npy: Path, meta_file: Path) -> Decoded | None:
     """The cached images, mapped (not read); None when absent or unreadable, so they are decoded again."""
     try:
-        stats = json.loads(meta_file.read_text())["stats"]
-        return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(stats), False)
+        meta = json.loads(meta_file.read_text())
+        return Decoded(torch.from_numpy(np.load(npy, mmap_mode="c")), tuple(meta["stats"]), False, meta["bad"])
     except (OSError, ValueError, KeyError):
         return None
 
 
-def first_size(path: str) -> tuple[int, int]:
-    width, height = open_image(path).size
-    return height, width
+def first_size(files: list[str]) -> tuple[int, int]:
+    """The size of the first readable image (the unreadable ones are reported by the decode)."""
+    bad = []
+    for path in files:
+        try:
+            width, height = open_image(path).size
+            return height, width
+        except Unreadable as exc:
+            bad.append(exc)
+    raise unreadable(files, bad)
 
 
 def all_grey(files: list[str]) -> bool:
-    """Whether every image is single-channel (headers only, in parallel threads)."""
+    """Whether every readable image is single-channel (headers only, in parallel threads)."""
     from PIL import Image
 
     def grey(path):
@@ -114,21 +124,22 @@ def all_grey(files: list[str]) -> bool:
             with Image.open(path) as image:
                 return image.mode in GREY_MODES
         except (OSError, Image.DecompressionBombError):
-            open_image(path)  # raises the one-line error naming the file
-            raise
+            return True  # named with every other unreadable file by the decode
 
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-        return all(list(pool.map(grey, files)))  # every header read: a bad file stops us before decoding
+        return all(list(pool.map(grey, files)))
 
 
-def decode_into(npy: Path, files: list[str], n_in: int, size: tuple[int, int], n_stats: int):
+def decode_into(npy: Path, files: list[str], n_in: int, size: tuple[int, int], n_stats: int, skip_bad: bool):
     """Decode `files` into a new .npy at `npy` (temporary name, renamed when complete); returns
-    the per-channel mean and std of the first `n_stats` images."""
+    the per-channel mean and std of the first `n_stats` readable images, and the unreadable files."""
     tmp = npy.with_name(f".{npy.name}.{os.getpid()}.tmp")
     try:
         npy.parent.mkdir(parents=True, exist_ok=True)
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(files), n_in, *size))
-        sums = decode_all(out, files, size, n_stats, f"decoding {len(files)} images into {npy.parent}")
+        sums, problems = decode_all(out, files, size, n_stats, f"decoding {len(files)} images into {npy.parent}")
+        if problems and not skip_bad:
+            raise unreadable(files, [problems[i] for i in sorted(problems)])
         out.flush()
         del out
         os.replace(tmp, npy)
@@ -139,19 +150,26 @@ def decode_into(npy: Path, files: list[str], n_in: int, size: tuple[int, int], n
             raise FashionsegError(f"cannot write the decoded images to {npy}: {exc.strerror or exc}; free some "
                                   "space or set data_options.cache to a writable folder") from None
         raise
-    mean, square = sums / (max(n_stats, 1) * size[0] * size[1])
+    counted = max(1, min(n_stats, len(files)) - sum(i < n_stats for i in problems))
+    mean, square = sums / (counted * size[0] * size[1])
     std = np.sqrt(np.clip(square - mean ** 2, 1e-12, None))
-    return [mean.tolist(), std.tolist()]
+    return [mean.tolist(), std.tolist()], [files[i] for i in sorted(problems)]
 
 
 def decode_all(out: np.ndarray, files: list[str], size: tuple[int, int], n_stats: int, description: str):
     """Fill `out[i]` with image i in parallel threads (decoders release the GIL); returns the
-    per-channel sums and sums of squares (0-1 scale) of the first `n_stats` images."""
+    per-channel sums and sums of squares (0-1 scale) of the first `n_stats` images, and
+    {index: error} for the images that could not be read (left as zeros)."""
     n_in = out.shape[1]
     sums = np.zeros((2, n_in), dtype=np.float64)
+    problems = {}
 
     def decode(i):
-        image = read_image(files[i], n_in, size).numpy()
+        try:
+            image = read_image(files[i], n_in, size).numpy()
+        except Unreadable as exc:
+            problems[i] = exc
+            return None
         out[i] = image
         if i >= n_stats:
             return None
@@ -166,8 +184,8 @@ def decode_all(out: np.ndarray, files: list[str], size: tuple[int, int], n_stats
                     sums += moments
                 advance()
     finally:
-        pool.shutdown(cancel_futures=True)  # a bad image stops the decode now, not after every other image
-    return sums
+        pool.shutdown(cancel_futures=True)  # an interrupt stops the decode now, not after every other image
+    return sums, problems
 
 
 def remove_stale(folder: Path, tag: str, keep: str):

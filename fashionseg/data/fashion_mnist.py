@@ -6,7 +6,8 @@ from functools import lru_cache
 import torch
 
 from fashionseg.data.idx import check_labelled, read_idx
-from fashionseg.data.locate import cache_root, find_data, not_found
+from fashionseg.data.locate import cache_root, download as fetch, find_data, not_found
+from fashionseg.errors import FashionsegError
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -30,7 +31,7 @@ def locate(path=None, download: bool = False):
         raise not_found("fashion-mnist", path, downloadable=True)
     folder = cache_root() / "fashion-mnist"
     for name, md5 in FILES.items():
-        download(MIRROR + name, folder / name, md5)
+        fetch(MIRROR + name, folder / name, md5)
     return folder
 
 
@@ -38,7 +39,13 @@ def locate(path=None, download: bool = False):
 def load(path=None, download: bool = False) -> dict[str, torch.Tensor]:
     """Train and test images (N, 28, 28) and labels (N,), all uint8."""
     folder = locate(path, download)
-    return {**read_split(folder, "train", "train"), **read_split(folder, "t10k", "test")}
+    splits = {**read_split(folder, "train", "train"), **read_split(folder, "t10k", "test")}
+    train, test = (splits[f"{key}_images"].shape[1:] for key in ("train", "test"))
+    if train != test:
+        raise FashionsegError(f"{folder / 't10k-images-idx3-ubyte.gz'} holds {test[0]}x{test[1]} images but the "
+                              f"training images are {train[0]}x{train[1]}; both files must come from the same "
+                              "release: replace them with the original files")
+    return splits
 
 
 def read_split(folder, stem: str, key: str) -> dict[str, torch.Tensor]:

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fashionseg.errors import FashionsegError
+from fashionseg.data.hf_datasets import is_hf
+from fashionseg.errors import FashionsegError, unknown_name
 from fashionseg.recipe.schema import valid_range
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
@@ -47,21 +48,58 @@ def list_images(options: dict) -> Listing:
     root = Path(options["path"]).expanduser()
     if not root.is_dir():
         raise FashionsegError(f"{root} is not a folder; set data_options.path to the folder of your images")
+    if is_hf(root):
+        return checked(hf_listing(root, options), options.get("classes"))
     if options.get("csv"):
         files, labels = from_csv(root, Path(options["csv"]).expanduser())
-        return checked(Listing(root, files, labels, len(files)))
+        return checked(Listing(root, files, labels, len(files)), options.get("classes"))
     label = by_pattern(options["pattern"]) if options.get("pattern") else None
-    names = [options["train"], options["valid"], options["test"]]
-    if not (root / names[0]).is_dir():
+    names = split_folders(root, options)
+    if names[0] is None:
         files, labels = labelled(root, label)
-        return checked(Listing(root, files, labels, len(files)))
-    parts = [labelled(root / name, label) if name and (root / name).is_dir() else ([], []) for name in names]
+        return checked(Listing(root, files, labels, len(files)), options.get("classes"))
+    parts = [labelled(root / name, label) if name else ([], []) for name in names]
     files = [f for part in parts for f in part[0]]
     labels = [y for part in parts for y in part[1]]
-    return checked(Listing(root, files, labels, *(len(part[0]) for part in parts)))
+    return checked(Listing(root, files, labels, *(len(part[0]) for part in parts)), options.get("classes"))
 
 
-def checked(listing: Listing) -> Listing:
+def hf_listing(root: Path, options: dict) -> Listing:
+    """A Hugging Face data set's images (written out once into the cache) and labels, split as saved."""
+    from fashionseg.data.decode_cache import cache_dir
+    from fashionseg.data.hf_datasets import hf_items
+
+    items = hf_items(root, cache_dir(root, options.get("cache")), "classification")
+    parts = [items.get(split, ([], [])) for split in ("train", "valid", "test")]
+    return Listing(root, [f for part in parts for f in part[0]], [y for part in parts for y in part[1]],
+                   *(len(part[0]) for part in parts))
+
+
+def split_folders(root: Path, options: dict) -> list[str | None]:
+    """The train, valid and test folder names that exist under `root` (None for an absent one); an
+    ImageNet-style `val/` is the validation folder when the default `valid/` is absent."""
+    names = [options["train"], options["valid"], options["test"]]
+    if names[1] == "valid" and not (root / "valid").is_dir():
+        names[1] = "val"
+    return [name if name and (root / name).is_dir() else None for name in names]
+
+
+def only_classes(listing: Listing, classes) -> Listing:
+    """The listing's items of the named `classes` only (data_options.classes); an unknown name is an error."""
+    if isinstance(classes, str) or not all(isinstance(c, str) for c in classes):
+        raise FashionsegError(f"data_options.classes must be a list of class names, not {classes!r}")
+    for name in classes:
+        if name not in listing.labels:
+            raise unknown_name("class", name, set(listing.labels), f"the class folders of {listing.root}")
+    wanted = set(classes)
+    keep = [i for i, y in enumerate(listing.labels) if y in wanted]
+    ends = (listing.n_train, listing.n_train + listing.n_valid, len(listing.files))
+    counts = [sum(start <= i < end for i in keep) for start, end in zip((0, *ends[:2]), ends)]
+    return Listing(listing.root, [listing.files[i] for i in keep], [listing.labels[i] for i in keep], *counts)
+
+
+def checked(listing: Listing, classes=None) -> Listing:
+    listing = only_classes(listing, classes) if classes else listing
     if len(listing.classes) < 2:
         found = f"only class {listing.classes[0]!r}" if listing.classes else "no images"
         raise FashionsegError(f"{listing.root} holds {found}; classification needs at least two classes")
@@ -141,6 +179,26 @@ def from_csv(root: Path, table: Path) -> tuple[list[str], list[str]]:
         files.append(path)
         labels.append(row["label"].strip())
     return files, labels
+
+
+def used_folders(root: Path, options: dict) -> str:
+    """Which folders hold the training, validation and test images, for the log."""
+    if is_hf(root):
+        return f"the splits of the Hugging Face data set {root}"
+    if options.get("csv") or not (root / options["train"]).is_dir():
+        return f"training images from {root}"
+    train, valid, test = split_folders(root, options)
+    return ", ".join(f"{role} images from {root / name}" for role, name in
+                     (("training", train), ("validation", valid), ("test", test)) if name)
+
+
+def without(splits: list[list[int]], files: list[str], bad: list[str]) -> list[list[int]]:
+    """The split index lists without the items of the unreadable `bad` files (data_options.skip_bad)."""
+    if not bad:
+        return splits
+    bad = set(bad)
+    gone = {i for i, f in enumerate(files) if f in bad}
+    return [[i for i in split if i not in gone] for split in splits]
 
 
 def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[list[int]], str]:

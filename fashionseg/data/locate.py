@@ -50,17 +50,33 @@ def candidate_dirs(name: str, explicit: str | os.PathLike | None = None) -> list
 def find_data(name: str, required: list[str], explicit=None) -> Path | None:
     """The first candidate folder holding every file in `required`, else None.
 
-    An explicit path is the only place looked at: a wrong one is an error, not a fallback.
+    An explicit path is the only place looked at: a wrong one is an error, not a fallback; so is a
+    $FASHIONSEG_DATA folder that does not exist or holds an incomplete copy of the data set.
     """
     if explicit:
         missing = [f for f in required if not (Path(explicit).expanduser() / f).exists()]
         if missing:
             raise FashionsegError(f"{explicit} lacks {', '.join(missing)}; point the path at a folder holding them.")
         return Path(explicit).expanduser()
+    check_env_roots(name, required)
     for folder in candidate_dirs(name):
         if all((folder / f).exists() for f in required):
             return folder
     return None
+
+
+def check_env_roots(name: str, required: list[str]):
+    """$FASHIONSEG_DATA is used or refused, never silently passed over: a root that is not a folder, or a
+    `<root>/<name>/` that lacks one of the data set's files, is an error naming it."""
+    for root in filter(None, os.environ.get(DATA_ENV, "").split(os.pathsep)):
+        root = Path(root).expanduser()
+        if not root.is_dir():
+            raise FashionsegError(f"{DATA_ENV}={root} is not a folder; point it at the folder that holds {name}/ "
+                                  "(or unset it)")
+        missing = [f for f in required if not (root / name / f).exists()]
+        if (root / name).is_dir() and missing:
+            raise FashionsegError(f"{root / name} (from {DATA_ENV}) lacks {', '.join(missing)}; copy the missing "
+                                  f"files there, or point {DATA_ENV} at a complete copy")
 
 
 def not_found(name: str, explicit=None, downloadable: bool = False) -> FashionsegError:

@@ -18,6 +18,7 @@ from fashionseg.callbacks.checkpoints import LAST
 from fashionseg.callbacks.finetune import fine_tune_callbacks
 from fashionseg.callbacks.stopping import (NonFiniteLoss, StopOnSignal, TrainingInterrupted, fail_if_nonfinite,
                                            stopping_sections)
+from fashionseg.data.balance import class_count_sections
 from fashionseg.engine.resume import restore, resumable
 from fashionseg.engine.schedules import step_schedule
 from fashionseg.errors import FashionsegError
@@ -189,7 +190,8 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
     figures += task.figures(run, data, results, observers)
     inference = describe(built.recipe.tta, built.recipe.tile, built.recipe.overlap)
     seen = [s for ob in observers if hasattr(ob, "sections") for s in ob.sections(data)]
-    sections = [*task.sections(results, data), *seen, *stopping_sections(learn), *weights_sections(run)]
+    sections = [*task.sections(results, data), *seen, *class_count_sections(data), *stopping_sections(learn),
+                *weights_sections(run)]
     if "test-time" in task.report_sections:
         sections.append(inference_section(inference))
     timings = {"train_seconds": round(learn.train_seconds, 2)}

@@ -58,6 +58,28 @@ class KeptFocal(FocalLossFlat):
         BaseLoss.__init__(self, KeptFocalLoss, *args, gamma=gamma, axis=axis, **kwargs)
 
 
+def weight_tensor(weight, classes, device=None) -> torch.Tensor | None:
+    """Per-class loss weights as a tensor in class order; a mapping by class name needs `classes` (without
+    them, as when a recipe is checked before its data is read, only its values are checked)."""
+    if isinstance(weight, dict):
+        if classes is None:
+            weight = list(weight.values())
+        else:
+            for name in weight:
+                if name not in classes:
+                    raise unknown_name("class", str(name), classes, "data.json's classes")
+            missing = [c for c in classes if c not in weight]
+            if missing:
+                raise FashionsegError(f"loss_options.weight names no weight for class {missing[0]!r}; give one "
+                                      "for every class")
+            weight = [weight[c] for c in classes]
+    try:
+        return torch.tensor(weight, dtype=torch.float32, device=device)
+    except (TypeError, ValueError, RuntimeError):
+        raise FashionsegError(f"loss_options.weight must be numbers, one per class (a list in class order or "
+                              f"{{class: weight}}), not {weight!r}") from None
+
+
 LOSSES = {
     "cross-entropy": CrossEntropyLossFlat,
     "focal": KeptFocal,
@@ -70,20 +92,19 @@ LOSSES = {
 IGNORING = ("cross-entropy", "focal", "dice-ce")
 
 
-def make_loss(recipe, task, device=None, ignore_index: int | None = None):
+def make_loss(recipe, task, device=None, ignore_index: int | None = None, classes=None, class_weights=None):
     """The recipe's loss (the task's default when the recipe names none), reducing over the task's
-    class axis; `loss_options.weight` gives per-class weights (cross-entropy, focal); targets equal
+    class axis; `loss_options.weight` (a list in class order, or {class name: weight}) or `class_weights`
+    (from data_options.balance) gives per-class weights (cross-entropy, focal); targets equal
     to the data's `ignore_index` (a segmentation mask's ignore value) add nothing."""
     name = recipe.loss or task.default_loss
     if name not in LOSSES:
         raise unknown_name("loss", name, LOSSES)
     options = dict(recipe.loss_options)
+    if class_weights is not None:
+        options["weight"] = class_weights
     if "weight" in options:
-        try:
-            options["weight"] = torch.tensor(options["weight"], dtype=torch.float32, device=device)
-        except (TypeError, ValueError, RuntimeError):
-            raise FashionsegError(f"loss_options.weight must be a list of numbers, one per class, not "
-                                  f"{options['weight']!r}") from None
+        options["weight"] = weight_tensor(options["weight"], classes, device)
     if ignore_index is not None:
         if name not in IGNORING:
             raise FashionsegError(f"loss {name!r} cannot skip the masks' ignore value {ignore_index}; use one of "

@@ -50,7 +50,8 @@ def record(folder: RunFolder, name: str, info: dict | None = None) -> dict:
 
 def run_params(built) -> dict:
     """What a tracker records as the run's parameters: the recipe, the data's summary, the components' plugins."""
-    data = {f"data.{k}": v for k, v in built.data.summary().items() if k not in ("colors", "stats")}
+    lists = ("colors", "stats", "class_counts", "class_weights", "skipped")  # in data.json, too long for parameters
+    data = {f"data.{k}": v for k, v in built.data.summary().items() if k not in lists}
     plugins = {f"plugin.{k.replace(' ', '.')}": v for k, v in built.parts.plugins().items()}
     n_params = sum(p.numel() for p in built.learn.model.parameters())
     return {**flat_settings(built.recipe.to_dict()), **data, **plugins, "model.parameters": n_params}

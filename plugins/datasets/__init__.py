@@ -9,12 +9,12 @@ HERE = __name__
 # What an image/mask folder data set can be told about its folders.
 FOLDER_OPTIONS = {"train": "train", "test": "test", "masks": "auto", "color_tolerance": 0,
                   "image_suffix": ".jpg", "mask_suffix": ".png", "image_size": None, "augment": "flip",
-                  "ignore_index": 255}
+                  "ignore_index": 255, "label_map": None, "skip_bad": False}
 
 # Your own classification images: where they are, how they are labelled, split and decoded.
 IMAGE_FOLDER_OPTIONS = {"path": None, "csv": None, "pattern": None, "train": "train", "valid": "valid",
                         "test": "test", "valid_pct": 0.2, "image_size": None, "channels": "auto",
-                        "cache": "auto", "augment": "none"}
+                        "cache": "auto", "augment": "none", "classes": None, "skip_bad": False}
 
 
 @hookimpl
@@ -31,7 +31,8 @@ def fashionseg_datasets():
                 description="906 training and 114 test_dev facades, 256x256; others, facade, pillar, window, balcony.",
                 options={"path": None, "augment": "flip", "ignore_index": 255}),
         Dataset("mask-folder", f"{HERE}.mask_folder:mask_folder_data", task="segmentation",
-                description="Pairs under data_options.path (train/, test/); masks as class indices or RGB colours.",
+                description="Pairs under data_options.path (train/, test/; images/ and masks/; VOC); masks as "
+                            "class indices or RGB colours.",
                 options={"path": None, "classes": None, **FOLDER_OPTIONS}),
         Dataset("image-folder", f"{HERE}.image_folder:image_folder_data", task="classification",
                 description="Your images: train/<class>/ (valid/, test/), a CSV of file,label, or a "

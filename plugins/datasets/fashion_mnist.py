@@ -10,4 +10,4 @@ def fashion_mnist_data(request: DataRequest) -> Data:
     dls = tensor_dataloaders(request, ImageTensorBlock(images), CategoryTensorBlock(labels, fashion_mnist.CLASSES),
                              n_train, n_test, stats, request.options["augment"])
     return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, input_size=tuple(images.shape[-2:]),
-                stats=stats)
+                stats=stats, targets=labels)

@@ -19,4 +19,4 @@ def placed_fashion_mnist_data(request: DataRequest) -> Data:
     dls = tensor_dataloaders(request, x_block, CategoryTensorBlock(labels, fashion_mnist.CLASSES), n_train, n_test,
                              ([mean], [std]), opts["augment"])
     return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, input_size=(canvas, canvas),
-                stats=([mean], [std]), boxes=paste_boxes(offsets, size), extra={"canvas": canvas})
+                stats=([mean], [std]), boxes=paste_boxes(offsets, size), targets=labels, extra={"canvas": canvas})

@@ -151,3 +151,31 @@ def test_erase_replaces_a_box_of_about_half_the_training_images_after_normalisin
     data = _data(limit=256, data_options={"augment": "erase"})
     xb, _ = data.dls.train.one_batch()
     assert xb.shape[1:] == (1, 28, 28) and torch.isfinite(xb).all()
+
+
+def test_fashionseg_data_is_used_or_refused_never_passed_over(tmp_path, monkeypatch, fashion_mnist_dir):
+    monkeypatch.setattr("sys.prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr("fashionseg.data.locate.SYSTEM_ROOT", fashion_mnist_dir.parent)  # a complete copy exists there
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "absent"))
+    with pytest.raises(FashionsegError, match=f"{DATA_ENV}={tmp_path / 'absent'} is not a folder"):
+        find_data("fashion-mnist", list(fashion_mnist.FILES))
+    partial = tmp_path / "data" / "fashion-mnist"
+    partial.mkdir(parents=True)
+    (partial / "train-images-idx3-ubyte.gz").symlink_to(fashion_mnist_dir / "train-images-idx3-ubyte.gz")
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "data"))
+    with pytest.raises(FashionsegError) as info:
+        find_data("fashion-mnist", list(fashion_mnist.FILES))
+    assert str(partial) in str(info.value) and "lacks train-labels-idx1-ubyte.gz" in str(info.value)
+
+
+def test_idx_test_images_of_another_size_are_one_error(tmp_path, fashion_mnist_dir):
+    folder = tmp_path / "fm"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (folder / name).symlink_to(fashion_mnist_dir / name)
+    header = b"\x00\x00\x08\x03" + (2).to_bytes(4, "big") + (14).to_bytes(4, "big") * 2
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + bytes(2 * 14 * 14)))
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01" + (2).to_bytes(4, "big")
+                                                                     + bytes(2)))
+    with pytest.raises(FashionsegError, match="holds 14x14 images but the training images are 28x28"):
+        fashion_mnist.load(str(folder))

@@ -143,7 +143,7 @@ def test_decoded_once_then_read_from_the_memory_mapped_cache(tmp_path, counted, 
     assert "decoded 18 images (3x8x8)" in out
     assert [Path(n).suffix for n in cache_files(root)] == [".json", ".npy"]
     data = load(root)
-    assert len(counted) == 18 and capsys.readouterr().out == ""  # nothing decoded again
+    assert len(counted) == 18 and capsys.readouterr().out.startswith("image-folder: ")  # nothing decoded
     npy = next((root / ".fashionseg-cache").glob("*.npy"))
     assert str(npy) in Path("/proc/self/maps").read_text()  # batches index the mapped file, not a copy
     assert_labels_match_images(data)
@@ -307,3 +307,35 @@ def test_an_unwritable_cache_folder_is_one_error_and_a_damaged_cache_is_decoded_
     before = len(counted)
     assert_labels_match_images(load(root))
     assert len(counted) == before + 18
+
+
+def test_skip_bad_trains_without_the_unreadable_files_and_lists_them(tmp_path):
+    root = class_tree(tmp_path / "d", (("train", 6), ("test", 2)))
+    bad = [root / "train" / "2" / "bad.jpg", root / "test" / "1" / "bad.png"]
+    for path in bad:
+        path.write_bytes(b"broken")
+    message = error_of(root)
+    assert all(str(path) in message for path in bad)  # every bad file in one error, not one per run
+    data = load(root, skip_bad=True)
+    summary = data.summary()
+    assert summary["skipped"] == sorted(map(str, bad), key=lambda p: "test" in p)
+    assert (summary["n_train"], summary["n_valid"]) == (18, 6)  # the bad ones are in no split
+    assert_labels_match_images(data)
+
+
+def test_an_imagenet_style_val_folder_validates_and_the_log_says_so(tmp_path, capsys):
+    root = class_tree(tmp_path / "d", (("train", 4), ("val", 2)))
+    data = load(root)
+    assert (data.summary()["n_train"], data.summary()["n_valid"]) == (12, 6)
+    assert data.summary()["test_set"] == "valid folder"
+    out = capsys.readouterr().out
+    assert f"training images from {root / 'train'}, validation images from {root / 'val'}" in out
+
+
+def test_classes_chooses_a_subset_of_the_class_folders(tmp_path):
+    root = class_tree(tmp_path / "d", (("train", 4), ("test", 2)))
+    data = load(root, classes=["10", "1"])
+    assert data.classes == ["1", "10"]
+    assert (data.summary()["n_train"], data.summary()["n_valid"]) == (8, 4)
+    assert_labels_match_images(data)
+    assert "unknown class '100'. Did you mean '10'" in error_of(root, classes=["100"])

@@ -31,7 +31,7 @@ def test_dice_ce_adds_the_dice_term_and_focal_is_below_cross_entropy():
 def test_unknown_loss_and_bad_options_are_one_line_errors():
     with pytest.raises(FashionsegError, match="dice-ce"):
         make_loss(recipe(loss="dice"), SEG)
-    with pytest.raises(FashionsegError, match="loss_options.weight must be a list of numbers"):
+    with pytest.raises(FashionsegError, match="loss_options.weight must be numbers, one per class"):
         make_loss(recipe(loss_options={"weight": ["heavy", 1]}), SEG)
     with pytest.raises(FashionsegError, match="rejected its options"):
         make_loss(recipe(loss="focal", loss_options={"smoothness": 1}), SEG)
