@@ -65,6 +65,9 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     Every mistake in the recipe or its data is found while building, before the folder exists.
     `cbs`: extra fastai callbacks, e.g. a benchmark's timers.
     """
+    if recipe.folds:
+        raise FashionsegError(f"folds={recipe.folds} trains one run per fold: use `fashionseg train --folds "
+                              f"{recipe.folds}` or fashionseg.engine.kfold.run_kfold")
     console = main_console(console)
     built = build_learner(recipe, cbs=cbs)
     run = RunFolder.create(runs_dir, recipe.name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import copy
 import dataclasses
 from dataclasses import dataclass, field
@@ -53,7 +54,11 @@ class Recipe:
     opt: str = setting("optimizer: adam is fastai's Adam (decoupled weight decay, i.e. AdamW), torch-adam is "
                        "torch.optim.Adam with L2 weight decay, sgd is fastai's SGD", "adam", OPTIMIZERS)
     valid: str = setting("what validates: 'test' (the official test set), a hold-out fraction of the training "
-                         "items such as 0.1, or training items such as 250-350", "test")
+                         "items such as 0.1, training items such as 250-350, or fold I of K of the training items "
+                         "such as fold0/5 (as --folds sets it)", "test")
+    folds: int = setting("k-fold cross-validation: train K runs under one folder, each validating on one of K "
+                         "folds of the training items (stratified by class for classification) and tested on the "
+                         "test set, then a table of each metric's mean and spread (0: one run)", 0)
     seed: int = setting("random seed", 42)
     label_smoothing: float = setting("label smoothing of the loss (0: none)", 0.0)
     accumulate: int = setting("gradient accumulation: one optimizer step every N batches, the update of one batch "
@@ -171,14 +176,18 @@ class Recipe:
         if int(self.freeze_epochs) >= int(self.epochs):
             raise FashionsegError(f"freeze_epochs ({self.freeze_epochs}) must be fewer than epochs ({self.epochs}): "
                                   "epochs counts the frozen and the unfrozen ones")
-        if self.valid != "test" and valid_range(self.valid) is None:
+        if int(self.folds) and (int(self.folds) < 2 or self.valid != "test"):
+            raise FashionsegError(f"folds must be 0 (off) or at least 2, with valid left at 'test' (each fold "
+                                  f"validates on its own items); got folds={self.folds}, valid={self.valid!r}")
+        if self.valid != "test" and valid_fold(self.valid) is None and valid_range(self.valid) is None:
             try:
                 frac = float(self.valid)
             except ValueError:
                 frac = -1
             if not 0 < frac < 1:
                 raise FashionsegError(
-                    f"valid must be 'test', a fraction in (0, 1) or a range such as 250-350, got {self.valid!r}")
+                    f"valid must be 'test', a fraction in (0, 1), a range such as 250-350 or a fold such as fold0/5, "
+                    f"got {self.valid!r}")
 
     def check_regularisers(self):
         """Clipping, MixUp and CutMix take non-negative strengths; timm's Mixup pairs a batch's halves."""
@@ -253,6 +262,17 @@ def valid_range(valid) -> range | None:
     if not (sep and start.strip().isdigit() and stop.strip().isdigit()) or int(start) >= int(stop):
         return None
     return range(int(start), int(stop))
+
+
+def valid_fold(valid) -> tuple[int, int] | None:
+    """`valid="fold2/5"` validates on the third of five folds: (2, 5); None when `valid` is no such fold."""
+    found = re.fullmatch(r"fold(\d+)/(\d+)", str(valid))
+    if found is None:
+        return None
+    fold, k = int(found.group(1)), int(found.group(2))
+    if not (k >= 2 and fold < k):
+        raise FashionsegError(f"valid={valid} names fold {fold} of {k}; folds run from 0 to K-1 and K is at least 2")
+    return fold, k
 
 
 def parse_value(text):
