@@ -29,7 +29,8 @@ class SoftTargets:
 
 class MixBatch(Callback):
     """Blend each training batch with its mirror order (MixUp, CutMix or, with both, one of the two per batch);
-    targets become label distributions (summing to one, `smoothing` spread over the classes)."""
+    targets become label distributions (summing to one, `smoothing` spread over the classes) for the loss;
+    after it, training metrics see the batch's own labels again."""
 
     order, run_valid = ORDER["MixBatch"], False
 
@@ -48,7 +49,12 @@ class MixBatch(Callback):
         if len(x) % 2:  # timm pairs the batch's halves; a short odd batch trains unmixed
             return
         mixed, soft = self.mix(x.as_subclass(torch.Tensor).clone(), y.as_subclass(torch.Tensor))
+        self.labels = self.yb
         self.learn.xb, self.learn.yb = (type(x)(mixed),), (soft,)
+
+    def after_loss(self):
+        if self.learn.yb[0].is_floating_point():
+            self.learn.yb = self.labels
 
     def after_fit(self):
         self.learn.loss_func = self.hard
