@@ -178,7 +178,7 @@ class Recipe:
                                   "epochs counts the frozen and the unfrozen ones")
         if int(self.folds) and (int(self.folds) < 2 or self.valid != "test"):
             raise FashionsegError(f"folds must be 0 (off) or at least 2, with valid left at 'test' (each fold "
-                                  f"validates on its own items); got folds={self.folds}, valid={self.valid!r}")
+                                  f"validates on its own items: add --valid test); got folds={self.folds}, valid={self.valid!r}")
         if self.valid != "test" and valid_fold(self.valid) is None and valid_range(self.valid) is None:
             try:
                 frac = float(self.valid)
