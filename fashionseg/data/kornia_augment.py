@@ -45,7 +45,9 @@ def kornia_module(name: str, strength: float, channels: int, size: tuple[int, in
         return K.RandomGaussianBlur((5, 5), (0.1, max(s, 0.1)), p=0.2)
     if name == "noise":
         return K.RandomGaussianNoise(std=s, p=0.2)
-    return K.RandomElasticTransform(alpha=(s, s), p=0.5)
+    side = min(size) // 4 * 2 + 1  # kornia's 63-pixel kernel suits ~256 px; a smaller image takes a smaller one
+    k = min(63, side)
+    return K.RandomElasticTransform(kernel_size=(k, k), sigma=(k / 2, k / 2), alpha=(s, s), p=0.5)
 
 
 def kornia_part(part: str) -> tuple[str, float] | None:
