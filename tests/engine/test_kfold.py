@@ -68,3 +68,17 @@ def test_a_killed_kfold_resumes_its_unfinished_folds_and_summarises(tmp_path, mo
     valid = [set(v.run.joinpath("config.json").read_text().split('"valid": ')[1][:10].split('"')[1:2])
              for v in variants]
     assert valid == [{"fold0/3"}, {"fold1/3"}, {"fold2/3"}]
+
+
+def test_an_image_folder_without_a_test_folder_folds_its_training_images(tmp_path):
+    from fashionseg.build.learner import build_data
+
+    data = class_tree(tmp_path / "cls", splits=(("train", 6),))
+    seen = []
+    for fold in range(3):
+        recipe = Recipe(name="kf", dataset="image-folder", arch="cam-fast-cnn", valid=f"fold{fold}/3",
+                        data_options={"path": str(data)})
+        built = build_data(recipe, on="cpu")
+        assert built.test_is_valid and "fold" in built.extra["test_set"]
+        seen.append(set(built.dls.valid.items))
+    assert set().union(*seen) == set(range(18)) and sum(map(len, seen)) == 18
