@@ -84,3 +84,12 @@ def test_batch_norm_is_noted_and_bad_values_refused():
     for bad in ({"accumulate": 0}, {"clip": -1}):
         with pytest.raises(FashionsegError, match=next(iter(bad))):
             Recipe(name="r", dataset="d", arch="a", **bad)
+
+
+def test_an_epoch_boundary_is_a_clean_resume_point():
+    """3 batches an epoch accumulated by 2 leave a short group at each epoch's end: two epochs in one fit
+    equal two fits of one epoch (what --resume does), so no gradient crosses an epoch boundary."""
+    whole = trained_weights(toy_learner(4, n_items=12, opt=SGD, cbs=[AccumulateGradients(2, 4)]), epochs=2)
+    learn = toy_learner(4, n_items=12, opt=SGD, cbs=[AccumulateGradients(2, 4)])
+    trained_weights(learn, epochs=1)
+    assert torch.allclose(trained_weights(learn, epochs=1), whole, atol=1e-6, rtol=0)
