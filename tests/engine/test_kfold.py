@@ -63,6 +63,11 @@ def test_a_killed_kfold_resumes_its_unfinished_folds_and_summarises(tmp_path, mo
     variants = run_kfold(recipe, runs, quiet)
     assert [v.state for v in variants] == ["skipped (finished before)", "resumed and finished", "finished"]
     assert [run_state(p) for p in sorted(folder.glob("kf-fold*"))] == ["finished"] * 3  # fold 1 in its own folder
+    from fashionseg.report.compare import compare, find_runs
+    from fashionseg.runs.summary import RunSummary
+
+    compared = compare([RunSummary.read(p) for p in find_runs([str(folder)])])  # `fashionseg compare FOLDER`
+    assert len(compared.rows) == 3 and "accuracy" in compared.header
     table = (folder / "folds.md").read_text()
     assert "| mean |" in table and "| std |" in table and "3 folds" in table
     valid = [set(v.run.joinpath("config.json").read_text().split('"valid": ')[1][:10].split('"')[1:2])
