@@ -75,9 +75,22 @@ def check_recipe(recipe: Recipe) -> Parts:
     if recipe.tile and not parts.task.tiles:
         raise FashionsegError(f"tile (sliding-window evaluation) needs score maps; task {parts.task.name!r} predicts "
                               "one label per image, so leave tile at 0")
+    check_mixing(recipe, parts.task)
     final_evaluators(recipe, parts)
     check_after_training(recipe, parts)
     return parts
+
+
+def check_mixing(recipe: Recipe, task):
+    """MixUp/CutMix blend one-label targets into soft ones, which only (unweighted) cross-entropy takes."""
+    if not (float(recipe.mixup) or float(recipe.cutmix)):
+        return
+    if not task.mixes:
+        raise FashionsegError(f"mixup and cutmix blend one class label per image; task {task.name!r} has no such "
+                              "labels, so leave them at 0")
+    if recipe.loss not in ("", "cross-entropy") or recipe.loss_options:
+        raise FashionsegError(f"mixup and cutmix train on soft targets with plain cross-entropy; drop --loss "
+                              f"{recipe.loss or 'cross-entropy'} and its loss_options, or leave mixup and cutmix at 0")
 
 
 def as_run(recipe: Recipe, parts: Parts) -> Recipe:

@@ -129,5 +129,5 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     if recipe.channels_last:
         learn.add_cb(ChannelsLast())
     learn.remove_cb(ProgressCallback)
-    learn.add_cbs(learner_callbacks(recipe, device()))
+    learn.add_cbs(learner_callbacks(recipe, device(), len(data.classes)))
     return Built(recipe, parts, data, learn, report)

@@ -7,6 +7,8 @@ from fastai.callback.core import Callback
 from fashionseg.callbacks.checkpoints import BestCheckpoints, LastCheckpoint
 from fashionseg.callbacks.clock import Heartbeat, TrainClock
 from fashionseg.callbacks.ema import WeightEMA
+from fashionseg.callbacks.gradients import AccumulateGradients, ClipGradients
+from fashionseg.callbacks.mixing import MixBatch
 from fashionseg.callbacks.logs import EpochCSV, IterationLog
 from fashionseg.callbacks.precision import precision_callbacks
 from fashionseg.callbacks.progress import RichProgress
@@ -15,10 +17,17 @@ from fashionseg.callbacks.snapshots import EpochSnapshots
 from fashionseg.callbacks.stopping import EarlyStop, NonFiniteStop, StopOnSignal
 
 
-def learner_callbacks(recipe, on) -> list[Callback]:
+def learner_callbacks(recipe, on, n_classes: int = 0) -> list[Callback]:
     """What training a recipe needs wherever it runs: the clock, the non-finite guard, early stopping,
-    mixed precision on device `on`, progressive resizing and weight EMA, as the recipe asks."""
+    mixed precision on device `on`, progressive resizing, weight EMA, gradient accumulation and clipping, and
+    MixUp/CutMix over `n_classes`, as the recipe asks."""
     cbs = [TrainClock(), NonFiniteStop(recipe.precision), *precision_callbacks(recipe.precision, on)]
+    if int(recipe.accumulate) > 1:
+        cbs.append(AccumulateGradients(int(recipe.accumulate), int(recipe.bs)))
+    if float(recipe.clip):
+        cbs.append(ClipGradients(float(recipe.clip)))
+    if float(recipe.mixup) or float(recipe.cutmix):
+        cbs.append(MixBatch(recipe.mixup, recipe.cutmix, n_classes, recipe.label_smoothing))
     if recipe.early_stop:
         cbs.append(EarlyStop(monitor=recipe.monitor, patience=recipe.early_stop))
     if recipe.sizes:

@@ -15,7 +15,10 @@ ORDER = {
     "ProgressiveResize": 0,  # the epoch's input size is set before its first batch
     "TrainClock": 1,  # times training phases only, from before anything else of the epoch
     "FreezeBody": 5,  # freezes or unfreezes before the epoch's batches and ParamScheduler's first step
+    "AccumulateGradients": 6,  # as fastai's GradientAccumulation: skips the step before the grad scaler sees it
+    "MixBatch": 7,  # mixes the batch after ProgressiveResize (0), before autocast; labels back before metrics
     "Autocast": 10,  # as fastai's MixedPrecision: around the forward pass and the loss
+    "ClipGradients": 11,  # as fastai's GradientClip: clips once fp16's scaler has unscaled the gradients
     "RichProgress": 61,  # prints an epoch's row once the Recorder (50) has its numbers
     "EpochCSV": 62,  # writes the epoch's row of metrics.csv ...
     "IterationLog": 62,

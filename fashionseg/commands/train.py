@@ -69,6 +69,12 @@ def resume(args):
 
 
 def train_recipe(recipe, args):
+    """One run, or with `folds` one per fold under one folder (run again, it resumes the unfinished folds)."""
+    from fashionseg.engine.kfold import run_kfold
     from fashionseg.engine.trainer import run
 
-    run(apply_overrides(recipe, args), runs_dir=args.runs_dir, console=make_console())
+    recipe = apply_overrides(recipe, args)
+    if recipe.folds:
+        run_kfold(recipe, args.runs_dir, make_console())
+        return
+    run(recipe, runs_dir=args.runs_dir, console=make_console())

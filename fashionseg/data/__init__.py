@@ -17,7 +17,7 @@ import torch
 from fastai.data.core import DataLoaders
 
 from fashionseg.errors import FashionsegError
-from fashionseg.recipe.schema import valid_range
+from fashionseg.recipe.schema import valid_fold, valid_range
 
 
 @dataclass
@@ -134,7 +134,8 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
 
     `valid="test"` validates on the official test set; a fraction holds out that share of
     the training items (of each class, when the training items' `labels` are given and every class
-    can spare one), a range such as "250-350" those items, and the test set is kept for the end
+    can spare one), a range such as "250-350" those items, a fold such as "fold2/5" the third of five folds
+    (stratified by `labels` where every class fills each fold), and the test set is kept for the end
     (with no test items, the validation set is evaluated at the end).
     `train_items` ("0-250") keeps only those training items for training (the validation items are
     chosen first, from all of them); `limit` caps the training items, `eval_limit` the validation and
@@ -147,8 +148,10 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
         train = only_items(order, train_items, n_train, valid)
         train = train if not limit else train[:limit]
         return sorted(train.tolist()), test
-    held = valid_range(valid)
-    if held is not None:
+    held, fold = valid_range(valid), valid_fold(valid)
+    if fold is not None:
+        train, valid_idx = fold_split(order, *fold, seed, labels)
+    elif held is not None:
         if held.stop > n_train:
             raise FashionsegError(f"valid={valid} reaches past the {n_train} training items")
         is_valid = (order >= held.start) & (order < held.stop)
@@ -166,6 +169,22 @@ def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int =
         train = train[:limit]
     valid_idx = sorted(valid_idx.tolist())[: eval_limit or None]
     return (sorted(train.tolist()), valid_idx, test) if test else (sorted(train.tolist()), valid_idx)
+
+
+def fold_split(order: torch.Tensor, fold: int, k: int, seed: int, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training and validation indices of fold `fold` of `k` over the shuffled training items `order`:
+    scikit-learn's StratifiedKFold when `labels` are given and every class has k items, else KFold."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if len(order) < k:
+        raise FashionsegError(f"valid=fold{fold}/{k} needs at least {k} training items, not {len(order)}")
+    y = [labels[i] for i in order.tolist()] if labels is not None else None
+    if y is not None and min(Counter(y).values()) >= k:
+        parts = StratifiedKFold(k, shuffle=True, random_state=seed).split(order.numpy(), y)
+    else:
+        parts = KFold(k, shuffle=True, random_state=seed).split(order.numpy())
+    train, valid = list(parts)[fold]
+    return order[torch.as_tensor(train)], order[torch.as_tensor(valid)]
 
 
 def stratifiable(labels, n_valid: int) -> bool:

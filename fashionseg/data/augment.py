@@ -3,9 +3,11 @@
 A name is parts joined by '-': `flip` mirrors a random half of the batch left-right, `shiftN`
 moves each image by up to N pixels (`shift`: 2), `erase` is timm's random erasing (a random
 box of half the normalised images replaced by noise; images only, so for classification),
-`light` and `fastai` are fastai's `aug_transforms` (mild, and fastai's defaults). Images and masks of one item always move
-together; validation and test batches are never augmented. The integer flips and shifts cost a
-fraction of fastai's resampling affine transforms, which matters for small images on a CPU.
+`light` and `fastai` are fastai's `aug_transforms` (mild, and fastai's defaults); `crop`, `scale`, `rot`,
+`persp`, `colour`, `blur`, `noise` and `elastic`, each with an optional strength (`crop0.5`, `rot15`), are
+kornia's (see `kornia_augment`), and `classify` and `segment` are the presets for each task. Images and masks of
+one item always move together; validation and test batches are never augmented. The integer flips and
+shifts cost a fraction of any resampling transform, which matters for small images on a CPU.
 """
 from __future__ import annotations
 
@@ -18,9 +20,20 @@ from fastai.vision.augment import RandTransform, aug_transforms
 
 from fashionseg.errors import FashionsegError
 
+from fashionseg.data.kornia_augment import KorniaBatch, kornia_part
+
+# The documented strong preset of each task: mild geometry plus colour for small classification images, the
+# full set (with elastic deformation) for segmentation.
+PRESETS = {"classify": "flip-shift2-crop0.7-colour0.2-erase",
+           "segment": "flip-crop0.5-rot10-persp0.2-colour0.2-blur-noise-elastic"}
+
 AUGMENT_HELP = ("'none', or parts joined by '-': 'flip' (mirror half the batch), 'shift' or 'shiftN' "
                 "(move each image by up to N pixels, default 2), 'erase' (timm's random erasing, classification), "
-                "'light' or 'fastai' (fastai's aug_transforms); e.g. 'flip-shift6' or 'flip-shift-erase'")
+                "'light' or 'fastai' (fastai's aug_transforms), kornia's 'cropS' (random resized crop keeping at "
+                "least S of the area, default 0.5), 'scaleF' (zoom by up to F, 0.2), 'rotD' (up to D degrees, 15), "
+                "'perspD' (perspective, 0.2), 'colourF' (colour jitter, 0.2), 'blurS' (sigma, 1), 'noiseS' "
+                "(std, 0.05), 'elasticA' (1); or a preset: 'classify' (" + PRESETS["classify"] + "), 'segment' ("
+                + PRESETS["segment"] + "); e.g. 'flip-shift6' or 'flip-crop0.5-colour0.2'")
 
 
 def _per_item(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -103,14 +116,18 @@ def _part(part: str) -> list:
     return None
 
 
-def augmentations(spec: str) -> list:
-    """Batch transforms for an augmentation name such as 'none', 'flip', 'flip-shift6' or 'light'."""
+def augmentations(spec: str, void: int | None = None) -> list:
+    """Batch transforms for an augmentation name such as 'none', 'flip', 'flip-shift6', 'light' or
+    'flip-crop0.5-rot15'; kornia's parts run as one sequence, mask pixels moved in from outside get `void`
+    (the data's ignore_index; class 0 when it has none)."""
     if spec in ("none", None, ""):
         return []
-    tfms = []
-    for part in str(spec).split("-"):
+    tfms, resampled = [], []
+    for part in PRESETS.get(str(spec), str(spec)).split("-"):
         found = _part(part)
-        if found is None:
+        if found is None and kornia_part(part) is None:
             raise FashionsegError(f"augment {spec!r} is not understood: use {AUGMENT_HELP}")
-        tfms += found
-    return tfms
+        if found is None:
+            resampled.append(kornia_part(part))
+        tfms += found or []
+    return [*tfms, KorniaBatch(resampled, void or 0)] if resampled else tfms

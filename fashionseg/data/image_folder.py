@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fashionseg.data.hf_datasets import is_hf
 from fashionseg.errors import FashionsegError, unknown_name
-from fashionseg.recipe.schema import valid_range
+from fashionseg.recipe.schema import valid_fold, valid_range
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
@@ -229,7 +229,7 @@ def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[lis
     splits = list(split_indices(n_train, n_test, valid, seed, limit, eval_limit, train_labels, request.train_items))
     if n_test:
         return splits, "test folder"
-    if valid_range(valid) is not None:
+    if valid_range(valid) is not None or valid_fold(valid) is not None:
         return splits, f"validation items ({valid} of the training images)"
     how = "stratified by class" if stratifiable(train_labels, held_out_count(valid, n_train)) else \
         "at random: a class has a single image or there are more classes than held-out images"

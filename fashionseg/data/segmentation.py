@@ -28,7 +28,7 @@ def segmentation_data(train: PairSet, test: PairSet | None, classes: list[str], 
     masks = torch.cat([train.masks, test.masks]) if test is not None else train.masks
     stats = channel_stats(train.images)
     dls = tensor_dataloaders(request, ImageTensorBlock(images), MaskTensorBlock(masks, classes),
-                             len(train.names), n_test, stats, augment)
+                             len(train.names), n_test, stats, augment, void=ignore_index)
     return Data(dls, list(classes), "segmentation", n_in=images.shape[1], input_size=tuple(images.shape[-2:]),
                 stats=stats, colors=list(colors), ignore_index=ignore_index, targets=masks)
 

@@ -106,23 +106,29 @@ def resumable_run(sweep_dir: Path, recipe: Recipe) -> Path | None:
 def run_sweep(base: Recipe, axes: dict[str, list[str]], sweep_dir: Path, console: Console) -> list[Variant]:
     """Train each variant not already finished under `sweep_dir`, continuing interrupted ones from their
     last complete epoch; a failed variant does not stop the rest."""
+    variants = grid(base, axes)
+    return run_variants(variants, sweep_dir, console, lambda: write_summary(sweep_dir, base, axes, variants))
+
+
+def run_variants(variants: list[Variant], folder: Path, console: Console, summarise) -> list[Variant]:
+    """Train each variant not already finished under `folder` (resuming interrupted ones), calling
+    `summarise()` after each, so a killed sweep or k-fold leaves a summary of what it finished."""
     from fashionseg.build.checks import as_run, check_recipe
 
-    variants = grid(base, axes)
     for v in variants:
         v.recipe = as_run(v.recipe, check_recipe(v.recipe))  # as config.json records it
-    sweep_dir.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     for n, v in enumerate(variants, 1):
-        v.run = finished_run(sweep_dir, v.recipe)
+        v.run = finished_run(folder, v.recipe)
         if v.run:
             v.state = "skipped (finished before)"
             console.print(f"[dim]{n}/{len(variants)} {v.label}: finished before in {v.run.name}, skipped[/]")
         else:
             rule(console, f"{n}/{len(variants)} {v.label}")
-            train_variant(v, sweep_dir, console)
+            train_variant(v, folder, console)
         if v.run:
             v.metrics = RunSummary.read(v.run).test_metrics
-        write_summary(sweep_dir, base, axes, variants)
+        summarise()
     return variants
 
 

@@ -16,6 +16,7 @@ from fashionseg.build.learner import Built, build_learner, input_size
 from fashionseg.callbacks.attach import run_callbacks
 from fashionseg.callbacks.checkpoints import LAST
 from fashionseg.callbacks.finetune import fine_tune_callbacks
+from fashionseg.callbacks.gradients import batch_norm_note
 from fashionseg.callbacks.stopping import (NonFiniteLoss, StopOnSignal, TrainingInterrupted, fail_if_nonfinite,
                                            stopping_sections)
 from fashionseg.data.balance import class_count_sections
@@ -65,6 +66,9 @@ def run(recipe: Recipe, runs_dir: str | Path = "runs", console: Console | None =
     Every mistake in the recipe or its data is found while building, before the folder exists.
     `cbs`: extra fastai callbacks, e.g. a benchmark's timers.
     """
+    if recipe.folds:
+        raise FashionsegError(f"folds={recipe.folds} trains one run per fold: use `fashionseg train --folds "
+                              f"{recipe.folds}` or fashionseg.engine.kfold.run_kfold")
     console = main_console(console)
     built = build_learner(recipe, cbs=cbs)
     run = RunFolder.create(runs_dir, recipe.name)
@@ -103,8 +107,9 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
     recipe, learn, resuming = built.recipe, built.learn, state is not None
     run.status("running")
     console.print(f"[bold]run folder[/] {run.path}")
-    note = unflipped_tta_note(recipe.tta, built.parts.data_options.get("augment"))
-    if note:
+    notes = (unflipped_tta_note(recipe.tta, built.parts.data_options.get("augment")),
+             batch_norm_note(recipe.accumulate, recipe.bs, learn.model))
+    for note in filter(None, notes):
         console.print(f"[yellow]{note}[/]")
     stop = StopOnSignal()
     try:
@@ -195,7 +200,8 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
     if "test-time" in task.report_sections:
         sections.append(inference_section(inference))
     timings = {"train_seconds": round(learn.train_seconds, 2)}
-    prov, plugins = provenance(device(), built.recipe.bs), built.parts.plugins()
+    recipe = built.recipe
+    prov, plugins = provenance(device(), recipe.bs, recipe.accumulate, recipe.clip), built.parts.plugins()
     run.write_json("metrics.json", {**results, "inference": inference, "timings": timings, "figures": dict(figures),
                                     "sections": {s.title: {"header": s.header, "rows": s.rows} for s in sections},
                                     "provenance": prov, "plugins": plugins})

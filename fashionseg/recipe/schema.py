@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import copy
 import dataclasses
 from dataclasses import dataclass, field
@@ -53,9 +54,22 @@ class Recipe:
     opt: str = setting("optimizer: adam is fastai's Adam (decoupled weight decay, i.e. AdamW), torch-adam is "
                        "torch.optim.Adam with L2 weight decay, sgd is fastai's SGD", "adam", OPTIMIZERS)
     valid: str = setting("what validates: 'test' (the official test set), a hold-out fraction of the training "
-                         "items such as 0.1, or training items such as 250-350", "test")
+                         "items such as 0.1, training items such as 250-350, or fold I of K of the training items "
+                         "such as fold0/5 (as --folds sets it)", "test")
+    folds: int = setting("k-fold cross-validation: train K runs under one folder, each validating on one of K "
+                         "folds of the training items (stratified by class for classification) and tested on the "
+                         "test set, then a table of each metric's mean and spread (0: one run)", 0)
     seed: int = setting("random seed", 42)
     label_smoothing: float = setting("label smoothing of the loss (0: none)", 0.0)
+    accumulate: int = setting("gradient accumulation: one optimizer step every N batches, the update of one batch "
+                              "N x bs large (the schedule counts optimizer steps; batch norm still sees bs items)", 1)
+    clip: float = setting("gradient clipping: scale the gradients down to at most this global L2 norm before each "
+                          "step (0: off)", 0.0)
+    mixup: float = setting("classification: MixUp strength, the Beta(alpha, alpha) of timm's Mixup that blends "
+                           "pairs of training images and their labels (0.2-0.4 is usual; 0: off)", 0.0)
+    cutmix: float = setting("classification: CutMix strength, the Beta(alpha, alpha) of timm's Mixup that pastes "
+                            "a box of one training image into another (1.0 is usual; 0: off); with mixup, each "
+                            "batch takes one of the two", 0.0)
     ema: float = setting("weight EMA: keep an exponential moving average of the weights with this decay (e.g. "
                          "0.999), validate it each epoch and keep it as the run's weights (0: off)", 0.0)
     loss: str = setting("loss name: cross-entropy, focal, dice-ce, bce, mse; '' is the task's own "
@@ -123,7 +137,7 @@ class Recipe:
             raise FashionsegError(f"step_factor must be positive, got {self.step_factor}")
         for name, lo in (("epochs", 1), ("bs", 1), ("limit", 0), ("eval_limit", 0), ("keep_best", 0), ("ensemble", 0),
                          ("tsne", 0), ("log_every", 1), ("early_stop", 0), ("step_every", 1), ("freeze_epochs", 0),
-                         ("tile", 0), ("show_items", 1)):
+                         ("tile", 0), ("show_items", 1), ("accumulate", 1)):
             if int(getattr(self, name)) < lo:
                 raise FashionsegError(f"{name} must be at least {lo}, got {getattr(self, name)}")
         if not float(self.lr) > 0:
@@ -134,6 +148,7 @@ class Recipe:
         if not 0 <= float(self.ema) < 1:
             raise FashionsegError(f"ema is the average's decay, at least 0 and below 1 (0.999 is usual; 0: off), "
                                   f"got {self.ema}")
+        self.check_regularisers()
         try:
             self.show_epochs = [int(e) for e in self.show_epochs]  # "0,4,9" from the command line
         except (TypeError, ValueError):
@@ -161,14 +176,26 @@ class Recipe:
         if int(self.freeze_epochs) >= int(self.epochs):
             raise FashionsegError(f"freeze_epochs ({self.freeze_epochs}) must be fewer than epochs ({self.epochs}): "
                                   "epochs counts the frozen and the unfrozen ones")
-        if self.valid != "test" and valid_range(self.valid) is None:
+        if int(self.folds) and (int(self.folds) < 2 or self.valid != "test"):
+            raise FashionsegError(f"folds must be 0 (off) or at least 2, with valid left at 'test' (each fold "
+                                  f"validates on its own items: add --valid test); got folds={self.folds}, valid={self.valid!r}")
+        if self.valid != "test" and valid_fold(self.valid) is None and valid_range(self.valid) is None:
             try:
                 frac = float(self.valid)
             except ValueError:
                 frac = -1
             if not 0 < frac < 1:
                 raise FashionsegError(
-                    f"valid must be 'test', a fraction in (0, 1) or a range such as 250-350, got {self.valid!r}")
+                    f"valid must be 'test', a fraction in (0, 1), a range such as 250-350 or a fold such as fold0/5, "
+                    f"got {self.valid!r}")
+
+    def check_regularisers(self):
+        """Clipping, MixUp and CutMix take non-negative strengths; timm's Mixup pairs a batch's halves."""
+        for name in ("clip", "mixup", "cutmix"):
+            if not float(getattr(self, name)) >= 0:
+                raise FashionsegError(f"{name} must be at least 0 (0: off), got {getattr(self, name)}")
+        if (float(self.mixup) or float(self.cutmix)) and int(self.bs) % 2:
+            raise FashionsegError(f"mixup and cutmix pair the two halves of each batch: use an even bs, not {self.bs}")
 
     def override(self, **changes) -> "Recipe":
         """A copy with `changes`; keys may name arch_options/data_options entries with a dot."""
@@ -235,6 +262,17 @@ def valid_range(valid) -> range | None:
     if not (sep and start.strip().isdigit() and stop.strip().isdigit()) or int(start) >= int(stop):
         return None
     return range(int(start), int(stop))
+
+
+def valid_fold(valid) -> tuple[int, int] | None:
+    """`valid="fold2/5"` validates on the third of five folds: (2, 5); None when `valid` is no such fold."""
+    found = re.fullmatch(r"fold(\d+)/(\d+)", str(valid))
+    if found is None:
+        return None
+    fold, k = int(found.group(1)), int(found.group(2))
+    if not (k >= 2 and fold < k):
+        raise FashionsegError(f"valid={valid} names fold {fold} of {k}; folds run from 0 to K-1 and K is at least 2")
+    return fold, k
 
 
 def parse_value(text):

@@ -35,6 +35,8 @@ class Task:
     tiles: bool = False
     # Whether the left-right mirror of an input gives the mirrored prediction, so flip TTA (`tta`) applies.
     flips: bool = True
+    # Whether MixUp and CutMix (`mixup`, `cutmix`) apply: one class label per input, blended as soft targets.
+    mixes: bool = False
     # Analysis commands that apply to this task's runs: "cam", "embed".
     commands: frozenset[str] = frozenset()
     # The report sections the core draws for this task: "per-class" (the per-class metrics, hardest

@@ -196,3 +196,18 @@ def lr_find_figure(recorder, suggestions: dict[str, float], title: str, skip_end
     ax.legend()
     return fig
 
+
+
+def batch_figure(data, n: int, title: str):
+    """fastai's `show_batch` of `n` training items as training sees them (augmented), masks over their images
+    in the class colours (void pixels left clear)."""
+    from matplotlib.colors import ListedColormap
+
+    kwargs = {}
+    if data.colors:  # masks
+        cmap = ListedColormap(data.colors).with_extremes(over=(0, 0, 0, 0))
+        kwargs = dict(cmap=cmap, vmin=-0.5, vmax=len(data.colors) - 0.5, interpolation="nearest")
+    data.dls.train.show_batch(max_n=n, **kwargs)
+    fig = plt.gcf()
+    fig.suptitle(title, fontsize=9)
+    return fig

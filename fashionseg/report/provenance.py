@@ -17,9 +17,10 @@ from pathlib import Path
 LIBRARIES = ("torch", "fastai", "timm")
 
 
-def provenance(device=None, bs: int | None = None) -> dict:
+def provenance(device=None, bs: int | None = None, accumulate: int = 1, clip: float = 0.0) -> dict:
     """Date, fashionseg version and git commit, library versions, device, torch threads and host; with the
-    recipe's `bs`, the processes that trained (a launcher's WORLD_SIZE) and the batch they made together."""
+    recipe's `bs`, the processes that trained (a launcher's WORLD_SIZE), the batches each optimizer step
+    accumulated, the batch they made together and the gradient clipping norm."""
     from fashionseg.version import __version__
 
     prov = {"date": datetime.now().astimezone().isoformat(timespec="seconds"), "fashionseg": __version__,
@@ -33,7 +34,8 @@ def provenance(device=None, bs: int | None = None) -> dict:
     prov["host"] = socket.gethostname()
     if bs is not None:  # each process takes `bs` items of its shard per step (fastai's DistributedDL)
         processes = int(os.environ.get("WORLD_SIZE", "1"))
-        prov.update(processes=processes, batch_per_process=bs, effective_batch=bs * processes)
+        prov.update(processes=processes, batch_per_process=bs, accumulate=accumulate,
+                    effective_batch=bs * processes * accumulate, clip=clip or None)
     return prov
 
 
@@ -66,7 +68,8 @@ def provenance_markdown(prov: dict, components: dict[str, str]) -> list[str]:
             *((lib, prov.get(lib)) for lib in LIBRARIES), ("device", prov.get("device")),
             ("torch threads", prov.get("torch_threads")), ("host", prov.get("host")),
             ("processes", prov.get("processes")), ("batch per process", prov.get("batch_per_process")),
-            ("effective batch", prov.get("effective_batch"))]
+            ("batches per step", prov.get("accumulate")), ("effective batch", prov.get("effective_batch")),
+            ("gradient clip norm", prov.get("clip"))]
     lines = ["## Provenance", "", "| | |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in rows if value is not None]
     if components:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fashionseg.errors import FashionsegError
-from fashionseg.utils.files import atomic_write, csv_text
+from fashionseg.utils.files import atomic_write, csv_text, png_bytes
 from fashionseg.utils.rank import from_main, is_main, main_only
 
 
@@ -123,9 +123,7 @@ class RunFolder:
 
         rel = f"figures/{name}.png"
         if is_main():
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-            atomic_write(self.path / rel, buf.getvalue())
+            atomic_write(self.path / rel, png_bytes(fig))
         plt.close(fig)
         return rel
 

@@ -38,6 +38,13 @@ def atomic_write(path: Path, data: bytes | str):
         raise
 
 
+def png_bytes(fig) -> bytes:
+    """A matplotlib figure as PNG bytes, for `atomic_write`."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
 def write_error(path: Path, exc: OSError) -> FashionsegError:
     """One line naming the file that could not be written and what to do about it."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):

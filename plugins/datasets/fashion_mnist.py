@@ -8,6 +8,6 @@ def fashion_mnist_data(request: DataRequest) -> Data:
     images, labels, n_train, n_test = fashion_mnist.tensors(request.options)
     stats = ([fashion_mnist.MEAN], [fashion_mnist.STD])
     dls = tensor_dataloaders(request, ImageTensorBlock(images), CategoryTensorBlock(labels, fashion_mnist.CLASSES),
-                             n_train, n_test, stats, request.options["augment"])
+                             n_train, n_test, stats, request.options["augment"], labels=labels[:n_train].tolist())
     return Data(dls, list(fashion_mnist.CLASSES), "classification", n_in=1, input_size=tuple(images.shape[-2:]),
                 stats=stats, targets=labels)

@@ -94,6 +94,7 @@ class Classification(Task):
     name = "classification"
     description = "One class per image: logits (B, n_classes), cross-entropy, accuracy and confusions."
     loss_axis = -1
+    mixes = True
     commands = frozenset({"cam", "embed"})
 
     def observers(self, data):

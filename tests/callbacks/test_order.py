@@ -6,6 +6,7 @@ import pkgutil
 
 import pytest
 from fastai.callback.core import Callback, TrainEvalCallback
+from fastai.callback.fp16 import MixedPrecision
 from fastai.learner import Recorder, SkipToEpoch
 
 import fashionseg.callbacks
@@ -55,6 +56,10 @@ def before(*names):
                                                                                     "Heartbeat")),
     ("the EMA weights are judged by the epoch-end writers, then swapped out before last.pth",
      ("BestCheckpoints", "Heartbeat", "WeightEMA", "LastCheckpoint")),
+    ("accumulation skips a step before fp16's grad scaler (MixedPrecision 10) steps it", ("AccumulateGradients",
+                                                                                       MixedPrecision.order)),
+    ("clipping sees gradients the grad scaler has unscaled", (MixedPrecision.order, "ClipGradients")),
+    ("a batch is resized, then mixed, then autocast", ("ProgressiveResize", "MixBatch", "Autocast")),
     ("a signal stops after last.pth is written, before fastai's SkipToEpoch", ("LastCheckpoint", "StopOnSignal",
                                                                              SkipToEpoch.order)),
 ])
@@ -71,8 +76,10 @@ def test_a_built_learner_calls_them_in_the_tables_order(fashion_mnist_dir):
     from fashionseg.build.learner import build_learner
 
     recipe = Recipe(name="order", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"], epochs=1,
-                    bs=32, limit=64, eval_limit=32, ema=0.9, early_stop=2, precision="bf16", sizes=[[0, 28]])
+                    bs=32, limit=64, eval_limit=32, ema=0.9, early_stop=2, precision="bf16", sizes=[[0, 28]],
+                    accumulate=2, clip=1.0, mixup=0.2)
     learn = build_learner(recipe).learn
     ours = [type(cb).__name__ for cb in learn.cbs.sorted("order") if type(cb).__name__ in ORDER]
-    assert {"NonFiniteStop", "TrainClock", "WeightEMA", "EarlyStop", "Autocast", "ProgressiveResize"} <= set(ours)
+    assert {"NonFiniteStop", "TrainClock", "WeightEMA", "EarlyStop", "Autocast", "ProgressiveResize",
+            "AccumulateGradients", "ClipGradients", "MixBatch"} <= set(ours)
     assert ours == sorted(ours, key=ORDER.__getitem__)

@@ -109,7 +109,7 @@ def test_mask_folder_data_set_with_and_without_a_test_folder(tmp_path):
         factory(land_cover_recipe(tmp_path, data_options={"colour": 1}))
 
 
-@pytest.mark.parametrize("augment", ["fastai", "flip-shift4"])
+@pytest.mark.parametrize("augment", ["fastai", "flip-shift4", "crop0.6-colour0.2"])
 def test_augmentation_moves_image_and_mask_together(tmp_path, augment):
     block = random_masks(1, 2, size=(8, 8))[0] * 5  # classes 0 (black) and 5 (white) in 4x4 blocks
     mask = np.kron(block, np.ones((4, 4), dtype=np.uint8))

@@ -126,6 +126,7 @@ def test_tta_without_flipped_training_is_flagged():
     note = unflipped_tta_note(True, "none")
     assert note and "never mirrored" in note and "add flip to data_options.augment" in note
     assert unflipped_tta_note(True, "shift4-erase") is not None
-    for trained_flipped in ("flip", "flip-shift4", "light", "fastai", "shift-flip-erase"):
+    assert unflipped_tta_note(True, "crop0.5-rot15") is not None  # kornia parts mirror nothing
+    for trained_flipped in ("flip", "flip-shift4", "light", "fastai", "shift-flip-erase", "classify", "segment"):
         assert unflipped_tta_note(True, trained_flipped) is None
     assert unflipped_tta_note(False, "none") is None

@@ -22,7 +22,7 @@ def test_overrides_coerce_command_line_strings():
     ({"epochs": "0"}, "epochs must be at least 1"),
     ({"lr": "-1"}, "lr must be positive"),
     ({"epochs": "many"}, "epochs must be a int"),
-    ({"valid": "1.5"}, "valid must be 'test', a fraction in \\(0, 1\\) or a range"),
+    ({"valid": "1.5"}, "valid must be 'test', a fraction in \\(0, 1\\), a range such as 250-350 or a fold"),
     ({"schedule": "cosine"}, "schedule must be one of"),
     ({"opt": "adagrad"}, "opt must be one of adam, torch-adam, sgd"),
     ({"epoch": "3"}, "Did you mean 'epochs'"),
