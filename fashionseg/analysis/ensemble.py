@@ -50,7 +50,7 @@ def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
     forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
 
     def scores(model):
-        evaluators = {"test-loss": TestLoss(), **final_evaluators(recipe)}
+        evaluators = {"test-loss": TestLoss(), **final_evaluators(recipe, summary=loaded.summary)}
         results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.task,
                            forward=forward)
         return scalar_metrics(results)

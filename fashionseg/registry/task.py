@@ -41,6 +41,9 @@ class Task:
     # classes marked, and their mean over classes) and "test-time" (how the test set was predicted:
     # flip TTA, sliding window). A task whose results have no classes leaves out "per-class".
     report_sections: frozenset[str] = frozenset({"per-class", "test-time"})
+    # Another task whose architectures fit this one (the same output shape), e.g. "classification" for a
+    # task whose model also returns one score per class; "" for none.
+    architectures_from: str = ""
     kind: ClassVar[str] = "task"
     plugin: str = ""
 
@@ -58,6 +61,11 @@ class Task:
         import torch
 
         return yb.as_subclass(torch.Tensor)
+
+    def after_fit(self, learn, data) -> dict:
+        """Facts learned once training ends, before the test pass (e.g. decision thresholds tuned on the
+        validation set): merged into data.json, which final evaluators and `predict` read."""
+        return {}
 
     def observers(self, data) -> list:
         """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers);

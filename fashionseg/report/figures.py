@@ -196,3 +196,22 @@ def lr_find_figure(recorder, suggestions: dict[str, float], title: str, skip_end
     ax.legend()
     return fig
 
+
+
+def examples_figure(rows, denormalize, suptitle: str):
+    """Rows of test images, each titled and coloured green when right, red when wrong (the top-losses figures).
+
+    `rows`: `[(items, show)]` where `show(item)` gives `(normalised image (C, H, W), title, right)`;
+    `denormalize` (e.g. `Data.denormalize`) takes a batch of them back to [0, 1]."""
+    k = max(1, max(len(items) for items, _ in rows))
+    fig, axes = plt.subplots(len(rows), k, figsize=(k * 1.6, len(rows) * 2.1), squeeze=False, layout="constrained")
+    for row, (items, show) in zip(axes, rows):
+        for m, ax in enumerate(row):
+            ax.axis("off")
+            if m >= len(items):
+                continue
+            x, title, right = show(items[m])
+            ax.imshow(denormalize(x[None].float())[0].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
+            ax.set_title(title, fontsize=6, color="green" if right else "red")
+    fig.suptitle(suptitle, fontsize=8)
+    return fig
