@@ -1,0 +1,48 @@
+"""The multi-label recipe end to end as a user runs it: train on a generated tag CSV through the CLI, then
+`predict` images and a folder to CSV with the run's tuned thresholds."""
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers.tagged_images import tag_sets, tagged_folder
+
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
+
+
+def fashionseg(*args, cwd):
+    res = subprocess.run([sys.executable, "-m", "fashionseg.cli", *args], capture_output=True, text=True, cwd=cwd,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return res.stdout
+
+
+def test_train_then_predict_a_multi_label_run(tmp_path):
+    root = tagged_folder(tmp_path / "photos", 64)
+    fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--runs-dir", "runs",
+               "--set", f"data_options.path={root}", "--set", "data_options.image_size=16", cwd=tmp_path)
+    run = next((tmp_path / "runs").iterdir())
+    summary, metrics = (json.loads((run / name).read_text()) for name in ("data.json", "metrics.json"))
+    assert summary["task"] == "multi-label" and summary["classes"] == ["blue", "green", "red"]
+    assert summary["thresholds_tuned_on"] == "the validation set, which is also the test set"
+    assert len(summary["thresholds"]) == 3 and all(0 < t < 1 for t in summary["thresholds"])
+    assert metrics["mean_ap"] > 0.9 and metrics["f1_macro"] > 0.8 and set(metrics["ap"]) == {"blue", "green", "red"}
+    report = (run / "report.md").read_text()
+    assert "## Per class" in report and "| red |" in report and "Decision thresholds (tuned on" in report
+    assert (run / "figures" / "top_losses.png").stat().st_size > 0
+
+    shown = fashionseg("predict", str(run), str(root / "images" / "5.png"), cwd=tmp_path)  # 5: red and blue
+    assert "applies" in shown and "threshold" in shown
+    fashionseg("predict", str(run), str(root / "images"), "--csv", "tags.csv", cwd=tmp_path)
+    with open(tmp_path / "tags.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["file", "labels", "p_blue", "p_green", "p_red"] and len(rows) == 64
+    truth = {f"{i}.png": sorted(tags) for i, tags in enumerate(tag_sets(64))}
+    right = 0
+    for row in rows:
+        over = [c for c, t in zip(summary["classes"], summary["thresholds"]) if float(row[f"p_{c}"]) >= t]
+        assert row["labels"].split() == over  # the labels column is exactly those at or over their threshold
+        right += over == truth[row["file"].rsplit("/", 1)[-1]]
+    assert right >= 48  # most images get their whole tag set right (a guess gets 1 in 8)
