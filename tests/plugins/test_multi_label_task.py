@@ -1,5 +1,5 @@
-"""Multi-label scores checked against scikit-learn and by hand on known arrays; thresholds tuned for F1;
-the task's decisions, predictions and CSV columns; the ASL loss as timm computes it."""
+"""The multi-label task: scores checked against scikit-learn and by hand on known arrays, thresholds tuned
+for F1, decisions, predictions and CSV columns, ASL as timm computes it, and the classifiers it may use."""
 import numpy as np
 import pytest
 import torch
@@ -92,3 +92,20 @@ def test_asl_is_timms_asymmetric_loss_per_image_and_bce_is_the_default():
     bce = make_loss(Recipe(name="t", dataset="multi-label-csv", arch="cam-fast-cnn"), task)
     expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets.float())
     assert float(bce(logits, targets)) == pytest.approx(float(expected))
+
+
+def test_classifier_architectures_serve_multi_label_but_its_metrics_stay_its_own():
+    from fashionseg.build.checks import resolve
+    from fashionseg.errors import FashionsegError
+    from fashionseg.registry.plugins import registry
+
+    reg = registry()
+    assert "cam-fast-cnn" in reg.names("architecture", task="multi-label")
+    assert "timm:resnet18" in reg.names("architecture", "timm:resnet1*", task="multi-label")
+    assert "cam-fast-cnn" not in reg.names("architecture", task="segmentation")
+    assert reg.names("metric", task="multi-label") == ["accuracy-multi", "f1-multi", "multi-label-scores"]
+    parts = resolve(Recipe(name="t", dataset="multi-label-csv", arch="cam-fast-cnn", metrics=["multi-label-scores"]))
+    assert parts.task.name == "multi-label"
+    with pytest.raises(FashionsegError, match="metric 'accuracy' is for classification, but data set "
+                                              "'multi-label-csv' is multi-label"):
+        resolve(Recipe(name="t", dataset="multi-label-csv", arch="cam-fast-cnn", metrics=["accuracy"]))
