@@ -31,13 +31,14 @@ def decided(probs: np.ndarray, thresholds) -> np.ndarray:
 
 def label_scores(probs: np.ndarray, targets: np.ndarray, decisions: np.ndarray, classes: list[str]) -> dict:
     """Micro/macro F1 and per-label precision, recall, F1 of the decisions; AP of the probabilities per label
-    that has a positive item, and their mean (labels without one have no AP)."""
+    and its mean over the labels that have a positive item (the others' AP is NaN: there is nothing to rank)."""
     from sklearn.metrics import average_precision_score, f1_score, precision_recall_fscore_support
 
     precision, recall, f1, _ = precision_recall_fscore_support(targets, decisions, average=None, zero_division=0)
-    ap = {name: float(average_precision_score(targets[:, j], probs[:, j]))
-          for j, name in enumerate(classes) if targets[:, j].any()}
-    return {"mean_ap": float(np.mean(list(ap.values()))) if ap else float("nan"),
+    ap = {name: float(average_precision_score(targets[:, j], probs[:, j])) if targets[:, j].any() else float("nan")
+          for j, name in enumerate(classes)}
+    present = [v for v in ap.values() if v == v]
+    return {"mean_ap": float(np.mean(present)) if present else float("nan"),
             "f1_micro": float(f1_score(targets, decisions, average="micro", zero_division=0)),
             "f1_macro": float(f1_score(targets, decisions, average="macro", zero_division=0)),
             "f1": dict(zip(classes, map(float, f1))), "precision": dict(zip(classes, map(float, precision))),
