@@ -56,6 +56,21 @@ class Task:
         """Model output of one batch -> the probabilities final evaluators see."""
         return output.float().softmax(1)
 
+    def average(self, outputs: list):
+        """Several models' outputs for one batch as one output whose probabilities are the mean of theirs
+        (an ensemble): the log of the mean softmax, which softmax turns back into that mean."""
+        import math
+
+        import torch
+
+        log_probs = torch.stack([o.float().log_softmax(1) for o in outputs])
+        return torch.logsumexp(log_probs, 0) - math.log(len(outputs))
+
+    def item_losses(self, probs, targets):
+        """Each item's negative log-likelihood of its targets under `probs` (the test loss `evaluate` reports
+        for checkpoints and ensembles): the log of the true class's probability."""
+        return -probs.gather(1, targets.long().unsqueeze(1)).clamp_min(1e-12).log()
+
     def targets(self, yb):
         """A batch's targets as a plain tensor for final evaluators."""
         import torch

@@ -24,14 +24,12 @@ class TagExamples:
     """The `k` wrong test images (predicted label set differs from the true one) with the highest loss and
     the `k` right ones with the lowest; items are numbered in test-set order."""
 
-    def __init__(self, classes: list[str], thresholds, k: int = 8):
-        self.classes, self.limits = classes, as_limits(thresholds, len(classes))
+    def __init__(self, classes: list[str], thresholds, item_losses, k: int = 8):
+        self.classes, self.limits, self.item_losses = classes, as_limits(thresholds, len(classes)), item_losses
         self.wrong, self.right, self.seen = TopItems(k), TopItems(k), 0
 
     def update(self, xb, probs, yb):
-        import torch.nn.functional as F
-
-        losses = F.binary_cross_entropy(probs.clamp(1e-6, 1 - 1e-6), yb.float(), reduction="none").mean(1)
+        losses = self.item_losses(probs, yb)
         decided = (probs >= self.limits.to(probs.device)).cpu()
         for i in range(len(yb)):
             true, pred = self.names(yb[i].cpu() > 0.5), self.names(decided[i])
@@ -99,6 +97,18 @@ class MultiLabel(Task):
 
         return yb.as_subclass(torch.Tensor).float()
 
+    def average(self, outputs):
+        """The logit of the mean sigmoid, which `probabilities` turns back into that mean."""
+        import torch
+
+        return torch.logit(torch.stack([self.probabilities(o) for o in outputs]).mean(0), eps=1e-6)
+
+    def item_losses(self, probs, targets):
+        """Each image's binary cross-entropy, averaged over its labels."""
+        import torch.nn.functional as F
+
+        return F.binary_cross_entropy(probs.clamp(1e-6, 1 - 1e-6), targets.float(), reduction="none").mean(1)
+
     def after_fit(self, learn, data):
         """Thresholds asked to be tuned ("tune") are chosen per label on the validation set."""
         if data.extra.get("thresholds") != "tune":
@@ -116,7 +126,7 @@ class MultiLabel(Task):
                 "thresholds_tuned_on": where}
 
     def observers(self, data):
-        return [TagExamples(data.classes, data.extra.get("thresholds"))]
+        return [TagExamples(data.classes, data.extra.get("thresholds"), self.item_losses)]
 
     def figures(self, run, data, results, observers):
         from fashionseg.plugin import examples_figure

@@ -1,5 +1,5 @@
 """The multi-label recipe end to end as a user runs it: train on a generated tag CSV through the CLI, then
-`predict` images and a folder to CSV with the run's tuned thresholds."""
+`evaluate` it with an ensemble of its best epochs, `predict` images and a folder to CSV with its tuned thresholds."""
 import csv
 import json
 import subprocess
@@ -21,7 +21,7 @@ def fashionseg(*args, cwd):
 
 def test_train_then_predict_a_multi_label_run(tmp_path):
     root = tagged_folder(tmp_path / "photos", 64)
-    fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--runs-dir", "runs",
+    fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--keep-best", "2", "--runs-dir", "runs",
                "--set", f"data_options.path={root}", "--set", "data_options.image_size=16", cwd=tmp_path)
     run = next((tmp_path / "runs").iterdir())
     summary, metrics = (json.loads((run / name).read_text()) for name in ("data.json", "metrics.json"))
@@ -32,6 +32,9 @@ def test_train_then_predict_a_multi_label_run(tmp_path):
     report = (run / "report.md").read_text()
     assert "## Per class" in report and "| red |" in report and "Decision thresholds (tuned on" in report
     assert (run / "figures" / "top_losses.png").stat().st_size > 0
+
+    compared = fashionseg("evaluate", str(run), "--ensemble", "2", cwd=tmp_path)  # sigmoids averaged, BCE loss
+    assert "ensemble of 2" in compared and "mean_ap" in compared
 
     shown = fashionseg("predict", str(run), str(root / "images" / "5.png"), cwd=tmp_path)  # 5: red and blue
     assert "applies" in shown and "threshold" in shown
