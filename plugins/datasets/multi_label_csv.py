@@ -1,6 +1,16 @@
 """Your own images with several tags each, listed in a CSV, decoded once (the multi-label task's data)."""
-from fashionseg.plugin import (Data, DataRequest, ImageTensorBlock, MultiLabelTensorBlock, as_size, decoded_images,
-                               folder_splits, list_tagged, tensor_dataloaders, thresholds)
+from fashionseg.plugin import (
+    Data,
+    DataRequest,
+    ImageTensorBlock,
+    MultiLabelTensorBlock,
+    as_size,
+    decoded_images,
+    folder_splits,
+    list_tagged,
+    tensor_dataloaders,
+    thresholds,
+)
 
 
 def multi_label_csv_data(request: DataRequest) -> Data:

@@ -37,7 +37,7 @@ def label_scores(probs: np.ndarray, targets: np.ndarray, decisions: np.ndarray, 
     precision, recall, f1, _ = precision_recall_fscore_support(targets, decisions, average=None, zero_division=0)
     ap = {name: float(average_precision_score(targets[:, j], probs[:, j])) if targets[:, j].any() else float("nan")
           for j, name in enumerate(classes)}
-    present = [v for v in ap.values() if v == v]
+    present = [v for v in ap.values() if not np.isnan(v)]
     return {"mean_ap": float(np.mean(present)) if present else float("nan"),
             "f1_micro": float(f1_score(targets, decisions, average="micro", zero_division=0)),
             "f1_macro": float(f1_score(targets, decisions, average="macro", zero_division=0)),

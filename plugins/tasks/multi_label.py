@@ -4,9 +4,12 @@ and lowest-loss right test images; predict: each label's probability and the lab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from fashionseg.plugin import Section, Task, TopItems, hookimpl
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -180,8 +183,8 @@ class Labels(NamedTuple):
     """One image's prediction: the labels that apply, every label's probability, and the thresholds used."""
 
     labels: list[str]
-    probs: "torch.Tensor"
-    thresholds: "torch.Tensor"
+    probs: torch.Tensor
+    thresholds: torch.Tensor
 
 
 @hookimpl

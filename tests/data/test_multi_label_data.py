@@ -2,7 +2,6 @@
 targets, mistakes named in one line, and a tag CSV never turned into one class per tag combination."""
 import pytest
 import torch
-
 from helpers.tagged_images import TAGS, tag_sets, tagged_folder
 
 from fashionseg import FashionsegError, Recipe

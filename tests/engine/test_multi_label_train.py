@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers.tagged_images import tag_sets, tagged_folder
 
 pytestmark = [pytest.mark.slow, pytest.mark.subprocess]

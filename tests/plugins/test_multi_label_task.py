@@ -112,8 +112,9 @@ def test_classifier_architectures_serve_multi_label_but_its_metrics_stay_its_own
 
 
 def test_an_ensemble_averages_sigmoids_and_its_test_loss_is_binary_cross_entropy():
-    from fashionseg.analysis.ensemble import Ensemble, TestLoss
     from sklearn.metrics import log_loss
+
+    from fashionseg.analysis.ensemble import Ensemble, TestLoss
 
     task, x = MultiLabel(), torch.randn(5, 3)
     first, second = torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)
