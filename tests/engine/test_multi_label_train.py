@@ -20,7 +20,8 @@ def fashionseg(*args, cwd):
 
 def test_train_then_predict_a_multi_label_run(tmp_path):
     root = tagged_folder(tmp_path / "photos", 64)
-    fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--keep-best", "2", "--runs-dir", "runs",
+    fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--keep-best", "2", "--show-epochs", "2",
+               "--runs-dir", "runs",
                "--set", f"data_options.path={root}", "--set", "data_options.image_size=16", cwd=tmp_path)
     run = next((tmp_path / "runs").iterdir())
     summary, metrics = (json.loads((run / name).read_text()) for name in ("data.json", "metrics.json"))
@@ -31,6 +32,9 @@ def test_train_then_predict_a_multi_label_run(tmp_path):
     report = (run / "report.md").read_text()
     assert "## Per class" in report and "| red |" in report and "Decision thresholds (tuned on" in report
     assert (run / "figures" / "top_losses.png").stat().st_size > 0
+    with open(run / "snapshots" / "top3.csv", newline="") as f:  # each label's own sigmoid, not a softmax
+        snapshots = list(csv.DictReader(f))
+    assert any(abs(sum(float(r[f"p{n}"]) for n in (1, 2, 3)) - 1) > 0.05 for r in snapshots)
 
     compared = fashionseg("evaluate", str(run), "--ensemble", "2", cwd=tmp_path)  # sigmoids averaged, BCE loss
     assert "ensemble of 2" in compared and "mean_ap" in compared
