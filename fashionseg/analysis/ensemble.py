@@ -45,7 +45,7 @@ def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
     from fashionseg.infer.tta import test_time_forward
 
     recipe = loaded.recipe
-    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap, loaded.task.average)
 
     def scores(model):
         evaluators = {"test-loss": TestLoss(loaded.task), **final_evaluators(recipe, summary=loaded.summary)}

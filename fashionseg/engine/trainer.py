@@ -171,7 +171,7 @@ def evaluate_test_set(built: Built) -> tuple[dict, list]:
     the task's observers that watched the pass (for figures); with the recipe's TTA and tiles."""
     learn, data, task, recipe = built.learn, built.data, built.parts.task, built.recipe
     observers = task.observers(data)
-    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap, task.average)
     results = evaluate(learn.model, data.test_dl, final_evaluators(recipe, built.parts, data.summary()), data.classes,
                        learn.loss_func, learn.metrics, observers, task, forward)
     if not data.test_is_valid:

@@ -89,7 +89,6 @@ class MultiLabel(Task):
     loss_axis = -1
     default_loss = "bce"
     architectures_from = "classification"  # a classifier's logits (B, n_classes) are one score per label
-    flips = False  # flip TTA averages softmax scores, which do not apply to independent labels
     report_sections = frozenset({"per-class"})
 
     def probabilities(self, output):

@@ -20,7 +20,7 @@ def fashionseg(*args, cwd):
 
 def test_train_then_predict_a_multi_label_run(tmp_path):
     root = tagged_folder(tmp_path / "photos", 64)
-    fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--keep-best", "2", "--show-epochs", "2",
+    fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--keep-best", "2", "--show-epochs", "2", "--tta",
                "--runs-dir", "runs",
                "--set", f"data_options.path={root}", "--set", "data_options.image_size=16", cwd=tmp_path)
     run = next((tmp_path / "runs").iterdir())
@@ -28,7 +28,7 @@ def test_train_then_predict_a_multi_label_run(tmp_path):
     assert summary["task"] == "multi-label" and summary["classes"] == ["blue", "green", "red"]
     assert summary["thresholds_tuned_on"] == "the validation set, which is also the test set"
     assert len(summary["thresholds"]) == 3 and all(0 < t < 1 for t in summary["thresholds"])
-    assert metrics["mean_ap"] > 0.9 and metrics["f1_macro"] > 0.8 and set(metrics["ap"]) == {"blue", "green", "red"}
+    assert metrics["inference"]["flip_tta"] and metrics["mean_ap"] > 0.9 and metrics["f1_macro"] > 0.8 and set(metrics["ap"]) == {"blue", "green", "red"}
     report = (run / "report.md").read_text()
     assert "## Per class" in report and "| red |" in report and "Decision thresholds (tuned on" in report
     assert (run / "figures" / "top_losses.png").stat().st_size > 0

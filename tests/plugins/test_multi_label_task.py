@@ -124,3 +124,14 @@ def test_an_ensemble_averages_sigmoids_and_its_test_loss_is_binary_cross_entropy
     loss.update(torch.from_numpy(PROBS), torch.from_numpy(TARGETS).float())
     expected = log_loss(TARGETS.ravel(), PROBS.ravel().astype(np.float64))  # every (image, label) pair, equally
     assert loss.result(CLASSES)["test_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_flip_tta_averages_each_labels_sigmoid_over_the_image_and_its_mirror():
+    from fashionseg.infer.tta import test_time_forward
+
+    task, x = MultiLabel(), torch.randn(2, 1, 4, 6)
+    sided = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))  # sees left from right
+    forward = test_time_forward(tta=True, average=task.average)
+    expected = (sided(x).sigmoid() + sided(x.flip(-1)).sigmoid()) / 2
+    assert torch.allclose(task.probabilities(forward(sided, x)), expected, atol=1e-5)
+    assert not torch.allclose(expected, sided(x).sigmoid(), atol=1e-3)
