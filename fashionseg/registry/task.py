@@ -44,6 +44,9 @@ class Task:
     # Another task whose architectures fit this one (the same output shape), e.g. "classification" for a
     # task whose model also returns one score per class; "" for none.
     architectures_from: str = ""
+    # data.json facts that a reader of an exported model needs to use its output (e.g. multi-label decision
+    # thresholds): copied into model.json's `output`.
+    exported_facts: tuple[str, ...] = ()
     kind: ClassVar[str] = "task"
     plugin: str = ""
 

@@ -90,6 +90,7 @@ class MultiLabel(Task):
     default_loss = "bce"
     architectures_from = "classification"  # a classifier's logits (B, n_classes) are one score per label
     report_sections = frozenset({"per-class"})
+    exported_facts = ("thresholds",)  # model.json's output carries them: the exported model alone decides
 
     def probabilities(self, output):
         return output.float().sigmoid()
@@ -175,7 +176,7 @@ class MultiLabel(Task):
     def output(self, n_classes):
         return {"name": "logits", "shape": ["batch", n_classes],
                 "meaning": "logits; sigmoid gives each label's probability; a label applies when its probability "
-                           "is at or over its threshold (data.json thresholds)"}
+                           "is at or over its threshold (thresholds, one per class)"}
 
 
 class Labels(NamedTuple):
