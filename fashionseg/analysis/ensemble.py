@@ -1,40 +1,38 @@
-"""Ensembles of a run's best checkpoints: their softmax outputs averaged, compared with
+"""Ensembles of a run's best checkpoints: their probabilities averaged, compared with
 the final weights and the single best checkpoint on the run's own final metrics."""
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
 
 from fashionseg.callbacks.checkpoints import best_checkpoints
 from fashionseg.infer.evaluate import evaluate
+from fashionseg.registry.task import Task
 from fashionseg.runs.summary import scalar_metrics
 
 
 class Ensemble(nn.Module):
-    """Averages its models' softmax outputs; returns the log of the average, so that a softmax
-    of the output gives the averaged probabilities, as `evaluate` expects of logits."""
+    """Averages its models' probabilities as the task defines them (softmax for classes, sigmoid for labels);
+    returns an output that the task's probabilities turn back into that average, as `evaluate` expects."""
 
-    def __init__(self, models: list[nn.Module]):
+    def __init__(self, models: list[nn.Module], task: Task | None = None):
         super().__init__()
-        self.members = nn.ModuleList(models)
+        self.members, self.task = nn.ModuleList(models), task or Task()
 
     def forward(self, x):
-        log_probs = torch.stack([m(x).float().log_softmax(1) for m in self.members])
-        return torch.logsumexp(log_probs, 0) - math.log(len(self.members))
+        return self.task.average([m(x) for m in self.members])
 
 
 class TestLoss:
-    """Mean negative log-likelihood of the targets under the predicted probabilities."""
+    """Mean negative log-likelihood of the targets under the predicted probabilities (the task's `item_losses`)."""
 
-    def __init__(self):
-        self.total, self.count = 0.0, 0
+    def __init__(self, task: Task | None = None):
+        self.total, self.count, self.task = 0.0, 0, task or Task()
 
     def update(self, probs: torch.Tensor, targets: torch.Tensor):
-        picked = probs.gather(1, targets.long().unsqueeze(1))
-        self.total += float(-picked.clamp_min(1e-12).log().sum())
-        self.count += picked.numel()
+        losses = self.task.item_losses(probs, targets)
+        self.total += float(losses.sum())
+        self.count += losses.numel()
 
     def result(self, classes) -> dict:
         return {"test_loss": self.total / max(self.count, 1)}
@@ -47,10 +45,10 @@ def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
     from fashionseg.infer.tta import test_time_forward
 
     recipe = loaded.recipe
-    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap, loaded.task.average)
 
     def scores(model):
-        evaluators = {"test-loss": TestLoss(), **final_evaluators(recipe)}
+        evaluators = {"test-loss": TestLoss(loaded.task), **final_evaluators(recipe, summary=loaded.summary)}
         results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.task,
                            forward=forward)
         return scalar_metrics(results)
@@ -61,7 +59,7 @@ def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
         models = [loaded.new_model(c["file"]) for c in kept]
         rows[f"best single (epoch {kept[0]['epoch']})"] = scores(models[0])
         epochs = ", ".join(str(c["epoch"]) for c in kept)
-        rows[f"ensemble of {k} (epochs {epochs})"] = scores(Ensemble(models).eval())
+        rows[f"ensemble of {k} (epochs {epochs})"] = scores(Ensemble(models, loaded.task).eval())
     return rows
 
 

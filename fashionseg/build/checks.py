@@ -47,13 +47,15 @@ def resolve(recipe: Recipe) -> Parts:
     dataset = reg.get("dataset", recipe.dataset)
     arch = reg.get("architecture", recipe.arch)
     metrics = [reg.get("metric", m) for m in recipe.metrics]
+    task = reg.task(dataset.task)
     for comp in (arch, *metrics):
-        if comp.task not in (dataset.task, "any"):
+        fits = (dataset.task, "any", task.architectures_from) if comp is arch else (dataset.task, "any")
+        if comp.task not in fits:
             raise FashionsegError(
                 f"{comp.kind} {comp.name!r} is for {comp.task}, but data set {dataset.name!r} is {dataset.task}; "
                 f"try `fashionseg list {comp.kind}s --task {dataset.task}`"
             )
-    return Parts(reg.task(dataset.task), dataset, arch, metrics, dict(recipe.data_options))
+    return Parts(task, dataset, arch, metrics, dict(recipe.data_options))
 
 
 def check_recipe(recipe: Recipe) -> Parts:
@@ -172,8 +174,9 @@ def check_against_data(recipe: Recipe, data: Data):
                               f"train; lower --bs to at most {n_train} or train on more items")
 
 
-def final_evaluators(recipe: Recipe, parts: Parts | None = None) -> dict:
-    """Fresh evaluators for the recipe's final-stage metrics, by name, checked against the contract."""
+def final_evaluators(recipe: Recipe, parts: Parts | None = None, summary: dict | None = None) -> dict:
+    """Fresh evaluators for the recipe's final-stage metrics, by name, checked against the contract; one
+    with a `setup(summary)` method gets the run's data.json facts (e.g. decision thresholds) first."""
     metrics = parts.metrics if parts else [registry().get("metric", m) for m in recipe.metrics]
     evaluators = {}
     for m in metrics:
@@ -184,6 +187,8 @@ def final_evaluators(recipe: Recipe, parts: Parts | None = None) -> dict:
         if missing:
             raise FashionsegError(f"final metric {m.name!r} of plugin {m.plugin!r} has no {' or '.join(missing)} "
                                   "method; a final metric needs update(probs, targets) and result(classes)")
+        if summary is not None and callable(getattr(ev, "setup", None)):
+            ev.setup(summary)
         evaluators[m.name] = ev
     return evaluators
 

@@ -15,6 +15,7 @@ from fashionseg.callbacks.progress import RichProgress
 from fashionseg.callbacks.resize import ProgressiveResize
 from fashionseg.callbacks.snapshots import EpochSnapshots
 from fashionseg.callbacks.stopping import EarlyStop, NonFiniteStop, StopOnSignal
+from fashionseg.registry.plugins import registry
 
 
 def learner_callbacks(recipe, on, n_classes: int = 0) -> list[Callback]:
@@ -47,5 +48,7 @@ def run_callbacks(run, recipe, data, console, title: str, stop: StopOnSignal, st
     if recipe.keep_best:
         cbs.append(BestCheckpoints(run, recipe.keep_best))
     if recipe.show_epochs:
-        cbs.append(EpochSnapshots(run, recipe.show_epochs, recipe.show_items, data.classes, data.colors, data.stats))
+        probabilities = registry().task(data.task).probabilities  # softmax for classes, sigmoid for labels
+        cbs.append(EpochSnapshots(run, recipe.show_epochs, recipe.show_items, data.classes, data.colors, data.stats,
+                                  probabilities))
     return [*cbs, LastCheckpoint(run, state), stop, RichProgress(console, title=title)]

@@ -26,9 +26,11 @@ class EpochSnapshots(Callback):
 
     order = ORDER["EpochSnapshots"]
 
-    def __init__(self, run: RunFolder, epochs, n_items: int, classes: list[str], colors=None, stats=None):
+    def __init__(self, run: RunFolder, epochs, n_items: int, classes: list[str], colors=None, stats=None,
+                 probabilities=None):
         self.folder, self.epochs, self.n_items = run, sorted(set(int(e) for e in epochs)), n_items
         self.classes, self.colors, self.stats = classes, colors, stats
+        self.probabilities = probabilities or (lambda output: output.float().softmax(1))  # the task's
         self.figure = None
 
     def before_fit(self):
@@ -50,7 +52,7 @@ class EpochSnapshots(Callback):
             return
         model = getattr(self.model, "module", self.model)  # a DDP wrapper would wait for the other ranks
         model.eval()
-        probs = model(self.xb).float().softmax(1).cpu()
+        probs = self.probabilities(model(self.xb)).cpu()
         if probs.ndim == 4:
             for i, mask in enumerate(probs.argmax(1)):
                 atomic_write(self.folder.path / "snapshots" / f"epoch-{self.epoch}" / f"item-{i}.png", png(mask))

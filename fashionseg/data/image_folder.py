@@ -157,26 +157,19 @@ def by_pattern(pattern: str):
 
 
 def from_csv(root: Path, table: Path) -> tuple[list[str], list[str]]:
-    """Rows of a CSV with a `file,label` header; files relative to `root` (the CSV relative to it too)."""
-    table = table if table.is_absolute() else root / table
-    try:
-        with open(table, newline="") as f:
-            reader = csv.DictReader(f)
-            rows, header = list(reader), reader.fieldnames or []
-    except OSError as exc:
-        raise FashionsegError(f"cannot read data_options.csv {table}: {exc.strerror or exc}") from None
+    """Rows of a CSV with a `file,label` header; files relative to `root` (the CSV relative to it too).
+    Several tags per image are refused: they belong to the multi-label task, not to one class per combination."""
+    table, rows, header = read_table(root, table)
+    refuse_tags(table, header, rows)
     for column in ("file", "label"):
         if column not in header:
             raise FashionsegError(f"{table} has no {column!r} column (header: {', '.join(header) or 'none'}); "
                                   "its first line must name the columns file,label")
     files, labels = [], []
     for line, row in enumerate(rows, start=2):
-        path = os.path.join(root, (row["file"] or "").strip())
-        if not row["file"] or not os.path.isfile(path):
-            raise FashionsegError(f"{table} line {line} names {row['file']!r}, which is not a file in {root}")
+        files.append(table_file(root, table, line, row))
         if not (row["label"] or "").strip():
             raise FashionsegError(f"{table} line {line} ({row['file']}) has an empty label")
-        files.append(path)
         labels.append(row["label"].strip())
     return files, labels
 
@@ -199,6 +192,44 @@ def without(splits: list[list[int]], files: list[str], bad: list[str]) -> list[l
     bad = set(bad)
     gone = {i for i, f in enumerate(files) if f in bad}
     return [[i for i in split if i not in gone] for split in splits]
+
+
+def read_table(root: Path, table: Path) -> tuple[Path, list[dict], list[str]]:
+    """A CSV's path (relative to `root` unless absolute), its rows as dicts and its header."""
+    table = table if table.is_absolute() else root / table
+    try:
+        with open(table, newline="") as f:
+            reader = csv.DictReader(f)
+            return table, list(reader), list(reader.fieldnames or [])
+    except OSError as exc:
+        raise FashionsegError(f"cannot read data_options.csv {table}: {exc.strerror or exc}") from None
+
+
+def table_file(root: Path, table: Path, line: int, row: dict) -> str:
+    """The image a CSV row names, which must be a file under `root`."""
+    path = os.path.join(root, (row.get("file") or "").strip())
+    if not row.get("file") or not os.path.isfile(path):
+        raise FashionsegError(f"{table} line {line} names {row.get('file')!r}, which is not a file in {root}")
+    return path
+
+
+TAG_SEPARATORS = re.compile(r"[|\s]+")
+
+
+def refuse_tags(table: Path, header: list[str], rows: list[dict]):
+    """A `labels` column, a label cell of several tags, or 0/1 columns mean several tags per image."""
+    why = "its header has a 'labels' column" if "labels" in header and "label" not in header else ""
+    if "label" in header:
+        line = next((n for n, row in enumerate(rows, start=2)
+                     if len(TAG_SEPARATORS.split((row["label"] or "").strip())) > 1), None)
+        why = f"line {line} holds several tags ({rows[line - 2]['label'].strip()!r})" if line else ""
+    elif "file" in header and len(header) > 2 and not why and rows and all(
+            (row[c] or "").strip() in ("0", "1") for row in rows for c in header if c != "file"):
+        why = "its columns other than file are 0/1 tags"
+    if why:
+        raise FashionsegError(f"{table} lists several tags per image ({why}); classification takes one class per "
+                              "image, so train the multi-label task instead: --dataset multi-label-csv (or "
+                              "`fashionseg train multi-label`)")
 
 
 def folder_splits(listing: Listing, request, valid_pct: float) -> tuple[list[list[int]], str]:

@@ -14,7 +14,7 @@ import torch
 from fastai.data.block import DataBlock, TransformBlock
 from fastai.data.core import TfmdDL
 from fastai.data.transforms import Category, IntToFloatTensor, MultiCategory  # noqa: F401
-from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, TensorMask
+from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, TensorMask, TensorMultiCategory
 from fasttransform import Transform
 from PIL import Image
 
@@ -71,6 +71,11 @@ def ImageTensorBlock(images: torch.Tensor):
 
 def CategoryTensorBlock(labels: torch.Tensor, vocab: list[str]):
     return TransformBlock(type_tfms=IndexCategory(labels, vocab), dl_type=BatchIndexDL)
+
+
+def MultiLabelTensorBlock(targets: torch.Tensor):
+    """Targets stored as one 0/1 column per label `(N, n_labels)`, for the multi-label task."""
+    return TransformBlock(type_tfms=IndexInto(targets, TensorMultiCategory), dl_type=BatchIndexDL)
 
 
 def MaskTensorBlock(masks: torch.Tensor, codes: list[str]):

@@ -120,8 +120,7 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
         if built.weights is not None:
             built.weights.show(console)
             run.write_json(WEIGHTS_REPORT, built.weights.to_dict())
-        size = input_size(recipe, built.data)
-        run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
+        write_summary(run, built)
         with stop.installed(), data_parallel(learn, recipe.sync_bn, console):
             fit(learn, recipe, start_epoch=state["epochs_done"] if resuming else 0)
         if stop.received is not None:
@@ -149,8 +148,18 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
     return RunResult(run, results, learn)
 
 
+def write_summary(run: RunFolder, built: Built):
+    """data.json: the data's facts (and what the task learned after training), for evaluation and inference."""
+    size = input_size(built.recipe, built.data)
+    run.write_json("data.json", {**built.data.summary(), "input_size": list(size) if size else None})
+
+
 def test_and_write(run: RunFolder, built: Built, console: Console) -> dict:
     """The final metrics on the whole test set, the run's figures, metrics.json and report."""
+    learned = built.parts.task.after_fit(built.learn, built.data)
+    if learned:
+        built.data.extra.update(learned)
+        write_summary(run, built)
     results, observers = evaluate_test_set(built)
     sections = write_outputs(run, built, results, observers)
     print_report(console, run, built, results, sections)
@@ -168,8 +177,8 @@ def evaluate_test_set(built: Built) -> tuple[dict, list]:
     the task's observers that watched the pass (for figures); with the recipe's TTA and tiles."""
     learn, data, task, recipe = built.learn, built.data, built.parts.task, built.recipe
     observers = task.observers(data)
-    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
-    results = evaluate(learn.model, data.test_dl, final_evaluators(recipe, built.parts), data.classes,
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap, task.average)
+    results = evaluate(learn.model, data.test_dl, final_evaluators(recipe, built.parts, data.summary()), data.classes,
                        learn.loss_func, learn.metrics, observers, task, forward)
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))

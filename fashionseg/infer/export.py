@@ -206,5 +206,6 @@ def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
                      "channel (skip when mean is null); resize when resize is not null; stack as (batch, C, H, W)",
         },
         "input": {"name": "input", "shape": ["batch", n_in, "height", "width"], "accepts": accepts},
-        "output": trained.task.output(len(classes)),
+        "output": {**trained.task.output(len(classes)),
+                   **{k: summary[k] for k in trained.task.exported_facts if k in summary}},
     }

@@ -63,7 +63,7 @@ def predict_inputs(trained: TrainedRun, x: torch.Tensor, sizes=None, tta: bool =
                               "images: drop --tile")
     x = x.as_subclass(torch.Tensor).float().to(next(trained.model.parameters()).device)
     sizes = sizes or [tuple(x.shape[-2:])] * len(x)
-    forward, model = test_time_forward(tta, tile, overlap), trained.model.eval()
+    forward, model = test_time_forward(tta, tile, overlap, trained.task.average), trained.model.eval()
     return trained.task.predict_batch(model if forward is None else partial(forward, model), x, trained.summary,
                                       sizes)
 

@@ -13,15 +13,16 @@ import torch
 import torch.nn.functional as F
 
 from fashionseg.recipe.sizes import as_size
+from fashionseg.registry.task import Task
 
 
-def flip_tta(model, x: torch.Tensor) -> torch.Tensor:
-    """Mean softmax of `x` and of `x` flipped left-right; score maps `(B, n, H, W)` flipped back first."""
-    plain = model(x).float().softmax(1)
-    flipped = model(x.flip(-1)).float().softmax(1)
+def flip_tta(model, x: torch.Tensor, average=None) -> torch.Tensor:
+    """The outputs of `x` and of `x` flipped left-right averaged by the task's `average` (by default the log of
+    the mean softmax; multi-label: of the mean sigmoids); score maps `(B, n, H, W)` flipped back first."""
+    plain, flipped = model(x), model(x.flip(-1))
     if flipped.ndim == 4:
         flipped = flipped.flip(-1)
-    return ((plain + flipped) / 2).log()
+    return (average or Task().average)([plain, flipped])
 
 
 def window(size: tuple[int, int], device=None) -> torch.Tensor:
@@ -57,12 +58,12 @@ def sliding_window(model, x: torch.Tensor, tile, overlap: float = 0.25) -> torch
     return (total / norm)[..., :H, :W].log()
 
 
-def test_time_forward(tta: bool = False, tile: int = 0, overlap: float = 0.25):
-    """A `forward(model, x)` for evaluation with the recipe's `tta`, `tile` and `overlap`;
-    None when it is the plain forward pass."""
+def test_time_forward(tta: bool = False, tile: int = 0, overlap: float = 0.25, average=None):
+    """A `forward(model, x)` for evaluation with the recipe's `tta`, `tile` and `overlap`, flips averaged by
+    the task's `average`; None when it is the plain forward pass."""
     if not tta and not tile:
         return None
-    forward = flip_tta if tta else (lambda model, x: model(x))
+    forward = partial(flip_tta, average=average) if tta else (lambda model, x: model(x))
     if tile:
         return lambda model, x: sliding_window(partial(forward, model), x, tile, overlap)
     return forward

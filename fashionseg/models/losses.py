@@ -80,11 +80,31 @@ def weight_tensor(weight, classes, device=None) -> torch.Tensor | None:
                               f"{{class: weight}}), not {weight!r}") from None
 
 
+class AsymmetricLoss:
+    """timm's asymmetric loss for multi-label (ASL, Ridnik et al. 2021: easy negatives down-weighted and
+    shifted), averaged over images; sigmoid activation and 0.5 decisions as fastai's BCE loss has them."""
+
+    def __init__(self, axis: int = -1, gamma_neg: float = 4, gamma_pos: float = 1, clip: float = 0.05):
+        from timm.loss import AsymmetricLossMultiLabel
+
+        self.asl = AsymmetricLossMultiLabel(gamma_neg=gamma_neg, gamma_pos=gamma_pos, clip=clip)
+
+    def __call__(self, pred, targ):
+        return self.asl(pred.float(), targ.float()) / max(len(pred), 1)
+
+    def activation(self, x):
+        return torch.sigmoid(x)
+
+    def decodes(self, x):
+        return x > 0.5
+
+
 LOSSES = {
     "cross-entropy": CrossEntropyLossFlat,
     "focal": KeptFocal,
     "dice-ce": DiceCrossEntropy,
     "bce": BCEWithLogitsLossFlat,  # multi-label: one sigmoid per class
+    "asl": AsymmetricLoss,  # multi-label, many more negatives than positives
     "mse": MSELossFlat,  # regression
 }
 

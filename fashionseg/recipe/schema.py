@@ -72,8 +72,8 @@ class Recipe:
                             "batch takes one of the two", 0.0)
     ema: float = setting("weight EMA: keep an exponential moving average of the weights with this decay (e.g. "
                          "0.999), validate it each epoch and keep it as the run's weights (0: off)", 0.0)
-    loss: str = setting("loss name: cross-entropy, focal, dice-ce, bce, mse; '' is the task's own "
-                        "(cross-entropy for classification and segmentation)", "")
+    loss: str = setting("loss name: cross-entropy, focal, dice-ce, bce, asl, mse; '' is the task's own "
+                        "(cross-entropy for classification and segmentation, bce for multi-label)", "")
     loss_options: dict = setting("loss options as a dict, e.g. \"{'weight': [1, 1, 4, 1, 2]}\" for per-class "
                                  "weights; or --set loss_options.KEY=VALUE", {})
     train_items: str = setting("train on these training items only, a range such as 0-250 (items 0 to 249, less "

@@ -102,11 +102,17 @@ class Registry:
     def names(self, kind: str, pattern: str = "*", task: str | None = None) -> list[str]:
         """Sorted names of `kind`, filtered by a shell-style wildcard and a task; a pattern with a provider's
         prefix (`timm:*resnet*`) lists what that provider offers."""
+        fits = (task, "any", self.architectures_from(task) if kind == "architecture" else "")
         provider = self.provider(kind, pattern)
         if provider:
-            return [n for n in provider.list(pattern.partition(":")[2]) if task in (None, provider.task, "any")]
+            return [n for n in provider.list(pattern.partition(":")[2]) if task is None or provider.task in fits]
         return sorted(n for n, c in self.components(kind).items()
-                      if fnmatch.fnmatch(n, pattern) and (task is None or c.task in (task, "any")))
+                      if fnmatch.fnmatch(n, pattern) and (task is None or c.task in fits))
+
+    def architectures_from(self, task: str | None) -> str:
+        """The other task whose architectures fit `task` (its `architectures_from`), "" when none or unknown."""
+        found = self.components("task").get(task) if task else None
+        return found.architectures_from if found else ""
 
     def task(self, name: str) -> Task:
         """The registered task called `name`."""

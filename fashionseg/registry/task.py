@@ -43,6 +43,12 @@ class Task:
     # classes marked, and their mean over classes) and "test-time" (how the test set was predicted:
     # flip TTA, sliding window). A task whose results have no classes leaves out "per-class".
     report_sections: frozenset[str] = frozenset({"per-class", "test-time"})
+    # Another task whose architectures fit this one (the same output shape), e.g. "classification" for a
+    # task whose model also returns one score per class; "" for none.
+    architectures_from: str = ""
+    # data.json facts that a reader of an exported model needs to use its output (e.g. multi-label decision
+    # thresholds): copied into model.json's `output`.
+    exported_facts: tuple[str, ...] = ()
     kind: ClassVar[str] = "task"
     plugin: str = ""
 
@@ -55,11 +61,31 @@ class Task:
         """Model output of one batch -> the probabilities final evaluators see."""
         return output.float().softmax(1)
 
+    def average(self, outputs: list):
+        """Several models' outputs for one batch as one output whose probabilities are the mean of theirs
+        (an ensemble): the log of the mean softmax, which softmax turns back into that mean."""
+        import math
+
+        import torch
+
+        log_probs = torch.stack([o.float().log_softmax(1) for o in outputs])
+        return torch.logsumexp(log_probs, 0) - math.log(len(outputs))
+
+    def item_losses(self, probs, targets):
+        """Each item's negative log-likelihood of its targets under `probs` (the test loss `evaluate` reports
+        for checkpoints and ensembles): the log of the true class's probability."""
+        return -probs.gather(1, targets.long().unsqueeze(1)).clamp_min(1e-12).log()
+
     def targets(self, yb):
         """A batch's targets as a plain tensor for final evaluators."""
         import torch
 
         return yb.as_subclass(torch.Tensor)
+
+    def after_fit(self, learn, data) -> dict:
+        """Facts learned once training ends, before the test pass (e.g. decision thresholds tuned on the
+        validation set): merged into data.json, which final evaluators and `predict` read."""
+        return {}
 
     def observers(self, data) -> list:
         """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers);

@@ -167,7 +167,8 @@ def snapshots_figure(images, targets, epochs: list[int], predicted, classes: lis
         for ax in row:
             ax.axis("off")
         row[0].imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
-        row[0].set_title("input" if dense else f"input: {classes[int(targets[i])]}", fontsize=7)
+        truth = [] if dense else true_names(targets[i], classes)
+        row[0].set_title("input" if dense else f"input: {' '.join(truth) or '-'}", fontsize=7)
         if dense:
             row[1].imshow(colorize(targets[i], colors).numpy(), interpolation="nearest")
             row[1].set_title("truth", fontsize=7)
@@ -179,10 +180,17 @@ def snapshots_figure(images, targets, epochs: list[int], predicted, classes: lis
                 top = predicted(epoch, i)
                 ax.imshow(images[i].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
                 ax.set_title(f"epoch {epoch}\n" + "\n".join(f"{label} {p:.0%}" for label, p in top), fontsize=6,
-                             color="green" if top[0][0] == classes[int(targets[i])] else "red")
+                             color="green" if top[0][0] in truth else "red")
     fig.suptitle("Predictions on fixed validation images during training", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def true_names(target, classes: list[str]) -> list[str]:
+    """An item's true class, or its true labels when the target is one 0/1 value per label (multi-label)."""
+    if target.ndim == 0:
+        return [classes[int(target)]]
+    return [c for c, on in zip(classes, target.tolist()) if on]
 
 
 def lr_find_figure(recorder, suggestions: dict[str, float], title: str, skip_end: int = 5):
@@ -210,4 +218,23 @@ def batch_figure(data, n: int, title: str):
     data.dls.train.show_batch(max_n=n, **kwargs)
     fig = plt.gcf()
     fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def examples_figure(rows, denormalize, suptitle: str):
+    """Rows of test images, each titled and coloured green when right, red when wrong (the top-losses figures).
+
+    `rows`: `[(items, show)]` where `show(item)` gives `(normalised image (C, H, W), title, right)`;
+    `denormalize` (e.g. `Data.denormalize`) takes a batch of them back to [0, 1]."""
+    k = max(1, max(len(items) for items, _ in rows))
+    fig, axes = plt.subplots(len(rows), k, figsize=(k * 1.6, len(rows) * 2.1), squeeze=False, layout="constrained")
+    for row, (items, show) in zip(axes, rows):
+        for m, ax in enumerate(row):
+            ax.axis("off")
+            if m >= len(items):
+                continue
+            x, title, right = show(items[m])
+            ax.imshow(denormalize(x[None].float())[0].permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
+            ax.set_title(title, fontsize=6, color="green" if right else "red")
+    fig.suptitle(suptitle, fontsize=8)
     return fig

@@ -16,6 +16,10 @@ IMAGE_FOLDER_OPTIONS = {"path": None, "csv": None, "pattern": None, "train": "tr
                         "test": "test", "valid_pct": 0.2, "image_size": None, "channels": "auto",
                         "cache": "auto", "augment": "none", "classes": None, "skip_bad": False}
 
+# The same, from one CSV (no class folders, no file-name pattern), plus the decision threshold(s).
+MULTI_LABEL_OPTIONS = {"path": None, "csv": None, "valid_pct": 0.2, "image_size": None, "channels": "auto",
+                       "cache": "auto", "augment": "none", "threshold": 0.5}
+
 
 @hookimpl
 def fashionseg_datasets():
@@ -38,4 +42,8 @@ def fashionseg_datasets():
                 description="Your images: train/<class>/ (valid/, test/), a CSV of file,label, or a "
                             "file-name pattern; decoded once into a memory-mapped cache.",
                 options=IMAGE_FOLDER_OPTIONS),
+        Dataset("multi-label-csv", f"{HERE}.multi_label_csv:multi_label_csv_data", task="multi-label",
+                description="Your images with any number of tags each: a CSV of file,labels (tags separated by "
+                            "spaces or |) or of file and one 0/1 column per tag; decoded once.",
+                options=MULTI_LABEL_OPTIONS),
     ]

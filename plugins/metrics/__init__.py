@@ -7,7 +7,7 @@ HERE = __name__
 
 @hookimpl
 def fashionseg_metrics():
-    cls, seg = "classification", "segmentation"
+    cls, seg, multi = "classification", "segmentation", "multi-label"
     return [
         Metric("accuracy", f"{HERE}.classification:accuracy_metric", cls,
                "Share of items whose top class is right."),
@@ -22,4 +22,11 @@ def fashionseg_metrics():
         Metric("per-class-iou", f"{HERE}.segmentation:PerClassIoU", seg,
                "Intersection over union of each class, their mean, and pixel accuracy, from pixel counts.",
                stage="final"),
+        Metric("accuracy-multi", f"{HERE}.multi_label:accuracy_multi_metric", multi,
+               "Share of (image, label) decisions that are right, each label's sigmoid over 0.5."),
+        Metric("f1-multi", f"{HERE}.multi_label:f1_multi_metric", multi,
+               "F1 of each label's decisions at 0.5, averaged over labels (macro)."),
+        Metric("multi-label-scores", f"{HERE}.multi_label:MultiLabelScores", multi,
+               "Mean average precision over labels, micro/macro F1, per-label precision, recall, F1 and AP at "
+               "the run's thresholds.", stage="final"),
     ]

@@ -59,25 +59,16 @@ class Example:
 
 def examples_figure(picker: TopLosses, data):
     """Two rows: the highest-loss wrong predictions (red) and the most confident right ones (green)."""
-    from fashionseg.plugin import plt
+    from fashionseg.plugin import examples_figure as grid
 
-    rows = [("wrong, highest loss", picker.wrong.items()), ("right, most confident", picker.right.items())]
-    k = max(1, max(len(items) for _, items in rows))
-    fig, axes = plt.subplots(2, k, figsize=(k * 1.6, 2 * 2.1), squeeze=False, layout="constrained")
-    for row, (label, items) in zip(axes, rows):
-        for m, ax in enumerate(row):
-            ax.axis("off")
-            if m >= len(items):
-                continue
-            ex = items[m]
-            img = data.denormalize(ex.x[None].float())[0]
-            ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray")
-            ok = ex.true == ex.pred
-            ax.set_title(f"#{ex.index} pred {data.classes[ex.pred]}\ntrue {data.classes[ex.true]}\n"
-                         f"loss {ex.loss:.2f} p {ex.p_true:.2f}", fontsize=6, color="green" if ok else "red")
-    fig.suptitle("Test predictions: highest-loss wrong (top, red) and most confident right (bottom, green); "
-                 "p is the true class's probability", fontsize=8)
-    return fig
+    def show(ex):
+        title = (f"#{ex.index} pred {data.classes[ex.pred]}\ntrue {data.classes[ex.true]}\n"
+                 f"loss {ex.loss:.2f} p {ex.p_true:.2f}")
+        return ex.x, title, ex.true == ex.pred
+
+    return grid([(picker.wrong.items(), show), (picker.right.items(), show)], data.denormalize,
+                "Test predictions: highest-loss wrong (top, red) and most confident right (bottom, green); "
+                "p is the true class's probability")
 
 
 def top_confusions(cm, classes, n=5) -> list[list]:

@@ -63,8 +63,8 @@ def test_the_doc_plugin_registers_every_component(stripes_source, monkeypatch):
     import stripes_plugin
 
     reg = registry_module.load_plugins([stripes_plugin])
-    assert reg.task("multi-label").plugin == "stripes_plugin"
-    assert {"stripes-cam", "stripes-mlp"} <= set(reg.names("architecture", task="multi-label"))
+    assert reg.task("stripe-labels").plugin == "stripes_plugin"
+    assert {"stripes-cam", "stripes-mlp"} <= set(reg.names("architecture", task="stripe-labels"))
     assert {"stripes", "stripes-file"} <= set(reg.names("dataset", task="classification"))
     assert "stripes_plugin.models" not in sys.modules  # string factories: nothing heavy imported yet
 

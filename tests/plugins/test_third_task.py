@@ -1,4 +1,4 @@
-"""The core is open: a third task (multi-label), its data set, model and metrics come from a test
+"""The core is open: a further task (multi-label quadrants, beside the built-in multi-label), its data set, model and metrics come from a test
 plugin, and train end to end through `fashionseg.train.run` with no change to the core."""
 import json
 
@@ -34,7 +34,7 @@ def quadrants_data(request) -> Data:
     y_block = TransformBlock(type_tfms=IndexInto(labels, TensorMultiCategory), dl_type=BatchIndexDL)
     dls = tensor_dataloaders(request, ImageTensorBlock(images), y_block, 600, 200, ([0.4], [0.3]),
                              request.options["augment"])
-    return Data(dls, QUADRANTS, "multi-label", n_in=1, input_size=(8, 8), stats=([0.4], [0.3]))
+    return Data(dls, QUADRANTS, "quadrant-labels", n_in=1, input_size=(8, 8), stats=([0.4], [0.3]))
 
 
 class LabelAccuracy:
@@ -53,7 +53,7 @@ class LabelAccuracy:
 
 
 class MultiLabel(Task):
-    name = "multi-label"
+    name = "quadrant-labels"
     description = "Several labels per image: one sigmoid per label."
     loss_axis = -1
     default_loss = "bce"
@@ -80,7 +80,7 @@ class ToyPlugin:
     @staticmethod
     @hookimpl
     def fashionseg_datasets():
-        return [Dataset("quadrants", quadrants_data, task="multi-label", options={"augment": "none"})]
+        return [Dataset("quadrants", quadrants_data, task="quadrant-labels", options={"augment": "none"})]
 
     @staticmethod
     @hookimpl
@@ -88,13 +88,13 @@ class ToyPlugin:
         def tiny(n_classes, n_in=1):
             return nn.Sequential(nn.Flatten(), nn.Linear(n_in * 64, 32), nn.ReLU(), nn.Linear(32, n_classes))
 
-        return [Architecture("quadrant-mlp", tiny, task="multi-label", description="MLP", input_size=(8, 8))]
+        return [Architecture("quadrant-mlp", tiny, task="quadrant-labels", description="MLP", input_size=(8, 8))]
 
     @staticmethod
     @hookimpl
     def fashionseg_metrics():
-        return [Metric("multi-accuracy", lambda: accuracy_multi, task="multi-label", description="fastai's"),
-                Metric("label-accuracy", LabelAccuracy, task="multi-label", description="per label", stage="final")]
+        return [Metric("multi-accuracy", lambda: accuracy_multi, task="quadrant-labels", description="fastai's"),
+                Metric("label-accuracy", LabelAccuracy, task="quadrant-labels", description="per label", stage="final")]
 
 
 @pytest.fixture
@@ -110,9 +110,9 @@ def recipe(**changes):
 
 
 def test_the_third_task_is_listed_with_its_plugin(with_toy_plugin):
-    assert with_toy_plugin.names("task") == ["classification", "multi-label", "segmentation"]
-    assert with_toy_plugin.task("multi-label").plugin == with_toy_plugin.pm.get_name(ToyPlugin)
-    assert with_toy_plugin.names("architecture", task="multi-label") == ["quadrant-mlp"]
+    assert with_toy_plugin.names("task") == ["classification", "multi-label", "quadrant-labels", "segmentation"]
+    assert with_toy_plugin.task("quadrant-labels").plugin == with_toy_plugin.pm.get_name(ToyPlugin)
+    assert with_toy_plugin.names("architecture", task="quadrant-labels") == ["quadrant-mlp"]
 
 
 @pytest.mark.slow
@@ -140,7 +140,7 @@ def test_commands_that_do_not_apply_to_a_task_say_so(with_toy_plugin, tmp_path):
     from fashionseg.infer.trained import load_run
 
     result = run(recipe(epochs=1), runs_dir=tmp_path, console=Console(quiet=True))
-    with pytest.raises(FashionsegError, match="multi-label run; `fashionseg cam` applies"):
+    with pytest.raises(FashionsegError, match="quadrant-labels run; `fashionseg cam` applies"):
         load_run(result.run.path, command="cam")
 
 
