@@ -12,8 +12,8 @@ from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
 from fashionseg.version import __version__
 
-COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare",
-            "export"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "tune",
+            "compare", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:
