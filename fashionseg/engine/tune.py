@@ -47,6 +47,7 @@ class Tuning:
     storage: str = ""
     study_name: str = ""
     prune: bool = True
+    pruner: optuna.pruners.BasePruner | None = None  # default: the median rule, or none without `prune`
     quiet: Console = field(default_factory=lambda: Console(quiet=True))
 
     def __post_init__(self):
@@ -87,7 +88,7 @@ def open_study(t: Tuning, worker: int = 0) -> optuna.Study:
     """The study, created or continued (`load_if_exists`); TPE seeded apart for each worker and re-run."""
     t.tune_dir.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the trials table says what its info lines would
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=2) if t.prune else optuna.pruners.NopPruner()
+    pruner = t.pruner or (optuna.pruners.MedianPruner(n_startup_trials=2) if t.prune else optuna.pruners.NopPruner())
     try:
         study = optuna.create_study(storage=t.storage, study_name=t.study_name, direction=t.direction,
                                     pruner=pruner, load_if_exists=True)
