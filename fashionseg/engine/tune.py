@@ -21,7 +21,7 @@ from fashionseg.build.checks import as_run, check_recipe, epoch_metrics
 from fashionseg.callbacks.pruning import PruneTrial
 from fashionseg.callbacks.stopping import check_monitor
 from fashionseg.engine.lr_find import lr_suggestions
-from fashionseg.engine.sweep import resumable_run
+from fashionseg.engine.sweep import HOLD_OUT, resumable_run
 from fashionseg.engine.trainer import resume_run, run
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
@@ -30,7 +30,6 @@ from fashionseg.report.compare import lower_is_better
 from fashionseg.report.study import study_table, write_study_report
 from fashionseg.runs.state import pid_alive
 
-HOLD_OUT = "0.1"  # trials are scored on this fraction of the training items unless --valid says otherwise
 STUDY_FILE = "study.db"
 
 
