@@ -143,7 +143,7 @@ def test_a_killed_tune_run_again_continues_its_study(fashion_mnist_dir, tmp_path
     (killed,) = [p.parent for p in tune_dir.glob("*/last.pth")]
     assert study_of(tune_dir, "tune-seed000").trials[0].state == TrialState.RUNNING
 
-    assert main(tune_command(tmp_path, *args)[4:]) == 0
+    assert main(tune_command(tmp_path, *args)[3:]) == 0
     study = study_of(tune_dir, "tune-seed000")
     states = [(tr.state, tr.user_attrs.get("killed"), tr.user_attrs.get("resumes")) for tr in study.trials]
     assert states == [(TrialState.FAIL, True, None), (TrialState.COMPLETE, None, 0), (TrialState.COMPLETE, None, None)]
