@@ -14,7 +14,7 @@ import torch
 
 from fashionseg.errors import FashionsegError
 from fashionseg.infer.export import EXPORTERS, AtSize, check_format, example_input, load_artefact, quiet
-from fashionseg.infer.quantize import label_agreement, quantize, labelled_test_batches, training_batches
+from fashionseg.infer.quantize import label_agreement, labelled_test_batches, quantize, training_batches
 from fashionseg.infer.trained import TrainedRun, load_run
 from fashionseg.report.tables import markdown_table
 from fashionseg.runs.folder import RunFolder

@@ -213,8 +213,15 @@ def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
 def export_int8(path, out=None) -> tuple[Path, Path, float]:
     """Run `path`'s model as an INT8 ONNX file (static quantisation calibrated on its training images), its
     labels checked against the float model's on test images; returns the file, its JSON and the agreement."""
-    from fashionseg.infer.quantize import (CALIBRATION_BATCHES, INT8_AGREEMENT, check_agreement, label_agreement,
-                                           quantize, labelled_test_batches, training_batches)
+    from fashionseg.infer.quantize import (
+        CALIBRATION_BATCHES,
+        INT8_AGREEMENT,
+        check_agreement,
+        label_agreement,
+        labelled_test_batches,
+        quantize,
+        training_batches,
+    )
 
     check_format("onnx")
     trained = load_run(path, on=torch.device("cpu"))

@@ -23,8 +23,9 @@ def training_batches(trained: TrainedRun, n: int = CALIBRATION_BATCHES) -> list[
     return [batch[0].float().cpu().numpy() for batch in islice(loader, n)]
 
 
-def labelled_test_batches(trained: TrainedRun, images: int = CHECK_IMAGES) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Input and target batches covering the run's first `images` test images (all of them when 0)."""
+def labelled_test_batches(trained: TrainedRun, images: int = CHECK_IMAGES) -> tuple[list, list]:
+    """Input and target batches (float and long tensors) covering the run's first `images` test images (all
+    of them when 0)."""
     xs, ys = [], []
     for batch in trained.data.test_dl:
         xs.append(batch[0].as_subclass(torch.Tensor).float().cpu())  # fastai's tensor types left behind

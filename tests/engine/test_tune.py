@@ -36,7 +36,8 @@ def test_space_items_parse_and_bad_ones_say_the_syntax():
                         parse_space(["lr=float:0.1:0.2", "epochs=int:1:3"]))
     assert space == {"lr": Dimension("lr", "log", 1e-4, 1e-2), "epochs": Dimension("epochs", "int", 1, 3),
                      "bs": Dimension("bs", "choice", choices=(64, 128)),
-                     "data_options.augment": Dimension("data_options.augment", "choice", choices=("none", "flip-shift"))}
+                     "data_options.augment": Dimension("data_options.augment", "choice",
+                                                       choices=("none", "flip-shift"))}
     assert parse_space([str(d) for d in space.values()]) == space  # worker processes get the space as text
     for bad, says in [("lr", "KEY=log:LOW:HIGH"), ("lr=log:1e-2:1e-4", "LOW must be below HIGH"),
                       ("lr=log:0:1", "above 0"), ("bs=choice:64", "two or more"), ("lr=cube:1:2", "KEY=log")]:
