@@ -66,3 +66,14 @@ def test_int8_export_agrees_with_the_float_model_on_test_labels(fashion, tmp_pat
     assert same / sum(map(len, xs)) == pytest.approx(meta["int8"]["label_agreement"])
     assert meta["int8"]["label_agreement"] >= INT8_AGREEMENT
     assert any(n.op_type == "QuantizeLinear" for n in onnx.load(str(path)).graph.node)
+
+
+def test_segmentation_formats_score_the_runs_pixel_accuracy_without_ignored_pixels(mask_run, tmp_path):
+    _, _, result = mask_run  # facade-fcn on generated pairs whose masks have ignored pixels
+    run = copy_run(result.run.path, tmp_path)
+    _, rows = benchmark_run(run, ["eager", "onnx"], Timing(repeats=3, batch=2))
+    rows = by_format(rows)
+    pixel_accuracy = json.loads((run / "metrics.json").read_text())["pixel_accuracy"]
+    for fmt in ("eager", "onnx"):
+        assert rows[fmt]["accuracy"] == pytest.approx(pixel_accuracy, abs=1e-6), fmt
+    assert rows["onnx"]["agreement_with_eager"] > 0.999
