@@ -78,7 +78,8 @@ def check_tuning(t: Tuning):
     if t.direction not in ("minimize", "maximize"):
         raise FashionsegError(f"--direction is minimize or maximize, not {t.direction!r}")
     for dim in t.space.values():
-        check_recipe(t.base.override(**{dim.name: dim.choices[-1] if dim.choices else dim.high}))
+        for value in dim.choices or (dim.low, dim.high):
+            check_recipe(t.base.override(**{dim.name: value}))
     names = [getattr(m, "name", None) or getattr(m, "__name__", "") for m in epoch_metrics(check_recipe(t.base))]
     check_monitor(t.metric, names, option="--metric")
 

@@ -63,6 +63,8 @@ def test_tune_command_refuses_test_set_and_names_bad_settings_before_any_run(tmp
     assert main(["tune", "seed000", "--space", "lr=log:1e-4:1e-2", "--metric", "acuracy",
                  "--runs-dir", str(runs)]) == 2
     assert "use --metric with one of" in capsys.readouterr().err
+    assert main(["tune", "seed000", "--space", "data_options.augment=choice:flipp,none", "--runs-dir", str(runs)]) == 2
+    assert "flipp" in capsys.readouterr().err  # every choice is checked, not only the last
     assert not runs.exists()
 
 
