@@ -38,6 +38,12 @@ def add_parser(sub):
 
 
 def tune_command(args):
+    import importlib.util
+
+    from fashionseg.errors import FashionsegError
+
+    if importlib.util.find_spec("optuna") is None:
+        raise FashionsegError("tune needs Optuna: pip install 'fashionseg[tune]'")
     from fashionseg.engine.tune import Tuning, scored_on_hold_out, tune, tuning_space, work
 
     console = make_console()

@@ -1,5 +1,6 @@
 """Tuning with Optuna: the space and its checks, a tiny study that finds the better region, pruning
 recorded in the run folder, two worker processes sharing one SQLite study, a killed tune continued."""
+import importlib.util
 import json
 import os
 import signal
@@ -66,6 +67,13 @@ def test_tune_command_refuses_test_set_and_names_bad_settings_before_any_run(tmp
     assert main(["tune", "seed000", "--space", "data_options.augment=choice:flipp,none", "--runs-dir", str(runs)]) == 2
     assert "flipp" in capsys.readouterr().err  # every choice is checked, not only the last
     assert not runs.exists()
+
+
+def test_tune_without_optuna_says_how_to_install_it(monkeypatch, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a))
+    assert main(["tune", "seed000", "--space", "lr=log:1e-4:1e-2"]) == 2
+    assert "pip install 'fashionseg[tune]'" in capsys.readouterr().err
 
 
 def test_a_recipe_brings_its_own_space(tmp_path):
