@@ -163,3 +163,19 @@ def test_a_killed_tune_run_again_continues_its_study(fashion_mnist_dir, tmp_path
     assert json.loads((killed / "status.json").read_text())["state"] == "finished"
     assert [line.split(",")[0] for line in (killed / "metrics.csv").read_text().splitlines()[1:]] == ["0", "1", "2"]
     assert len(list(tune_dir.glob("*/config.json"))) == 2
+
+
+@pytest.mark.slow
+def test_lr_find_centres_the_lr_range_once_per_study(fashion_mnist_dir, tmp_path, monkeypatch):
+    from fashionseg.engine import tune as tuning
+
+    t = Tuning(toy_recipe(), parse_space(["lr=log:1e-5:1e-3"]), 2, tmp_path / "tune-toy")
+    study = tuning.open_study(t)
+    tuning.centre_lr(t, study, 20, Console(quiet=True))
+    valley, lr = study.user_attrs["lr_find_valley"], t.space["lr"]
+    assert lr.kind == "log" and (lr.low * lr.high) ** 0.5 == pytest.approx(valley)  # centred on the valley
+    assert lr.high / lr.low == pytest.approx(100)  # as wide as the range given
+    monkeypatch.setattr(tuning, "lr_suggestions", lambda *a: pytest.fail("lr_find ran again"))
+    again = Tuning(toy_recipe(), parse_space(["lr=log:1e-5:1e-3"]), 2, tmp_path / "tune-toy")
+    tuning.centre_lr(again, tuning.open_study(again), 20, Console(quiet=True))  # a continued study: its valley
+    assert again.space["lr"] == lr
