@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
+from fastai.callback.schedule import valley
 from optuna.trial import TrialState
 from rich.console import Console
 from rich.live import Live
@@ -106,15 +107,15 @@ def centre_lr(t: Tuning, study: optuna.Study, iters: int, console: Console):
     """fastai's lr_find once per study (its valley kept in the study), the lr range centred on it."""
     from fashionseg.build.learner import build_learner
 
-    valley = study.user_attrs.get("lr_find_valley")
-    if valley is None:
+    lr = study.user_attrs.get("lr_find_valley")
+    if lr is None:
         console.print(f"lr_find over {iters} mini-batches to centre the lr range")
-        valley = lr_suggestions(build_learner(t.base).learn, iters)["valley"]
-        study.set_user_attr("lr_find_valley", valley)
+        lr = lr_suggestions(build_learner(t.base).learn, iters, (valley,))["valley"]  # fastai's pick
+        study.set_user_attr("lr_find_valley", lr)
     old = t.space.get("lr")
     half = (old.high / old.low) ** 0.5 if old and old.kind == "log" else 10.0
-    t.space["lr"] = Dimension("lr", "log", valley / half, valley * half)
-    console.print(f"lr_find valley {valley:.2e}: searching {t.space['lr']}")
+    t.space["lr"] = Dimension("lr", "log", lr / half, lr * half)
+    console.print(f"lr_find valley {lr:.2e}: searching {t.space['lr']}")
 
 
 def suggest(trial: optuna.Trial, dim: Dimension):
