@@ -43,6 +43,7 @@ def predict(args):
     from fashionseg.infer.trained import load_run
     from fashionseg.utils.distributed import join
     from fashionseg.utils.files import check_file_path
+    from fashionseg.utils.rank import is_main
 
     if args.blend is not None and not 0 <= args.blend <= 1:
         raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
@@ -57,8 +58,8 @@ def predict(args):
         raise FashionsegError(f"--tile applies to runs whose task predicts maps; {args.run} is a {trained.task.name} "
                               "run: drop --tile")
     single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and not args.csv
-    if single:
-        return predict_one(trained, Path(args.inputs[0]), args)
+    if single:  # launched on several processes, one image is rank 0's alone
+        return predict_one(trained, Path(args.inputs[0]), args) if is_main() else None
     paths = find_images(args.inputs)
     if args.csv:
         check_file_path(Path(args.csv), "--csv", "results.csv")
