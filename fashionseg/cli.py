@@ -12,8 +12,8 @@ from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
 from fashionseg.version import __version__
 
-COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare",
-            "export", "show_batch"]
+COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "tune",
+            "compare", "export", "benchmark", "show_batch"]
 
 
 def build_parser() -> argparse.ArgumentParser:

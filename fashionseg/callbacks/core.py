@@ -29,6 +29,7 @@ ORDER = {
     "WeightEMA": 64.5,  # averaged weights in from before_validate through the writers above, raw ones back ...
     "LastCheckpoint": 65,  # ... before last.pth saves the state training continues from
     "EarlyStop": 65,  # judges the epoch after every per-epoch writer saw it
+    "PruneTrial": 65,  # a tuning trial's pruner, like early stopping, after the epoch's files are written
     "StopOnSignal": 66,  # stops after the batch, once last.pth is consistent; before SkipToEpoch (70)
 }
 

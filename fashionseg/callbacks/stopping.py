@@ -95,16 +95,16 @@ def stopping_sections(learn) -> list[Section]:
     return [Section("Early stopping", ["stopped after epoch", "of epochs", "monitor", "best", "best at epoch"], [row])]
 
 
-def check_monitor(monitor: str, metric_names: list[str]):
+def check_monitor(monitor: str, metric_names: list[str], option: str = "--monitor"):
     """The monitored column is a loss or an epoch metric's name (the recorder's columns)."""
     columns = [*LOSS_COLUMNS, *metric_names]
     if monitor not in columns:
-        raise unknown_monitor(monitor, columns)
+        raise unknown_monitor(monitor, columns, option)
 
 
-def unknown_monitor(monitor: str, columns: list[str]) -> FashionsegError:
-    return FashionsegError(f"monitor {monitor!r} is not a column of this run's epochs; use --monitor with one of "
-                           f"{', '.join(columns)}")
+def unknown_monitor(monitor: str, columns: list[str], option: str = "--monitor") -> FashionsegError:
+    return FashionsegError(f"{option[2:]} {monitor!r} is not a column of this run's epochs; use {option} with one "
+                           f"of {', '.join(columns)}")
 
 
 def fail_if_nonfinite(learn, run):

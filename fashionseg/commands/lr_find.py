@@ -20,13 +20,9 @@ def add_parser(sub):
 
 
 def lr_find(args):
-    import tempfile
-    from pathlib import Path
-
-    from fastai.callback.schedule import minimum, slide, steep, valley
-
     from fashionseg.build.learner import build_learner
     from fashionseg.callbacks.progress import RichProgress
+    from fashionseg.engine.lr_find import lr_suggestions
     from fashionseg.report.figures import lr_find_figure
     from fashionseg.runs.folder import RunFolder
 
@@ -39,11 +35,7 @@ def lr_find(args):
     learn.add_cb(RichProgress(console, title=f"lr_find: {recipe.name}"))
     run = RunFolder.create(args.runs_dir, f"{recipe.name}-lr-find")
     run.write_json("config.json", recipe.to_dict())
-    funcs = (valley, slide, minimum, steep)
-    with tempfile.TemporaryDirectory(prefix="fashionseg-lr-find-") as scratch:
-        learn.path = Path(scratch)  # fastai saves (then deletes) its weights under learn.path/models: not in cwd
-        suggested = learn.lr_find(num_it=args.iters, suggest_funcs=funcs, show_plot=False)
-    values = {f.__name__: float(v) for f, v in zip(funcs, suggested)}
+    values = lr_suggestions(learn, args.iters)
     plot = run.save_figure(lr_find_figure(learn.recorder, values, f"lr_find: {recipe.name}"), "lr_find")
     run.write_json("lr_find.json", {"suggestions": values, "plot": plot})
     table = Table(title=f"lr_find: {recipe.name}", title_justify="left")

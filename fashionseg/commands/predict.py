@@ -41,7 +41,9 @@ def predict(args):
     from fashionseg.errors import FashionsegError
     from fashionseg.infer.predict import find_images
     from fashionseg.infer.trained import load_run
+    from fashionseg.utils.distributed import join
     from fashionseg.utils.files import check_file_path
+    from fashionseg.utils.rank import is_main
 
     if args.blend is not None and not 0 <= args.blend <= 1:
         raise FashionsegError(f"--blend takes a weight between 0 and 1, not {args.blend}")
@@ -50,13 +52,14 @@ def predict(args):
                               f"not {args.tile} and {args.overlap}")
     if args.bs < 1 or args.top_k < 1:
         raise FashionsegError(f"--bs and --top-k take a whole number of at least 1, not {min(args.bs, args.top_k)}")
+    join()  # launched by torchrun: the process group that shards the images
     trained = load_run(args.run)
     if args.tile and not trained.task.tiles:
         raise FashionsegError(f"--tile applies to runs whose task predicts maps; {args.run} is a {trained.task.name} "
                               "run: drop --tile")
     single = len(args.inputs) == 1 and Path(args.inputs[0]).is_file() and not args.csv
-    if single:
-        return predict_one(trained, Path(args.inputs[0]), args)
+    if single:  # launched on several processes, one image is rank 0's alone
+        return predict_one(trained, Path(args.inputs[0]), args) if is_main() else None
     paths = find_images(args.inputs)
     if args.csv:
         check_file_path(Path(args.csv), "--csv", "results.csv")
@@ -87,24 +90,33 @@ def predict_one(trained, image_path: Path, args):
 
 
 def predict_many(trained, paths: list[Path], args):
-    """Batches with a progress bar; a row per image for the CSV, the task's files under --out."""
+    """Batches with a progress bar; a row per image for the CSV, the task's files under --out. Launched on
+    several processes (torchrun), each predicts its shard and writes its images' files; rank 0 gathers the
+    rows and writes the CSV in input order."""
     from fashionseg.infer.predict import mirrored_names, predict_paths
+    from fashionseg.utils.distributed import gather_to_main, shard
     from fashionseg.utils.files import atomic_write
+    from fashionseg.utils.rank import main_console
 
-    console = make_console()
+    console = main_console(make_console())
     names = dict(zip(paths, mirrored_names(paths)))
+    order = {path: i for i, path in enumerate(paths)}
+    mine = shard(paths)
     rows, written = [], 0
-    with progress(console, len(paths)) as advance:
-        for path, image, prediction in predict_paths(trained, paths, args.bs, args.tta, args.tile,
-                                                              args.overlap):
+    with progress(console, len(mine)) as advance:
+        for path, image, prediction in predict_paths(trained, mine, args.bs, args.tta, args.tile, args.overlap):
             rows.append({"file": str(path), **trained.task.csv_row(prediction, trained.summary, args.top_k)})
             if args.out:
                 written += len(trained.task.save_predictions(prediction, image, trained.summary,
                                                              Path(args.out) / names[path], args.blend))
             advance()
+    gathered = gather_to_main((rows, written))
+    if gathered is None:
+        return
+    rows = sorted((row for part, _ in gathered for row in part), key=lambda row: order[Path(row["file"])])
     if args.csv:
         atomic_write(Path(args.csv), csv_text(rows))
-    show_summary(console, rows, args, written)
+    show_summary(console, rows, args, sum(n for _, n in gathered))
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from fashionseg.runs.summary import RunSummary
 from fashionseg.utils.console import rule
 
 BRACKETS = {"[": "]", "(": ")", "{": "}"}
+HOLD_OUT = "0.1"  # sweep --hold-out and tune score on this fraction of the training items, never the test set
 
 
 def split_values(text: str) -> list[str]:
@@ -145,26 +146,40 @@ def train_variant(v: Variant, sweep_dir: Path, console: Console):
         console.print(f"[bold red]{v.label} failed:[/] {exc}")
 
 
+def ranked_on(recipe: Recipe) -> tuple[str, str]:
+    """What an ablation table ranks on, in words, and the loss column it ranks by: the hold-out's
+    valid_loss, or test_loss when the variants validate on the test set (then the table says so)."""
+    if recipe.valid == "test":
+        return (f"the TEST set (valid='test'): picking a variant from this table picks on the test set; --hold-out "
+                f"ranks on {float(HOLD_OUT):.0%} of the training items instead", "test_loss")
+    return f"the hold-out validation set (valid={recipe.valid}); test columns for reference only", "valid_loss"
+
+
 def ablation_rows(variants: list[Variant]) -> tuple[list[str], list[list]]:
-    """Header and rows: one column per varied setting, then every scalar test metric, then the run."""
+    """Header and rows: one column per varied setting, every scalar metric, the rank by the loss that
+    `ranked_on` names (1 is best), then the run."""
     settings = list(variants[0].changes)
     metrics = list(dict.fromkeys(k for v in variants for k in v.metrics))
-    rows = [[*v.changes.values(), *(v.metrics.get(m, "-") for m in metrics), v.run.name if v.run else v.state]
-            for v in variants]
-    return [*settings, *metrics, "run"], rows
+    by = ranked_on(variants[0].recipe)[1]
+    order = sorted((v.metrics[by], i) for i, v in enumerate(variants) if by in v.metrics)
+    rank = {i: n for n, (_, i) in enumerate(order, 1)}
+    rows = [[*v.changes.values(), *(v.metrics.get(m, "-") for m in metrics), rank.get(i, "-"),
+             v.run.name if v.run else v.state] for i, v in enumerate(variants)]
+    return [*settings, *metrics, f"rank ({by})", "run"], rows
 
 
 def write_summary(sweep_dir: Path, base: Recipe, axes: dict, variants: list[Variant]):
     """sweep.json (what ran, where, how it ended), ablation.csv and ablation.md, atomically."""
     folder = RunFolder(sweep_dir)
-    folder.write_json("sweep.json", {"recipe": base.to_dict(), "axes": axes, "variants": [
-        {"settings": v.changes, "state": v.state, "run": v.run.name if v.run else None} for v in variants]})
+    folder.write_json("sweep.json", {"recipe": base.to_dict(), "axes": axes, "ranked_on": ranked_on(base)[0],
+                                     "variants": [{"settings": v.changes, "state": v.state,
+                                                   "run": v.run.name if v.run else None} for v in variants]})
     header, rows = ablation_rows(variants)
     folder.write_csv("ablation.csv", header, rows)
     lines = [f"# Ablation: {base.name}", "", f"Grid: {', '.join(f'{k} in {v}' for k, v in axes.items())}.", "",
-             *markdown_table(header, rows)]
+             f"Ranked on {ranked_on(base)[0]}.", "", *markdown_table(header, rows)]
     folder.write_text("ablation.md", "\n".join(lines) + "\n")
 
 
 def ablation_table(base: Recipe, variants: list[Variant]) -> Table:
-    return runs_table(f"Ablation: {base.name}", *ablation_rows(variants))
+    return runs_table(f"Ablation: {base.name}, ranked on {ranked_on(base)[0]}", *ablation_rows(variants))

@@ -209,3 +209,37 @@ def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
         "output": {**trained.task.output(len(classes)),
                    **{k: summary[k] for k in trained.task.exported_facts if k in summary}},
     }
+
+
+def export_int8(path, out=None) -> tuple[Path, Path, float]:
+    """Run `path`'s model as an INT8 ONNX file (static quantisation calibrated on its training images), its
+    labels checked against the float model's on test images; returns the file, its JSON and the agreement."""
+    from fashionseg.infer.quantize import (
+        CALIBRATION_BATCHES,
+        INT8_AGREEMENT,
+        check_agreement,
+        label_agreement,
+        labelled_test_batches,
+        quantize,
+        training_batches,
+    )
+
+    check_format("onnx")
+    trained = load_run(path, on=torch.device("cpu"))
+    out = Path(out) if out else trained.run.path / "export" / "model.int8.onnx"
+    check_file_path(out, "--out", "model.int8.onnx")
+    size = trained.summary.get("input_size")
+    reference = AtSize(trained.model, size).eval()
+    with torch.no_grad(), quiet():
+        try:
+            data = quantize(onnx(trained.model, size, example_input(trained, 2)), training_batches(trained))
+            agreement = label_agreement(load_artefact("onnx", data), reference, labelled_test_batches(trained)[0])
+        except Exception as exc:  # the exporter's or the quantiser's
+            raise export_error(trained, "onnx", exc) from exc
+    check_agreement(agreement)
+    atomic_write(out, data)
+    meta = out.with_name(out.name + ".json")
+    info = {"int8": {"calibration": f"the first {CALIBRATION_BATCHES} training batches", "label_agreement":
+                     agreement, "required_agreement": INT8_AGREEMENT}}
+    atomic_write(meta, json.dumps({**describe(trained, "onnx", out), **info}, indent=2) + "\n")
+    return out, meta, agreement

@@ -116,6 +116,8 @@ class Recipe:
     experiment: str = setting("what trackers file the run under (MLflow experiment, W&B project); '' is the "
                               "recipe's name, for a sweep's variants the swept recipe's", "")
     description: str = setting("what the experiment is for, one line", "", option=False)
+    tune_space: list[str] = setting("`fashionseg tune`'s search space, as --space takes it, e.g. "
+                                    "[\"lr=log:1e-4:1e-2\", \"bs=choice:64,128\"]", [], option=False)
 
     def __post_init__(self):
         self.validate()

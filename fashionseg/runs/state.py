@@ -38,7 +38,7 @@ def run_folders(runs_dir: Path) -> list[Path]:
 
 def _alive(status: dict, stale_after: float) -> bool:
     if os.name == "posix" and status.get("host") == socket.gethostname() and isinstance(status.get("pid"), int):
-        return _pid_alive(status["pid"])
+        return pid_alive(status["pid"])
     try:
         updated = datetime.fromisoformat(status["updated"]).timestamp()
     except (KeyError, TypeError, ValueError):
@@ -46,7 +46,7 @@ def _alive(status: dict, stale_after: float) -> bool:
     return time.time() - updated <= stale_after
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

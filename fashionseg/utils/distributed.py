@@ -28,6 +28,25 @@ def join():
         PartialState(cpu=not torch.cuda.is_available())
 
 
+def shard(items: list) -> list:
+    """This process's share of `items` when launched (every WORLD_SIZE-th, from its rank); all of them in one."""
+    from fashionseg.utils.rank import rank
+
+    return items[rank()::int(os.environ["WORLD_SIZE"])] if launched() else items
+
+
+def gather_to_main(value) -> list | None:
+    """Every rank's `value`, in rank order, on rank 0 (None on the others); `[value]` in one process.
+    A collective when launched: every rank must call it."""
+    if not (launched() and torch.distributed.is_initialized()):
+        return [value]
+    from fashionseg.utils.rank import is_main
+
+    gathered = [None] * torch.distributed.get_world_size() if is_main() else None
+    torch.distributed.gather_object(value, gathered, dst=0)
+    return gathered
+
+
 def relaunch_words() -> list[str]:
     """The torchrun words that start as many processes again (a run on several machines also needs
     its rendezvous flags); none in one process."""

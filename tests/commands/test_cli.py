@@ -161,7 +161,8 @@ def recipe_option_actions(parser) -> dict:
 def test_recipe_options_are_generated_from_the_recipe_fields():
     train = subcommand("train")
     actions = recipe_option_actions(train)
-    assert set(actions) == {f.name for f in dataclasses.fields(Recipe)} - {"name", "description"}
+    # tune_space is given to `tune` as --space
+    assert set(actions) == {f.name for f in dataclasses.fields(Recipe)} - {"name", "description", "tune_space"}
     for name, action in actions.items():
         assert action.option_strings[0] == "--" + name.replace("_", "-")
         assert "default: the recipe's" in action.help and len(action.help) > 40

@@ -6,13 +6,12 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 import torch
 from fastai.callback.core import Callback
+from helpers.launch import rank_output, torchrun
 from rich.console import Console
 
 from fashionseg.callbacks.stopping import NonFiniteStop, StopOnSignal
@@ -20,22 +19,6 @@ from fashionseg.errors import FashionsegError
 from fashionseg.utils.distributed import check_sync_bn, data_parallel
 
 TINY = ["fashion-fast", "--limit", "1024", "--eval-limit", "300", "--bs", "128", "--log-every", "1"]
-
-
-def torchrun(tmp_path, *args, **popen) -> subprocess.Popen:
-    """`torchrun --standalone --nproc_per_node 2 -m fashionseg ...` from an empty folder, each rank's
-    output in its own log file (see `rank_output`)."""
-    cwd = tmp_path / "cwd"
-    cwd.mkdir(exist_ok=True)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "--log-dir", str(tmp_path / "logs"), "--redirects", "3", "-m", "fashionseg", *args]
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COLUMNS": "200"}, **popen)
-
-
-def rank_output(tmp_path, rank: int) -> str:
-    """What the worker of `rank` printed (stdout and stderr), from torchrun's log files."""
-    return "".join(p.read_text() for p in sorted((tmp_path / "logs").glob(f"**/attempt_0/{rank}/std*.log")))
 
 
 def rows(path) -> list[dict]:

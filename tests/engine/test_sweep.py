@@ -7,7 +7,7 @@ from rich.console import Console
 
 from fashionseg import FashionsegError
 from fashionseg.cli import main
-from fashionseg.engine.sweep import grid, parse_axes, run_sweep, split_values
+from fashionseg.engine.sweep import HOLD_OUT, ablation_rows, grid, parse_axes, run_sweep, split_values
 
 
 def test_values_split_on_commas_outside_brackets():
@@ -41,7 +41,9 @@ def test_a_sweep_runs_its_grid_and_resumes_without_repeating_finished_runs(make_
     for row, variant in zip(rows, first):
         metrics = json.loads((variant.run / "metrics.json").read_text())
         assert row["run"] == variant.run.name and float(row["accuracy"]) == pytest.approx(metrics["accuracy"])
-    assert "| lr | test_loss | accuracy |" in (sweep_dir / "ablation.md").read_text()
+    assert "| lr | test_loss | accuracy | rank (test_loss) |" in (sweep_dir / "ablation.md").read_text()
+    assert "Ranked on the TEST set (valid='test'): picking a variant from this table picks on the test set" in \
+        (sweep_dir / "ablation.md").read_text()
 
     interrupted = first[1].run  # as if the sweep had been stopped during its second run
     (interrupted / "status.json").write_text(json.dumps({"state": "interrupted"}))
@@ -59,3 +61,32 @@ def test_sweep_command_rejects_unknown_names_before_training(tmp_path, capsys):
     code = main(["sweep", "seed000", "--set", "arch=basenet,basenett", "--runs-dir", str(tmp_path)])
     assert code == 2 and "did you mean 'basenet'" in capsys.readouterr().err.lower()
     assert not list(tmp_path.rglob("config.json"))
+
+
+def test_the_ablation_table_ranks_on_the_hold_out_and_says_so(make_tiny_recipe):
+    on_test = grid(make_tiny_recipe(), parse_axes(["lr=1e-3,1e-2,1e-1"]))
+    on_hold_out = grid(make_tiny_recipe(valid=HOLD_OUT), parse_axes(["lr=1e-3,1e-2,1e-1"]))
+    scores = [{"test_loss": 0.2, "valid_loss": 0.9}, {"test_loss": 0.5, "valid_loss": 0.3}, {"valid_loss": 0.6}]
+    for variants in (on_test, on_hold_out):
+        for v, metrics in zip(variants, scores):
+            v.metrics = metrics
+    header, rows = ablation_rows(on_hold_out)
+    assert header == ["lr", "test_loss", "valid_loss", "rank (valid_loss)", "run"]
+    assert [r[3] for r in rows] == [3, 1, 2]  # by the hold-out's loss, not the test set's
+    header, rows = ablation_rows(on_test)
+    assert header[3] == "rank (test_loss)" and [r[3] for r in rows] == [1, 2, "-"]
+
+
+def test_sweep_hold_out_validates_every_variant_on_training_items(monkeypatch, tmp_path, capsys):
+    seen = {}
+
+    def run_sweep(base, axes, sweep_dir, console):  # what the sweep would train, without training it
+        seen["valid"] = base.valid
+        return []
+
+    monkeypatch.setattr("fashionseg.engine.sweep.run_sweep", run_sweep)
+    monkeypatch.setattr("fashionseg.engine.sweep.ablation_table", lambda base, variants: "")
+    assert main(["sweep", "seed000", "--set", "lr=1e-3,1e-2", "--runs-dir", str(tmp_path)]) == 0
+    assert seen.pop("valid") == "test" and "this sweep ranks on the TEST set" in capsys.readouterr().out
+    assert main(["sweep", "seed000", "--set", "lr=1e-3,1e-2", "--hold-out", "--runs-dir", str(tmp_path)]) == 0
+    assert seen.pop("valid") == HOLD_OUT and "warning" not in capsys.readouterr().out

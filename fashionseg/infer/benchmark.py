@@ -1,0 +1,132 @@
+"""Every deployment format of a run side by side, as Ultralytics' `benchmark` does: file size, batch-1 latency
+(median, p90), throughput at a batch size, and test accuracy with its drop against eager PyTorch."""
+from __future__ import annotations
+
+import importlib.util
+import io
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fashionseg.errors import FashionsegError
+from fashionseg.infer.export import EXPORTERS, AtSize, check_format, example_input, load_artefact, quiet
+from fashionseg.infer.quantize import label_agreement, labelled_test_batches, quantize, training_batches
+from fashionseg.infer.trained import TrainedRun, load_run
+from fashionseg.report.tables import markdown_table
+from fashionseg.runs.folder import RunFolder
+
+FORMATS = ("eager", "torchscript", "export", "onnx", "onnx-int8", "openvino")
+HEADER = ["format", "size_mb", "latency_ms_median", "latency_ms_p90", "images_per_s", "accuracy", "drop_vs_eager",
+          "agreement_with_eager", "note"]
+
+
+@dataclass
+class Timing:
+    repeats: int = 50  # timed batch-1 calls
+    batch: int = 32  # throughput batch size
+    batch_repeats: int = 5
+
+
+def check_formats(formats: list[str]) -> list[str]:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise FashionsegError(f"unknown benchmark format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    for fmt in formats:
+        if fmt.startswith("onnx"):
+            check_format("onnx")
+    return formats
+
+
+def artefacts(trained: TrainedRun, fmt: str) -> tuple[int, object]:
+    """(file size in bytes, a function of a float batch returning logits) for `fmt`."""
+    size = trained.summary.get("input_size")
+    if fmt == "eager":
+        buf = io.BytesIO()
+        torch.save(trained.model.state_dict(), buf)
+        return len(buf.getvalue()), AtSize(trained.model, size).eval()
+    if fmt == "openvino":
+        return openvino_model(trained)
+    data = EXPORTERS["onnx" if fmt == "onnx-int8" else fmt](trained.model, size, example_input(trained, 2))
+    if fmt == "onnx-int8":
+        data = quantize(data, training_batches(trained))
+    return len(data), load_artefact("onnx" if fmt == "onnx-int8" else fmt, data)
+
+
+def openvino_model(trained: TrainedRun) -> tuple[int, object]:
+    """The ONNX model compiled by OpenVINO for the CPU (size: its IR weights)."""
+    import openvino as ov
+
+    data = EXPORTERS["onnx"](trained.model, trained.summary.get("input_size"), example_input(trained, 2))
+    with tempfile.TemporaryDirectory(prefix="fashionseg-openvino-") as tmp:
+        src = Path(tmp) / "model.onnx"
+        src.write_bytes(data)
+        model = ov.convert_model(str(src))
+        ov.save_model(model, str(Path(tmp) / "model.xml"))
+        size = (Path(tmp) / "model.bin").stat().st_size
+    compiled = ov.Core().compile_model(model, "CPU")
+    return size, lambda x: torch.from_numpy(compiled(x.numpy())[0])
+
+
+def latencies_ms(model, x: torch.Tensor, repeats: int) -> np.ndarray:
+    """Milliseconds per call of `model` on `x`, after three warm-up calls."""
+    for _ in range(3):
+        model(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model(x)
+        times.append((time.perf_counter() - start) * 1000)
+    return np.array(times)
+
+
+def accuracy(model, batches: list[torch.Tensor], targets: list[torch.Tensor], ignore: int | None) -> float:
+    """Top-1 accuracy (classification) or pixel accuracy (segmentation; `ignore` pixels left out)."""
+    right = total = 0
+    for x, y in zip(batches, targets):
+        pred = model(x).argmax(1)
+        keep = y != ignore if ignore is not None else torch.ones_like(y, dtype=torch.bool)
+        right, total = right + int(((pred == y) & keep).sum()), total + int(keep.sum())
+    return right / max(total, 1)
+
+
+def benchmark_row(trained: TrainedRun, fmt: str, timing: Timing, test, eager) -> list:
+    """One format's row: size, batch-1 latency, throughput, accuracy, drop and agreement against eager."""
+    if fmt == "openvino" and importlib.util.find_spec("openvino") is None:
+        return [fmt, *[None] * 7, "not installed (pip install openvino)"]
+    try:
+        with torch.no_grad(), quiet():
+            nbytes, model = artefacts(trained, fmt)
+            one = latencies_ms(model, example_input(trained, 1), timing.repeats)
+            many = latencies_ms(model, example_input(trained, timing.batch), timing.batch_repeats)
+            acc = accuracy(model, *test, trained.summary.get("ignore_index"))
+            agree = label_agreement(model, eager[1], test[0])
+    except Exception as exc:  # one format that cannot be built must not hide the others
+        return [fmt, *[None] * 7, f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"]
+    drop = None if eager[0] is None else eager[0] - acc
+    return [fmt, nbytes / 2**20, float(np.median(one)), float(np.percentile(one, 90)),
+            timing.batch * 1000 / float(np.median(many)), acc, drop, agree, ""]
+
+
+def benchmark_run(path, formats=FORMATS, timing: Timing | None = None, images: int = 0) -> tuple[Path, list[list]]:
+    """Benchmark run `path` in each of `formats` on its test set (the first `images`; 0: all) and write
+    benchmark.csv and benchmark.md under RUN/benchmark/; returns that folder and the rows."""
+    timing = timing or Timing()
+    check_formats(list(formats))
+    trained = load_run(path, on=torch.device("cpu"))
+    test = labelled_test_batches(trained, images)
+    with torch.no_grad():
+        eager_model = AtSize(trained.model, trained.summary.get("input_size")).eval()
+        eager = (accuracy(eager_model, *test, trained.summary.get("ignore_index")), eager_model)
+    rows = [benchmark_row(trained, fmt, timing, test, eager) for fmt in formats]
+    folder = RunFolder(trained.run.path / "benchmark")
+    folder.write_csv("benchmark.csv", HEADER, rows)
+    lines = [f"# Deployment formats: {trained.run.path.name}", "",
+             f"CPU, {torch.get_num_threads()} threads; latency at batch 1 over {timing.repeats} calls, throughput at "
+             f"batch {timing.batch}; accuracy on {sum(len(x) for x in test[0])} test images (top-1, or pixel "
+             "accuracy for segmentation).", "", *markdown_table(HEADER, rows)]
+    folder.write_text("benchmark.md", "\n".join(lines) + "\n")
+    return folder.path, rows
