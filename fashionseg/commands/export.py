@@ -1,26 +1,49 @@
-"""`fashionseg export <run> --format torchscript|export|onnx [--out FILE]`: the trained model as one
-standalone file, plus a JSON of the preprocessing it expects."""
+"""`fashionseg export <run> --format torchscript|export|onnx|hf|space [--out PATH] [--with-examples]`: the trained
+model as one standalone file plus a JSON of the preprocessing it expects, or as a Hugging Face-style model folder
+(`hf`) or a ready Hugging Face Space (`space`)."""
 from fashionseg.utils.console import console as make_console
 
-FORMATS = "torchscript, export or onnx"
+FORMATS = "torchscript, export, onnx, hf or space"
+FOLDERS = ("hf", "space")  # formats written as a folder
 
 
 def add_parser(sub):
-    p = sub.add_parser("export", help="write a run's model as a standalone TorchScript, torch.export or ONNX file")
+    p = sub.add_parser("export", help="write a run's model as a standalone TorchScript, torch.export or ONNX file, "
+                                      "a Hugging Face model folder or a Space")
     p.add_argument("run", help="run folder (holds config.json, data.json, model.pth)")
     p.add_argument("--format", default="torchscript", metavar="FORMAT",
                    help=f"{FORMATS}: a TorchScript .pt (torch.jit.load), a torch.export .pt2 "
-                        "(torch.export.load) or an .onnx (onnxruntime) file (default: torchscript)")
-    p.add_argument("--out", metavar="FILE", help="the file to write (default: RUN/export/model.<pt|pt2|onnx>); "
-                                 "the preprocessing JSON goes beside it, named FILE.json")
+                        "(torch.export.load) or an .onnx (onnxruntime) file; hf: a model folder with model.safetensors, "
+                        "config.json and a model card; space: a Gradio app folder for a Hugging Face Space "
+                        "(default: torchscript)")
+    p.add_argument("--out", metavar="PATH", help="the file to write (default: RUN/export/model.<pt|pt2|onnx>), the "
+                                                 "preprocessing JSON beside it named FILE.json; for hf and space a new "
+                                                 "or empty folder (default: RUN/export/<hf|space>)")
+    p.add_argument("--with-examples", action="store_true",
+                   help="hf and space: also copy the figures and example images that show data items (left out by "
+                        "default: nothing of the training data leaves unless asked)")
     p.set_defaults(func=export)
 
 
 def export(args):
+    console = make_console()
+    if args.format in FOLDERS:
+        return export_folder(args, console)
     from fashionseg.infer.export import export_run
 
-    console = make_console()
     with console.status(f"exporting {args.run} as {args.format}"):
         out, meta, diff = export_run(args.run, args.format, args.out)
     console.print(f"wrote {out} and its preprocessing {meta.name} (outputs within {diff:.1g} of the run's model)",
+                  highlight=False, soft_wrap=True)
+
+
+def export_folder(args, console):
+    from pathlib import Path
+
+    from fashionseg.infer.model_folder import export_model_folder
+
+    out = Path(args.out) if args.out else Path(args.run) / "export" / args.format
+    with console.status(f"exporting {args.run} as a {args.format} folder"):
+        folder, figures = export_model_folder(args.run, out, args.with_examples)
+    console.print(f"wrote {folder} ({len(figures)} figures); share it with `hf upload ORG/NAME {folder}`",
                   highlight=False, soft_wrap=True)

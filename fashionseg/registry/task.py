@@ -41,6 +41,9 @@ class Task:
     # classes marked, and their mean over classes) and "test-time" (how the test set was predicted:
     # flip TTA, sliding window). A task whose results have no classes leaves out "per-class".
     report_sections: frozenset[str] = frozenset({"per-class", "test-time"})
+    # Names of the figures this task draws (under figures/) that show no data item (e.g. a confusion matrix):
+    # a model card or Space carries them always; the rest only when asked (`--with-examples`).
+    data_free_figures: frozenset[str] = frozenset()
     kind: ClassVar[str] = "task"
     plugin: str = ""
 

@@ -95,6 +95,7 @@ class Classification(Task):
     description = "One class per image: logits (B, n_classes), cross-entropy, accuracy and confusions."
     loss_axis = -1
     commands = frozenset({"cam", "embed"})
+    data_free_figures = frozenset({"confusion_matrix"})
 
     def observers(self, data):
         return [TopLosses()]

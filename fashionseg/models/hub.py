@@ -1,0 +1,40 @@
+"""Models and weights from the Hugging Face hub through its own client (`huggingface_hub`), into its standard
+cache (`HF_HOME`, `HF_HUB_CACHE`) and only when a user names one (`hf-hub:ORG/NAME`); offline or unreachable,
+one error naming what was wanted, the cache searched and how to fetch it elsewhere."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fashionseg.errors import FashionsegError
+
+HUB_PREFIX = "hf-hub:"
+
+
+def hub_id(name) -> str | None:
+    """The repository id of an `hf-hub:ORG/NAME` name; None for anything else (a path)."""
+    text = str(name)
+    return text[len(HUB_PREFIX):] if text.startswith(HUB_PREFIX) else None
+
+
+def hub_folder(repo_id: str) -> Path:
+    """The repository's files in the hub cache, downloaded (with the client's progress bars) when not there."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id))
+    except Exception as exc:  # the client's offline, HTTP and not-found errors, or a connection that fails
+        raise hub_error(f"{HUB_PREFIX}{repo_id}", exc, f"hf download {repo_id}") from None
+
+
+def hub_error(wanted: str, exc: Exception, fetch: str) -> FashionsegError:
+    """One line: what was wanted, why it could not be had, the cache searched, and how to fetch it elsewhere."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    if isinstance(exc, RepositoryNotFoundError):
+        return FashionsegError(f"{wanted} does not exist on {constants.ENDPOINT} (or is private or gated: log in "
+                               "with `hf auth login`); check the name")
+    why = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else f"{constants.ENDPOINT} cannot be reached"
+    return FashionsegError(f"{wanted} is not in the Hugging Face cache {constants.HF_HUB_CACHE} and {why}; fetch it "
+                           f"where there is a network (`{fetch}`) and copy the cache (HF_HOME) here, or pass a "
+                           "local folder or file")
