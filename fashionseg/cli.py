@@ -13,7 +13,7 @@ from fashionseg.recipe.schema import Recipe
 from fashionseg.version import __version__
 
 COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "compare",
-            "export"]
+            "export", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

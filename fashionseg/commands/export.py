@@ -40,10 +40,15 @@ def export(args):
 def export_folder(args, console):
     from pathlib import Path
 
+    from fashionseg.infer.demo import check_gradio
     from fashionseg.infer.model_folder import export_model_folder
+    from fashionseg.infer.space import export_space
 
+    if args.format == "space":
+        check_gradio()
     out = Path(args.out) if args.out else Path(args.run) / "export" / args.format
+    write, kind = (export_space, " --repo-type space") if args.format == "space" else (export_model_folder, "")
     with console.status(f"exporting {args.run} as a {args.format} folder"):
-        folder, figures = export_model_folder(args.run, out, args.with_examples)
-    console.print(f"wrote {folder} ({len(figures)} figures); share it with `hf upload ORG/NAME {folder}`",
+        folder, figures = write(args.run, out, args.with_examples)
+    console.print(f"wrote {folder} ({len(figures)} figures); share it with `hf upload ORG/NAME {folder}{kind}`",
                   highlight=False, soft_wrap=True)
