@@ -45,6 +45,7 @@ LAZY = {
     "conv_bn_relu": "fashionseg.models.layers",
     "PadToMultiple": "fashionseg.models.layers",
     "load_pretrained": "fashionseg.models.weights",
+    "hub_file": "fashionseg.models.hub",
     # tasks and metrics: streaming evaluation helpers and figures
     "ConfusionCounts": "fashionseg.infer.evaluate",
     "kept": "fashionseg.infer.evaluate",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import torch
 from fastai.learner import Learner
@@ -15,6 +16,7 @@ from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision
 from fashionseg.data import Data, DataRequest
 from fashionseg.errors import FashionsegError
+from fashionseg.models.hub import hub_id, hub_weights
 from fashionseg.models.losses import make_loss
 from fashionseg.models.weights import WeightsReport, load_pretrained
 from fashionseg.recipe.schema import Recipe
@@ -25,11 +27,20 @@ from fashionseg.utils.device import device
 
 
 def pretrained_weights(recipe: Recipe, arch: Architecture, model: torch.nn.Module) -> WeightsReport | None:
-    """The recipe's `weights` loaded into `model` (a file, or the architecture's cached published weights)."""
+    """The recipe's `weights` loaded into `model`: a file, a model folder, `hf-hub:ORG/NAME` or the architecture's
+    published weights (`pretrained`), the last two from the hub's cache or downloaded into it."""
     if not recipe.weights:
         return None
-    path = arch.pretrained() if recipe.weights == "pretrained" else recipe.weights
-    return load_pretrained(model, path, head=arch.feature_layer)
+    return load_pretrained(model, weights_path(recipe.weights, arch), head=arch.feature_layer)
+
+
+def weights_path(weights: str, arch: Architecture) -> Path:
+    """The file a recipe's `weights` names, fetched into the standard caches when it is the hub's."""
+    if weights == "pretrained":
+        return Path(arch.pretrained())
+    if hub_id(weights) or Path(weights).expanduser().is_dir():
+        return hub_weights(weights)
+    return Path(weights)
 
 
 def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:

@@ -38,3 +38,36 @@ def hub_error(wanted: str, exc: Exception, fetch: str) -> FashionsegError:
     return FashionsegError(f"{wanted} is not in the Hugging Face cache {constants.HF_HUB_CACHE} and {why}; fetch it "
                            f"where there is a network (`{fetch}`) and copy the cache (HF_HOME) here, or pass a "
                            "local folder or file")
+
+
+def hub_file(repo_id: str, filenames: tuple[str, ...], wanted: str) -> Path:
+    """The first of `filenames` the repository has, from the hub cache or downloaded into it (with the client's
+    progress bar); `wanted` names it in the error when it can be had neither way."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+    for filename in filenames:
+        try:
+            return Path(hf_hub_download(repo_id, filename))
+        except EntryNotFoundError as exc:
+            if isinstance(exc, LocalEntryNotFoundError):  # offline or unreachable, and not cached
+                raise hub_error(f"{wanted} ({HUB_PREFIX}{repo_id}, {filename})", exc, f"hf download {repo_id}") from None
+        except Exception as exc:  # no such repository, refused, a broken connection: one line
+            raise hub_error(f"{wanted} ({HUB_PREFIX}{repo_id}, {filename})", exc, f"hf download {repo_id}") from None
+    raise FashionsegError(f"{wanted}: {HUB_PREFIX}{repo_id} holds none of {', '.join(filenames)}")
+
+
+def hub_weights(name: str) -> Path:
+    """The weights file of `hf-hub:ORG/NAME` or of a local model folder: its model.safetensors, else pytorch_model.bin."""
+    repo = hub_id(name)
+    if repo:
+        return hub_file(repo, WEIGHT_FILES, f"weights {name}")
+    folder = Path(name).expanduser()
+    found = [folder / f for f in WEIGHT_FILES if (folder / f).is_file()]
+    if not found:
+        raise FashionsegError(f"weights folder {folder} holds none of {', '.join(WEIGHT_FILES)}; pass the weights "
+                              "file itself or a folder written by `fashionseg export --format hf` or timm")
+    return found[0]
+
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # what hub model folders hold, in timm's order of preference

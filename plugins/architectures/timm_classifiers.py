@@ -1,6 +1,6 @@
 """Classifiers from timm: the built-in `resnet101` and any timm model as `timm:<name>`, from scratch
-unless the recipe's `weights` names a local file or `pretrained` (timm's own weights, from the local
-Hugging Face or torch hub cache: nothing is ever downloaded)."""
+unless the recipe's `weights` names a file, a model folder, `hf-hub:ORG/NAME` or `pretrained` (timm's own
+published weights, from the Hugging Face or torch hub cache, downloaded there when asked for and absent)."""
 import os
 from functools import partial
 from pathlib import Path
@@ -10,7 +10,7 @@ import timm
 import torch
 from timm.models import get_pretrained_cfg
 
-from fashionseg.plugin import Architecture, FashionsegError, unknown_name
+from fashionseg.plugin import Architecture, FashionsegError, hub_file, unknown_name
 
 
 def resnet101(n_classes=10, n_in=1):
@@ -32,7 +32,7 @@ def architecture(name: str) -> Architecture:
     return Architecture(f"timm:{name}", partial(timm_model, model_name=name), task="classification",
                         description=f"timm {name}, sized for the data; from scratch unless `weights` is set "
                                     f"(published weights: {published(cfg)})",
-                        feature_layer=cfg.classifier if cfg else None, pretrained=partial(cached_weights, name))
+                        feature_layer=cfg.classifier if cfg else None, pretrained=partial(published_weights, name))
 
 
 def published(cfg) -> str:
@@ -45,32 +45,38 @@ def names(pattern: str) -> list[str]:
     return timm.list_models(pattern or "*")
 
 
-def hf_cache() -> Path:
-    """The Hugging Face hub cache as huggingface_hub resolves it, read from the environment now."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
-    return Path(home).expanduser() / "hub"
-
-
-def cached_weights(name: str) -> Path:
-    """The file of timm's published weights for `name` where timm would have cached it (Hugging Face
-    hub first, then torch hub's checkpoints), without any download; else one error naming where it looked."""
-    from huggingface_hub import try_to_load_from_cache
-
-    cfg, looked = get_pretrained_cfg(name), []
+def published_weights(name: str) -> Path:
+    """timm's published weights for `name`, as timm's own loader finds them: from the Hugging Face hub
+    (`pretrained_cfg.hf_hub_id`, through huggingface_hub and its cache), else torch hub's download of
+    `pretrained_cfg.url` into `$TORCH_HOME/hub/checkpoints`; downloaded only when not cached."""
+    cfg = get_pretrained_cfg(name)
+    wanted = f"pretrained weights for timm:{name}"
     if cfg and cfg.hf_hub_id:
-        for filename in filter(None, (cfg.hf_hub_filename, "model.safetensors", "pytorch_model.bin")):
-            found = try_to_load_from_cache(cfg.hf_hub_id, filename, cache_dir=hf_cache())
-            if isinstance(found, str):
-                return Path(found)
-        looked.append(str(hf_cache() / f"models--{cfg.hf_hub_id.replace('/', '--')}"))
+        files = (cfg.hf_hub_filename,) if cfg.hf_hub_filename else ("model.safetensors", "pytorch_model.bin")
+        try:
+            return hub_file(cfg.hf_hub_id, files, wanted)
+        except FashionsegError:
+            if not (cfg.url and torch_hub_path(cfg.url).is_file()):  # torch hub's copy, if there is one, will do
+                raise
     if cfg and cfg.url:
-        path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(cfg.url).path)
-        if path.is_file():
-            return path
-        looked.append(str(path))
-    where = f"looked in {' and '.join(looked)}" if looked else "timm publishes none for it"
-    raise FashionsegError(f"no pretrained weights for timm model {name!r} in the local caches ({where}); nothing is "
-                          f"downloaded here: fetch them once where there is a network (timm.create_model({name!r}, "
-                          "pretrained=True)) and copy the cache (HF_HOME, TORCH_HOME), or pass --weights FILE")
+        return torch_hub_file(cfg.url, wanted)
+    raise FashionsegError(f"timm publishes no {wanted}; pass --weights FILE, a model folder or hf-hub:ORG/NAME")
+
+
+def torch_hub_file(url: str, wanted: str) -> Path:
+    """torch hub's cached copy of `url`, downloaded there (with progress) when absent; offline, one line."""
+    path = torch_hub_path(url)
+    if not path.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(url, str(path), progress=True)
+        except Exception as exc:  # no network, refused, not found
+            raise FashionsegError(f"{wanted} are not in the torch hub cache {path.parent} and {url} cannot be "
+                                  f"fetched ({type(exc).__name__}); download the file where there is a network, put "
+                                  "it there (TORCH_HOME), or pass --weights FILE") from None
+    return path
+
+
+def torch_hub_path(url: str) -> Path:
+    """Where torch hub keeps the download of `url` ($TORCH_HOME/hub/checkpoints)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)

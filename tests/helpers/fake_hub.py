@@ -83,3 +83,15 @@ def fake_hub(repos: dict[str, Path]):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def point_hub(monkeypatch, cache: Path, endpoint: str | None = None, offline: bool = False):
+    """This process's huggingface_hub client pointed at `cache` and `endpoint` (it reads HF_HUB_CACHE, HF_ENDPOINT
+    and HF_HUB_OFFLINE once, when imported: a test process sets its constants instead)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+    if endpoint:
+        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
