@@ -51,9 +51,9 @@ def hub_file(repo_id: str, filenames: tuple[str, ...], wanted: str) -> Path:
             return Path(hf_hub_download(repo_id, filename))
         except EntryNotFoundError as exc:
             if isinstance(exc, LocalEntryNotFoundError):  # offline or unreachable, and not cached
-                raise hub_error(f"{wanted} ({HUB_PREFIX}{repo_id}, {filename})", exc, f"hf download {repo_id}") from None
+                raise hub_error(f"{wanted} ({filename} of {HUB_PREFIX}{repo_id})", exc, f"hf download {repo_id}") from None
         except Exception as exc:  # no such repository, refused, a broken connection: one line
-            raise hub_error(f"{wanted} ({HUB_PREFIX}{repo_id}, {filename})", exc, f"hf download {repo_id}") from None
+            raise hub_error(f"{wanted} ({filename} of {HUB_PREFIX}{repo_id})", exc, f"hf download {repo_id}") from None
     raise FashionsegError(f"{wanted}: {HUB_PREFIX}{repo_id} holds none of {', '.join(filenames)}")
 
 
@@ -61,7 +61,7 @@ def hub_weights(name: str) -> Path:
     """The weights file of `hf-hub:ORG/NAME` or of a local model folder: its model.safetensors, else pytorch_model.bin."""
     repo = hub_id(name)
     if repo:
-        return hub_file(repo, WEIGHT_FILES, f"weights {name}")
+        return hub_file(repo, WEIGHT_FILES, "weights")
     folder = Path(name).expanduser()
     found = [folder / f for f in WEIGHT_FILES if (folder / f).is_file()]
     if not found:

@@ -185,7 +185,7 @@ def test_published_weights_offline_and_absent_are_one_error_naming_them_the_cach
     with pytest.raises(FashionsegError) as caught:
         pretrained_weights(recipe, arch, create_model(recipe.arch, 10, 1))
     message = str(caught.value)
-    assert f"pretrained weights for timm:{SMALL} (hf-hub:timm/resnet10t.c3_in1k" in message and "\n" not in message
+    assert f"pretrained weights for timm:{SMALL} (model.safetensors of hf-hub:timm/resnet10t.c3_in1k)" in message and "\n" not in message
     assert str(empty_caches / "hf" / "hub") in message and "HF_HUB_OFFLINE is set" in message
     assert "hf download timm/resnet10t.c3_in1k" in message
 

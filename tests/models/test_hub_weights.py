@@ -1,0 +1,68 @@
+"""Weights from the hub through its real client, against a loopback server that answers like it: downloaded into
+the cache once, read from the cache when the server is gone, and one clear line when they cannot be had."""
+import pytest
+import safetensors.torch
+import timm
+import torch
+from helpers.fake_hub import fake_hub, point_hub
+
+from fashionseg import FashionsegError, Recipe, create_model
+from fashionseg.build.checks import check_recipe
+from fashionseg.build.learner import pretrained_weights
+
+SMALL = "resnet10t"  # timm publishes it as timm/resnet10t.c3_in1k
+
+
+def recipe(**changes) -> Recipe:
+    return Recipe(**{**dict(name="hub", dataset="fashion-mnist", arch=f"timm:{SMALL}", metrics=["accuracy"]), **changes})
+
+
+def weights_folder(folder, n_classes=1000, in_chans=3):
+    """A hub-style folder holding a generated model.safetensors for resnet10t."""
+    torch.manual_seed(0)
+    folder.mkdir(parents=True)
+    model = timm.create_model(SMALL, num_classes=n_classes, in_chans=in_chans)
+    safetensors.torch.save_file(model.state_dict(), folder / "model.safetensors")
+    return folder, model.state_dict()
+
+
+def load(r: Recipe):
+    model = create_model(r.arch, 10, 1)
+    return pretrained_weights(r, check_recipe(r).arch, model), model
+
+
+def test_published_weights_download_once_then_come_from_the_cache(tmp_path, monkeypatch):
+    repo, source = weights_folder(tmp_path / "repo")
+    cache = tmp_path / "cache"
+    with fake_hub({"timm/resnet10t.c3_in1k": repo}) as (url, requests):
+        point_hub(monkeypatch, cache, endpoint=url)
+        report, model = load(recipe(weights="pretrained"))
+    assert "GET /timm/resnet10t.c3_in1k/resolve/main/model.safetensors" in requests
+    assert report.source.startswith(str(cache / "models--timm--resnet10t.c3_in1k"))
+    assert len(report.adapted) == 1 and {s["tensor"] for s in report.skipped} == {"fc.weight", "fc.bias"}
+    assert torch.equal(model.state_dict()["layer1.0.conv1.weight"], source["layer1.0.conv1.weight"])
+    again, _ = load(recipe(weights="pretrained"))  # the server has stopped: the cache answers
+    assert again.source == report.source and len(again.loaded) == len(report.loaded)
+
+
+def test_hub_names_and_model_folders_are_weights(tmp_path, monkeypatch):
+    repo, source = weights_folder(tmp_path / "repo", n_classes=10, in_chans=1)
+    with fake_hub({"org/mine": repo}) as (url, _):
+        point_hub(monkeypatch, tmp_path / "cache", endpoint=url)
+        from_hub, model = load(recipe(weights="hf-hub:org/mine"))
+        with pytest.raises(FashionsegError, match=r"weights \(model.safetensors of hf-hub:org/absent\) does not exist on http://127.0.0.1"):
+            load(recipe(weights="hf-hub:org/absent"))
+    from_folder, _ = load(recipe(weights=str(repo)))
+    assert not from_hub.skipped and not from_hub.adapted and len(from_folder.loaded) == len(from_hub.loaded)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in source.items())
+    with pytest.raises(FashionsegError, match="holds none of model.safetensors, pytorch_model.bin"):
+        load(recipe(weights=str(tmp_path)))
+
+
+def test_a_hub_name_offline_and_not_cached_is_one_line(tmp_path, monkeypatch):
+    point_hub(monkeypatch, tmp_path / "cache", offline=True)
+    with pytest.raises(FashionsegError) as caught:
+        load(recipe(weights="hf-hub:org/mine"))
+    message = str(caught.value)
+    assert "\n" not in message and "weights (model.safetensors of hf-hub:org/mine)" in message and str(tmp_path / "cache") in message
+    assert "HF_HUB_OFFLINE is set" in message and "hf download org/mine" in message
