@@ -14,9 +14,9 @@ from fashionseg.build.checks import (Parts, as_run, check_against_data, check_fo
                                      epoch_metrics)
 from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision
-from fashionseg.data import Data, DataRequest
+from fashionseg.data import Data, DataRequest, applied_stats
 from fashionseg.errors import FashionsegError
-from fashionseg.models.hub import hub_id, hub_weights
+from fashionseg.models.hub import folder_stats, hub_id, hub_weights
 from fashionseg.models.losses import make_loss
 from fashionseg.models.weights import WeightsReport, load_pretrained
 from fashionseg.recipe.schema import Recipe
@@ -46,7 +46,8 @@ def weights_path(weights: str, arch: Architecture) -> Path:
 def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
     """The recipe's data, through its data set's factory (a `DataRequest` in, `Data` out)."""
     parts = parts or check_recipe(recipe)
-    request = DataRequest.from_recipe(recipe, parts.data_options, on if on is not None else device())
+    request = DataRequest.from_recipe(recipe, parts.data_options, on if on is not None else device(),
+                                      weights_stats(recipe.weights, parts.arch))
     data = parts.dataset.load()(request)
     if not isinstance(data, Data):
         raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} returned "
@@ -54,7 +55,19 @@ def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
     if data.task != parts.dataset.task:
         raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} is registered for "
                               f"task {parts.dataset.task!r} but its Data says {data.task!r}; the two must agree")
+    if request.stats is not None:  # data.json records what the batches were normalised with
+        data.stats = applied_stats(data.dls) or data.stats
     return data
+
+
+def weights_stats(weights: str, arch: Architecture):
+    """`(mean, std)` the recipe's pretrained weights were trained with, when known: the architecture's published
+    statistics (timm's `pretrained_cfg`), or a model folder's config.json; None otherwise."""
+    if weights == "pretrained":
+        return arch.pretrained_stats() if arch.pretrained_stats else None
+    if weights and (hub_id(weights) or Path(weights).expanduser().is_dir()):
+        return folder_stats(weights)
+    return None
 
 
 def input_size(recipe: Recipe, data: Data) -> tuple[int, int] | None:

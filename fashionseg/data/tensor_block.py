@@ -127,12 +127,14 @@ def tensor_dataloaders(request, x_block, y_block, n_train: int, n_test: int, sta
     """The one builder for data decoded into tensors: items 0..n_train-1 are training items and the
     next n_test the test set; splits (unless given as index lists), batch size and device from the
     `DataRequest`, augmentation by name (training batches only), normalisation with
-    `stats = (mean, std)` per channel. The tensors may be memory-mapped: batches index them."""
+    `stats = (mean, std)` per channel (or the pretrained weights' statistics the request carries). The tensors
+    may be memory-mapped: batches index them."""
     from fastai.data.transforms import Normalize
 
     from fashionseg.data.augment import augmentations
 
     splits = splits if splits is not None else request.splits(n_train, n_test)
+    stats = request.normalisation(stats)
     block = tensor_datablock(x_block, y_block, splits,
                              batch_tfms=[*augmentations(augment), Normalize.from_stats(*stats, cuda=False)])
     return block.dataloaders(range(n_train + n_test), bs=request.bs, num_workers=0, device=request.device)

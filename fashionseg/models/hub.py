@@ -71,3 +71,18 @@ def hub_weights(name: str) -> Path:
 
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # what hub model folders hold, in timm's order of preference
+
+
+def folder_stats(name: str) -> tuple[list[float], list[float]] | None:
+    """The normalisation a model folder's (or `hf-hub:ORG/NAME`'s) weights expect, from its config.json: fashionseg's
+    `mean`/`std` or timm's `pretrained_cfg`; None when it says nothing."""
+    import json
+
+    repo = hub_id(name)
+    try:
+        path = hub_file(repo, ("config.json",), "weights config") if repo else Path(name).expanduser() / "config.json"
+        config = json.loads(path.read_text())
+    except (FashionsegError, OSError, ValueError):
+        return None
+    source = config if config.get("mean") else config.get("pretrained_cfg") or {}
+    return (list(source["mean"]), list(source["std"])) if source.get("mean") and source.get("std") else None

@@ -32,7 +32,14 @@ def architecture(name: str) -> Architecture:
     return Architecture(f"timm:{name}", partial(timm_model, model_name=name), task="classification",
                         description=f"timm {name}, sized for the data; from scratch unless `weights` is set "
                                     f"(published weights: {published(cfg)})",
-                        feature_layer=cfg.classifier if cfg else None, pretrained=partial(published_weights, name))
+                        feature_layer=cfg.classifier if cfg else None, pretrained=partial(published_weights, name),
+                        pretrained_stats=partial(published_stats, name))
+
+
+def published_stats(name: str):
+    """The mean and std timm's published weights for `name` were trained with (its `pretrained_cfg`)."""
+    cfg = get_pretrained_cfg(name)
+    return (list(cfg.mean), list(cfg.std)) if cfg and cfg.mean and cfg.std else None
 
 
 def published(cfg) -> str:

@@ -66,3 +66,21 @@ def test_a_hub_name_offline_and_not_cached_is_one_line(tmp_path, monkeypatch):
     message = str(caught.value)
     assert "\n" not in message and "weights (model.safetensors of hf-hub:org/mine)" in message and str(tmp_path / "cache") in message
     assert "HF_HUB_OFFLINE is set" in message and "hf download org/mine" in message
+
+
+def test_the_data_is_normalised_as_the_weights_were_trained(tmp_path, monkeypatch, fashion_mnist_dir):
+    from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+
+    from fashionseg.build.learner import build_learner
+    from fashionseg.data import applied_stats
+
+    repo, _ = weights_folder(tmp_path / "repo")
+    small = dict(limit=64, eval_limit=32, bs=32, data_options={"path": str(fashion_mnist_dir)})
+    with fake_hub({"timm/resnet10t.c3_in1k": repo}) as (url, _):
+        point_hub(monkeypatch, tmp_path / "cache", endpoint=url)
+        data = build_learner(recipe(weights="pretrained", **small)).data
+    grey = ([sum(IMAGENET_DEFAULT_MEAN) / 3], [sum(IMAGENET_DEFAULT_STD) / 3])  # RGB statistics for a summed stem
+    assert data.stats[0] == pytest.approx(grey[0]) and data.stats[1] == pytest.approx(grey[1])
+    assert applied_stats(data.dls)[0] == pytest.approx(grey[0])  # the batches, not only data.json
+    scratch = build_learner(recipe(**small)).data
+    assert scratch.stats[0] == pytest.approx([0.286], abs=1e-3)  # from scratch: the data's own
