@@ -29,8 +29,8 @@ from fashionseg.utils.device import device
 def pretrained_weights(recipe: Recipe, arch: Architecture, model: torch.nn.Module) -> WeightsReport | None:
     """The recipe's `weights` loaded into `model`: a file, a model folder, `hf-hub:ORG/NAME` or the architecture's
     published weights (`pretrained`), the last two from the hub's cache or downloaded into it."""
-    if not recipe.weights:
-        return None
+    if not recipe.weights or (recipe.weights == "pretrained" and arch.pretrained is None):
+        return None  # none asked for, or the factory loaded them (`pretrained_options`) and reported it
     return load_pretrained(model, weights_path(recipe.weights, arch), head=arch.feature_layer)
 
 
@@ -76,11 +76,15 @@ def input_size(recipe: Recipe, data: Data) -> tuple[int, int] | None:
     return tuple(schedule[-1][1]) if schedule else data.input_size
 
 
-def build_model(recipe: Recipe, n_classes: int, n_in: int) -> torch.nn.Module:
-    """The recipe's architecture sized for the data (untrained)."""
+def build_model(recipe: Recipe, n_classes: int, n_in: int, pretrained: bool = False) -> torch.nn.Module:
+    """The recipe's architecture sized for the data (untrained; `pretrained`: started from the published weights
+    an architecture loads itself through its `pretrained_options`, when the recipe asks for them)."""
     arch = registry().get("architecture", recipe.arch)
+    options = dict(recipe.arch_options)
+    if pretrained and recipe.weights == "pretrained" and arch.pretrained_options:
+        options = {**arch.pretrained_options, **options}
     try:
-        model = create_model(recipe.arch, n_classes, n_in, **recipe.arch_options)
+        model = create_model(recipe.arch, n_classes, n_in, **options)
     except FashionsegError as exc:
         hint = "; --arch-options '{}' clears the recipe's arch_options" if recipe.arch_options else ""
         raise FashionsegError(f"{exc}{hint}") from None
@@ -130,7 +134,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     data = main_first(build_data, recipe, parts)
     check_input_size(parts.arch, recipe, data)
     check_against_data(recipe, data)
-    model = build_model(recipe, len(data.classes), data.n_in)
+    model = build_model(recipe, len(data.classes), data.n_in, pretrained)
     check_forward(model, parts.arch, recipe, data)
     report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params

@@ -40,7 +40,7 @@ def hub_error(wanted: str, exc: Exception, fetch: str) -> FashionsegError:
                            "local folder or file")
 
 
-def hub_file(repo_id: str, filenames: tuple[str, ...], wanted: str) -> Path:
+def hub_file(repo_id: str, filenames: tuple[str, ...], wanted: str, revision: str | None = None) -> Path:
     """The first of `filenames` the repository has, from the hub cache or downloaded into it (with the client's
     progress bar); `wanted` names it in the error when it can be had neither way."""
     from huggingface_hub import hf_hub_download
@@ -48,7 +48,7 @@ def hub_file(repo_id: str, filenames: tuple[str, ...], wanted: str) -> Path:
 
     for filename in filenames:
         try:
-            return Path(hf_hub_download(repo_id, filename))
+            return Path(hf_hub_download(repo_id, filename, revision=revision))
         except EntryNotFoundError as exc:
             if isinstance(exc, LocalEntryNotFoundError):  # offline or unreachable, and not cached
                 raise hub_error(f"{wanted} ({filename} of {HUB_PREFIX}{repo_id})", exc, f"hf download {repo_id}") from None

@@ -19,6 +19,10 @@ FASHION_CNNS = [  # (name, function in fashion_cnns.py, description): 28x28 inpu
 ]
 
 
+IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])  # what smp's `imagenet` encoder weights expect
+SMP_PRETRAINED = dict(pretrained_options={"encoder_weights": "imagenet"}, pretrained_stats=lambda: IMAGENET_STATS)
+
+
 def _arch(name, target, task, description, **declared):
     return Architecture(name, f"{HERE}.{target}", task=task, description=description, **declared)
 
@@ -39,9 +43,11 @@ def fashionseg_architectures():
               "Space-to-depth stem, conv-BN-ReLU stages halving the size, class-map head: fast on CPU.",
               class_maps="class_maps", feature_layer="classifier"),
         _arch("unet", "smp_models:unet", seg,
-              "smp U-Net, encoder by name (resnet34; 'tu-<timm name>' for timm's), from scratch."),
+              "smp U-Net, encoder by name (resnet34; 'tu-<timm name>' for timm's), from scratch unless `weights` is "
+              "set (pretrained: the encoder's ImageNet weights).", **SMP_PRETRAINED),
         _arch("deeplabv3-resnet101", "smp_models:deeplabv3_resnet101", seg,
-              "smp DeepLabv3 (ASPP head) on a dilated ResNet-101, from scratch."),
+              "smp DeepLabv3 (ASPP head) on a dilated ResNet-101, from scratch unless `weights` is set.",
+              **SMP_PRETRAINED),
         _arch("unet-classic", "unet_classic:unet_classic", seg,
               "Original U-Net: double 3x3 conv blocks, 4 down, 4 up, skip concatenation; base width 64."),
         _arch("facade-fcn", "facade_fcn:facade_fcn", seg,

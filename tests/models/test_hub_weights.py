@@ -84,3 +84,26 @@ def test_the_data_is_normalised_as_the_weights_were_trained(tmp_path, monkeypatc
     assert applied_stats(data.dls)[0] == pytest.approx(grey[0])  # the batches, not only data.json
     scratch = build_learner(recipe(**small)).data
     assert scratch.stats[0] == pytest.approx([0.286], abs=1e-3)  # from scratch: the data's own
+
+
+def test_smp_encoders_start_from_smps_published_weights(tmp_path, monkeypatch):
+    import segmentation_models_pytorch as smp
+    from helpers.runs import mask_folder_recipe
+    from helpers.seg_folders import make_root
+
+    from fashionseg.build.learner import build_learner
+
+    torch.manual_seed(0)
+    encoder = smp.Unet("resnet18", encoder_weights=None).encoder
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    safetensors.torch.save_file(encoder.state_dict(), repo / "model.safetensors")
+    seg = mask_folder_recipe(make_root(tmp_path / "masks", n_train=8, n_test=4)).override(
+        arch="unet", arch_options={"encoder": "resnet18", "decoder_channels": [16, 8, 8]}, weights="pretrained")
+    with fake_hub({"smp-hub/resnet18.imagenet": repo}) as (url, requests):
+        point_hub(monkeypatch, tmp_path / "cache", endpoint=url)
+        built = build_learner(seg)
+    assert any(r.endswith("/model.safetensors") and r.startswith("GET /smp-hub/resnet18.imagenet/") for r in requests)
+    loaded = built.learn.model.net.encoder.state_dict()
+    assert torch.equal(loaded["layer2.0.conv1.weight"], encoder.state_dict()["layer2.0.conv1.weight"])
+    assert built.data.stats[0] == pytest.approx([0.485, 0.456, 0.406])
