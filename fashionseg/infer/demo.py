@@ -12,9 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from fashionseg.data.colors import colorize, default_colors
-from fashionseg.data.images import as_image
+from fashionseg.data.images import as_image, resized
 from fashionseg.errors import FashionsegError
-from fashionseg.data.images import resized
 from fashionseg.infer.predict import model_size, normalize
 from fashionseg.infer.trained import TrainedRun
 

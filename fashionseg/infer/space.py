@@ -2,7 +2,6 @@
 `requirements.txt` and a README with the Space's metadata; `python app.py` runs it locally."""
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 

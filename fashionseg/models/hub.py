@@ -86,3 +86,29 @@ def folder_stats(name: str) -> tuple[list[float], list[float]] | None:
         return None
     source = config if config.get("mean") else config.get("pretrained_cfg") or {}
     return (list(source["mean"]), list(source["std"])) if source.get("mean") and source.get("std") else None
+
+
+def torch_hub_path(url: str) -> Path:
+    """Where torch hub keeps its download of `url` ($TORCH_HOME/hub/checkpoints)."""
+    import os
+    from urllib.parse import urlparse
+
+    import torch
+
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)
+
+
+def torch_hub_file(url: str, wanted: str) -> Path:
+    """torch hub's cached copy of `url`, downloaded there (with progress) when absent; unreachable, one line."""
+    import torch
+
+    path = torch_hub_path(url)
+    if not path.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(url, str(path), progress=True)
+        except Exception as exc:  # no network, refused, not found
+            raise FashionsegError(f"{wanted} are not in the torch hub cache {path.parent} and {url} cannot be "
+                                  f"fetched ({type(exc).__name__}); download the file where there is a network, put "
+                                  "it there (TORCH_HOME), or pass a weights file") from None
+    return path

@@ -19,7 +19,6 @@ from fashionseg.errors import FashionsegError
 from fashionseg.utils.files import atomic_write, csv_text
 from fashionseg.utils.rank import from_main, is_main, main_only
 
-
 MODEL, SAFETENSORS = "model.pth", "model.safetensors"  # the trained model, in torch's format and in safetensors
 
 

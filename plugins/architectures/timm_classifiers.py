@@ -1,16 +1,13 @@
 """Classifiers from timm: the built-in `resnet101` and any timm model as `timm:<name>`, from scratch
 unless the recipe's `weights` names a file, a model folder, `hf-hub:ORG/NAME` or `pretrained` (timm's own
 published weights, from the Hugging Face or torch hub cache, downloaded there when asked for and absent)."""
-import os
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlparse
 
 import timm
-import torch
 from timm.models import get_pretrained_cfg
 
-from fashionseg.plugin import Architecture, FashionsegError, hub_file, unknown_name
+from fashionseg.plugin import Architecture, FashionsegError, hub_file, torch_hub_file, torch_hub_path, unknown_name
 
 
 def resnet101(n_classes=10, n_in=1):
@@ -68,22 +65,3 @@ def published_weights(name: str) -> Path:
     if cfg and cfg.url:
         return torch_hub_file(cfg.url, wanted)
     raise FashionsegError(f"timm publishes no {wanted}; pass --weights FILE, a model folder or hf-hub:ORG/NAME")
-
-
-def torch_hub_file(url: str, wanted: str) -> Path:
-    """torch hub's cached copy of `url`, downloaded there (with progress) when absent; offline, one line."""
-    path = torch_hub_path(url)
-    if not path.is_file():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.hub.download_url_to_file(url, str(path), progress=True)
-        except Exception as exc:  # no network, refused, not found
-            raise FashionsegError(f"{wanted} are not in the torch hub cache {path.parent} and {url} cannot be "
-                                  f"fetched ({type(exc).__name__}); download the file where there is a network, put "
-                                  "it there (TORCH_HOME), or pass --weights FILE") from None
-    return path
-
-
-def torch_hub_path(url: str) -> Path:
-    """Where torch hub keeps the download of `url` ($TORCH_HOME/hub/checkpoints)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)
