@@ -107,3 +107,25 @@ def test_smp_encoders_start_from_smps_published_weights(tmp_path, monkeypatch):
     loaded = built.learn.model.net.encoder.state_dict()
     assert torch.equal(loaded["layer2.0.conv1.weight"], encoder.state_dict()["layer2.0.conv1.weight"])
     assert built.data.stats[0] == pytest.approx([0.485, 0.456, 0.406])
+
+
+def test_the_resnet_fcn_trunk_starts_from_torchvisions_weights_through_torch_hub(tmp_path, monkeypatch):
+    import torchvision
+    from helpers.fake_hub import serve_files
+
+    torch.manual_seed(0)
+    source = torchvision.models.resnet18(weights=None).state_dict()
+    (tmp_path / "files").mkdir()
+    torch.save(source, tmp_path / "files" / "resnet18-test.pth")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    with serve_files(tmp_path / "files") as url:
+        monkeypatch.setattr("fashionseg_plugins.architectures.resnet_fcn.IMAGENET_URL", f"{url}/resnet18-test.pth")
+        model = create_model("resnet18-fcn", 5, 1, trunk_weights="imagenet")
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / "resnet18-test.pth"
+    assert cached.is_file() and torch.equal(model.trunk[4][0].conv1.weight, source["layer1.0.conv1.weight"])
+    assert torch.allclose(model.trunk[0].weight, source["conv1.weight"].sum(1, keepdim=True))  # the grey stem
+    again = create_model("resnet18-fcn", 5, 1, trunk_weights="imagenet")  # the server is gone: torch hub's cache answers
+    assert torch.equal(again.trunk[4][0].conv1.weight, model.trunk[4][0].conv1.weight)
+    cached.unlink()
+    with pytest.raises(FashionsegError, match=r"ImageNet weights for the ResNet-18 trunk are not in the torch hub cache"):
+        create_model("resnet18-fcn", 5, 1, trunk_weights="imagenet")
