@@ -60,7 +60,8 @@ def fashionseg_architectures():
               "torchvision ResNet-18 trunk, 512-256-128-N upsampling decoder; `dilation` for the last stage; "
               "pretrained: the trunk's ImageNet weights.", **imagenet("trunk_weights")),
         _arch("fcn32s", "vgg_fcn:fcn32s", seg,
-              "VGG-16 features (with batch norm by default, as nothing is pretrained), fc6/fc7 as 1x1 convs."),
+              "VGG-16 features (with batch norm by default), fc6/fc7 as 1x1 convs; pretrained: the features' "
+              "ImageNet weights.", **imagenet("features_weights")),
     ]
 
 

@@ -3,7 +3,8 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from fashionseg.plugin import conv_bn_relu, load_pretrained, main_console, torch_hub_file
+from fashionseg.plugin import conv_bn_relu
+from fashionseg_plugins.architectures.torchvision_weights import start_from
 
 IMAGENET_URL = torchvision.models.ResNet18_Weights.IMAGENET1K_V1.url  # torchvision's ImageNet ResNet-18 (torch hub)
 
@@ -28,10 +29,7 @@ class ResNetFCN(nn.Module):
         trunk = torchvision.models.resnet18(weights=None)
         if n_in != 3:
             trunk.conv1 = nn.Conv2d(n_in, 64, 7, stride=2, padding=3, bias=False)
-        if trunk_weights:  # the load report, printed: the stem adapted to n_in, nothing skipped silently
-            path = torch_hub_file(IMAGENET_URL, "ImageNet weights for the ResNet-18 trunk") \
-                if trunk_weights == "imagenet" else trunk_weights
-            load_pretrained(trunk, path, head="fc").show(main_console(), prefix="trunk ")
+        start_from(trunk, trunk_weights, IMAGENET_URL, "ResNet-18 trunk", head="fc")  # the stem adapted to n_in
         if dilation:
             dilate_last_stage(trunk)
         self.trunk = nn.Sequential(*list(trunk.children())[:-2])

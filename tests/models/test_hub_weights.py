@@ -129,3 +129,19 @@ def test_the_resnet_fcn_trunk_starts_from_torchvisions_weights_through_torch_hub
     cached.unlink()
     with pytest.raises(FashionsegError, match=r"ImageNet weights for the ResNet-18 trunk are not in the torch hub cache"):
         create_model("resnet18-fcn", 5, 1, trunk_weights="imagenet")
+
+
+def test_fcn32s_features_start_from_torchvisions_vgg(tmp_path, monkeypatch):
+    import torchvision
+    from fashionseg_plugins.architectures import vgg_fcn
+    from helpers.fake_hub import serve_files
+
+    torch.manual_seed(0)
+    source = torchvision.models.vgg16_bn(weights=None).features.state_dict()
+    (tmp_path / "files").mkdir()
+    torch.save({f"features.{k}": v for k, v in source.items()}, tmp_path / "files" / "vgg16_bn-test.pth")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    with serve_files(tmp_path / "files") as url:
+        monkeypatch.setitem(vgg_fcn.IMAGENET_URLS, True, f"{url}/vgg16_bn-test.pth")
+        model = create_model("fcn32s", 5, 3, fc_channels=16, features_weights="imagenet")
+    assert torch.equal(model.net[0][3].weight, source["3.weight"])
