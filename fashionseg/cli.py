@@ -13,7 +13,7 @@ from fashionseg.recipe.schema import Recipe
 from fashionseg.version import __version__
 
 COMMANDS = ["train", "lr_find", "list", "plugins", "runs", "predict", "evaluate", "cam", "embed", "sweep", "tune",
-            "compare", "export", "benchmark", "show_batch"]
+            "compare", "export", "benchmark", "demo", "show_batch"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,9 @@ LAZY = {
     "conv_bn_relu": "fashionseg.models.layers",
     "PadToMultiple": "fashionseg.models.layers",
     "load_pretrained": "fashionseg.models.weights",
+    "hub_file": "fashionseg.models.hub",
+    "torch_hub_file": "fashionseg.models.hub",
+    "torch_hub_path": "fashionseg.models.hub",
     # tasks and metrics: streaming evaluation helpers and figures
     "ConfusionCounts": "fashionseg.infer.evaluate",
     "kept": "fashionseg.infer.evaluate",

@@ -116,9 +116,10 @@ def check_arch_options(arch: Architecture, options: dict):
 
 def check_weights(recipe: Recipe, arch: Architecture):
     """`weights: pretrained` needs an architecture with published weights; freeze_epochs needs a declared head."""
-    if recipe.weights == "pretrained" and arch.pretrained is None:
+    if recipe.weights == "pretrained" and arch.pretrained is None and not arch.pretrained_options:
         raise FashionsegError(f"architecture {arch.name!r} has no published weights to take from a cache; use a "
-                              "timm: architecture (e.g. timm:resnet18) or pass --weights FILE")
+                              "timm: architecture (e.g. timm:resnet18) or pass --weights FILE, a model folder or "
+                              "hf-hub:ORG/NAME")
     if recipe.freeze_epochs:
         body_head_splitter(arch.feature_layer, arch.name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import torch
 from fastai.learner import Learner
@@ -13,9 +14,10 @@ from fashionseg.build.checks import (Parts, as_run, check_against_data, check_fo
                                      epoch_metrics)
 from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision
-from fashionseg.data import Data, DataRequest
+from fashionseg.data import Data, DataRequest, applied_stats
 from fashionseg.data.balance import balanced, imbalance_warning
 from fashionseg.errors import FashionsegError
+from fashionseg.models.hub import folder_stats, hub_id, hub_weights
 from fashionseg.models.losses import make_loss
 from fashionseg.models.weights import WeightsReport, load_pretrained
 from fashionseg.recipe.schema import Recipe
@@ -26,17 +28,27 @@ from fashionseg.utils.device import device
 
 
 def pretrained_weights(recipe: Recipe, arch: Architecture, model: torch.nn.Module) -> WeightsReport | None:
-    """The recipe's `weights` loaded into `model` (a file, or the architecture's cached published weights)."""
-    if not recipe.weights:
-        return None
-    path = arch.pretrained() if recipe.weights == "pretrained" else recipe.weights
-    return load_pretrained(model, path, head=arch.feature_layer)
+    """The recipe's `weights` loaded into `model`: a file, a model folder, `hf-hub:ORG/NAME` or the architecture's
+    published weights (`pretrained`), the last two from the hub's cache or downloaded into it."""
+    if not recipe.weights or (recipe.weights == "pretrained" and arch.pretrained is None):
+        return None  # none asked for, or the factory loaded them (`pretrained_options`) and reported it
+    return load_pretrained(model, weights_path(recipe.weights, arch), head=arch.feature_layer)
+
+
+def weights_path(weights: str, arch: Architecture) -> Path:
+    """The file a recipe's `weights` names, fetched into the standard caches when it is the hub's."""
+    if weights == "pretrained":
+        return Path(arch.pretrained())
+    if hub_id(weights) or Path(weights).expanduser().is_dir():
+        return hub_weights(weights)
+    return Path(weights)
 
 
 def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
     """The recipe's data, through its data set's factory (a `DataRequest` in, `Data` out)."""
     parts = parts or check_recipe(recipe)
-    request = DataRequest.from_recipe(recipe, parts.data_options, on if on is not None else device())
+    request = DataRequest.from_recipe(recipe, parts.data_options, on if on is not None else device(),
+                                      weights_stats(recipe.weights, parts.arch))
     data = parts.dataset.load()(request)
     if not isinstance(data, Data):
         raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} returned "
@@ -44,6 +56,8 @@ def build_data(recipe: Recipe, parts: Parts | None = None, on=None) -> Data:
     if data.task != parts.dataset.task:
         raise FashionsegError(f"data set {parts.dataset.name!r} of plugin {parts.dataset.plugin!r} is registered for "
                               f"task {parts.dataset.task!r} but its Data says {data.task!r}; the two must agree")
+    if request.stats is not None:  # data.json records what the batches were normalised with
+        data.stats = applied_stats(data.dls) or data.stats
     return balanced(data, parts.data_options)
 
 
@@ -57,17 +71,31 @@ def warn_if_imbalanced(data: Data):
         main_console().print(warning, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
+def weights_stats(weights: str, arch: Architecture):
+    """`(mean, std)` the recipe's pretrained weights were trained with, when known: the architecture's published
+    statistics (timm's `pretrained_cfg`), or a model folder's config.json; None otherwise."""
+    if weights == "pretrained":
+        return arch.pretrained_stats() if arch.pretrained_stats else None
+    if weights and (hub_id(weights) or Path(weights).expanduser().is_dir()):
+        return folder_stats(weights)
+    return None
+
+
 def input_size(recipe: Recipe, data: Data) -> tuple[int, int] | None:
     """The size the trained model sees: the last of the recipe's sizes, else the data's own."""
     schedule = size_schedule(recipe.sizes)
     return tuple(schedule[-1][1]) if schedule else data.input_size
 
 
-def build_model(recipe: Recipe, n_classes: int, n_in: int) -> torch.nn.Module:
-    """The recipe's architecture sized for the data (untrained)."""
+def build_model(recipe: Recipe, n_classes: int, n_in: int, pretrained: bool = False) -> torch.nn.Module:
+    """The recipe's architecture sized for the data (untrained; `pretrained`: started from the published weights
+    an architecture loads itself through its `pretrained_options`, when the recipe asks for them)."""
     arch = registry().get("architecture", recipe.arch)
+    options = dict(recipe.arch_options)
+    if pretrained and recipe.weights == "pretrained" and arch.pretrained_options:
+        options = {**arch.pretrained_options, **options}
     try:
-        model = create_model(recipe.arch, n_classes, n_in, **recipe.arch_options)
+        model = create_model(recipe.arch, n_classes, n_in, **options)
     except FashionsegError as exc:
         hint = "; --arch-options '{}' clears the recipe's arch_options" if recipe.arch_options else ""
         raise FashionsegError(f"{exc}{hint}") from None
@@ -118,7 +146,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     check_input_size(parts.arch, recipe, data)
     check_against_data(recipe, data)
     warn_if_imbalanced(data)
-    model = build_model(recipe, len(data.classes), data.n_in)
+    model = build_model(recipe, len(data.classes), data.n_in, pretrained)
     check_forward(model, parts.arch, recipe, data)
     report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params

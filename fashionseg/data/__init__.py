@@ -32,11 +32,19 @@ class DataRequest:
     bs: int = 128
     device: Any = None
     train_items: str = ""  # a range such as "0-250": train on those training items only ("": all)
+    # normalisation (mean, std per channel) the model's pretrained weights expect; None: the data's own statistics
+    stats: tuple[list[float], list[float]] | None = None
 
     @classmethod
-    def from_recipe(cls, recipe, options: dict, device=None) -> "DataRequest":
+    def from_recipe(cls, recipe, options: dict, device=None, stats=None) -> "DataRequest":
         return cls(options, recipe.valid, recipe.seed, recipe.limit, recipe.eval_limit, recipe.bs,
-                   device, recipe.train_items)
+                   device, recipe.train_items, stats)
+
+    def normalisation(self, own):
+        """The statistics to normalise with: the weights' (`stats`) fitted to the data's channels, else `own`."""
+        if self.stats is None or own is None:
+            return own
+        return tuple(fit_channels(list(s), len(o)) for s, o in zip(self.stats, own))
 
     def splits(self, n_train: int, n_test: int, labels=None) -> tuple[list[int], ...]:
         """Train, valid (and test, when held apart) item indices over train items then test items;
@@ -107,6 +115,24 @@ def denormalize(x: torch.Tensor, stats) -> torch.Tensor:
         return x
     mean, std = (torch.tensor(s, device=x.device).view(1, -1, 1, 1) for s in stats)
     return (x * std + mean).clamp(0, 1)
+
+
+def fit_channels(values: list[float], n: int) -> list[float]:
+    """Per-channel values for `n` channels: averaged for grey images under RGB weights (the stem is summed the
+    same way), repeated for RGB images under grey ones."""
+    if len(values) == n:
+        return values
+    return [sum(values) / len(values)] * n if n == 1 or len(values) != 1 else values * n
+
+
+def applied_stats(dls) -> tuple[list[float], list[float]] | None:
+    """The mean and std the loaders' fastai `Normalize` batch transform uses (None without one)."""
+    from fastai.data.transforms import Normalize
+
+    for tfm in getattr(dls.train, "after_batch", []).fs:
+        if isinstance(tfm, Normalize):
+            return tfm.mean.flatten().tolist(), tfm.std.flatten().tolist()
+    return None
 
 
 def check_data_options(dataset, given: dict) -> dict:

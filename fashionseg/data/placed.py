@@ -10,6 +10,7 @@ import torch
 from fastai.torch_core import TensorImageBW
 from fasttransform import Transform
 
+from fashionseg.data.tensor_block import shape_only
 from fashionseg.errors import FashionsegError
 
 
@@ -32,6 +33,10 @@ class PasteOnCanvas(Transform):
     def __init__(self, images: torch.Tensor, offsets: torch.Tensor, canvas: int):
         super().__init__()
         self.images, self.offsets, self.canvas = images, offsets, canvas
+
+    def without_data(self) -> "PasteOnCanvas":
+        """No images or offsets: what `learn.export` keeps (see `tensor_block.without_data`)."""
+        return type(self)(shape_only(self.images), shape_only(self.offsets), self.canvas)
 
     def encodes(self, idx: int | torch.Tensor):
         idx = torch.as_tensor(idx)

@@ -15,8 +15,13 @@ from fastai.data.block import DataBlock, TransformBlock
 from fastai.data.core import TfmdDL
 from fastai.data.transforms import Category, IntToFloatTensor, MultiCategory  # noqa: F401
 from fastai.torch_core import TensorCategory, TensorImage, TensorImageBW, TensorMask, TensorMultiCategory
-from fasttransform import Transform
+from fasttransform import Pipeline, Transform
 from PIL import Image
+
+
+def shape_only(data: torch.Tensor) -> torch.Tensor:
+    """An empty copy of `data` that keeps its item shape and dtype (a slice would pickle the whole storage)."""
+    return data[:0].clone()
 
 
 def is_index(item) -> bool:
@@ -37,6 +42,10 @@ class IndexInto(Transform):
         super().__init__()
         self.data, self.tensor_type = data, tensor_type
 
+    def without_data(self) -> "IndexInto":
+        """The same transform holding no items: it still reads images given directly."""
+        return type(self)(shape_only(self.data), self.tensor_type)
+
     def encodes(self, idx):
         if is_index(idx):
             return self.tensor_type(self.data[idx])
@@ -53,6 +62,9 @@ class IndexCategory(Transform):
     def __init__(self, labels: torch.Tensor, vocab: list[str]):
         super().__init__()
         self.labels, self.vocab = labels.long(), list(vocab)
+
+    def without_data(self) -> "IndexCategory":
+        return type(self)(shape_only(self.labels), self.vocab)
 
     def encodes(self, idx: int | torch.Tensor):
         return TensorCategory(self.labels[idx])
@@ -83,8 +95,22 @@ def MaskTensorBlock(masks: torch.Tensor, codes: list[str]):
     return TransformBlock(type_tfms=IndexInto(masks, TensorMask), batch_tfms=IntToFloatTensor, dl_type=BatchIndexDL)
 
 
+def without_data(dataset):
+    """An empty data set's transforms rid of the tensors they index (each one's `without_data()`), so that
+    fastai's `dls.new_empty()`, which `learn.export` pickles, carries no data set."""
+    for tl in getattr(dataset, "tls", [dataset]):
+        fs = [f.without_data() if hasattr(f, "without_data") else f for f in tl.tfms.fs]
+        tl.tfms = Pipeline(fs, split_idx=tl.tfms.split_idx)
+    return dataset
+
+
 class BatchIndexDL(TfmdDL):
     """A `TfmdDL` that runs each block's transforms once per batch on a tensor of indices."""
+
+    def new(self, dataset=None, cls=None, **kwargs):
+        if dataset is not None and len(dataset) == 0:  # `dls.new_empty()`: the loader without its data set
+            dataset = without_data(dataset)
+        return super().new(dataset, cls, **kwargs)
 
     def create_batches(self, samps):
         if not all(map(is_index, self.dataset.items)):  # images given directly (`learn.predict`): one by one
@@ -106,13 +132,15 @@ def tensor_dataloaders(request, x_block, y_block, n_train: int, n_test: int, sta
     """The one builder for data decoded into tensors: items 0..n_train-1 are training items and the
     next n_test the test set; splits (unless given as index lists), batch size and device from the
     `DataRequest`, augmentation by name (training batches only), normalisation with
-    `stats = (mean, std)` per channel; `void` fills mask pixels moved in from outside; the training items'
-    `labels` stratify hold-outs and folds. The tensors may be memory-mapped: batches index them."""
+    `stats = (mean, std)` per channel (or the pretrained weights' statistics the request carries); `void` fills
+    mask pixels moved in from outside; the training items' `labels` stratify hold-outs and folds. The tensors may
+    be memory-mapped: batches index them."""
     from fastai.data.transforms import Normalize
 
     from fashionseg.data.augment import augmentations
 
     splits = splits if splits is not None else request.splits(n_train, n_test, labels)
+    stats = request.normalisation(stats)
     block = tensor_datablock(x_block, y_block, splits,
                              batch_tfms=[*augmentations(augment, void), Normalize.from_stats(*stats, cuda=False)])
     return block.dataloaders(range(n_train + n_test), bs=request.bs, num_workers=0, device=request.device)

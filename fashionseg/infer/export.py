@@ -190,21 +190,14 @@ def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
     elif summary.get("image_size"):  # the data's one image size, which the model was built for: the caller resizes
         h, w = summary["image_size"]
         accepts = f"{h}x{w} only: resize images to it first (preprocessing.resize)"
-        resize = {"size": [h, w], "mode": "bilinear", "antialias": True, "align_corners": False}
+        resize = resize_to((h, w))
     else:
         accepts, resize = "the sizes of the images it was trained on (they varied)", None
-    mean, std = summary["stats"] or (None, None)
     return {
         "fashionseg_version": __version__, "run": str(trained.run.path.resolve()), "weights": "model.pth",
         "format": fmt, "file": out.name, "task": summary["task"], "classes": classes,
         "colors": summary.get("colors") if segmentation else None,
-        "preprocessing": {
-            "color_mode": "RGB" if n_in == 3 else "L", "channels": n_in, "dtype": "float32", "layout": "NCHW",
-            "divide_by": 255, "mean": mean, "std": std,
-            "resize": resize,
-            "steps": "decode to uint8 in color_mode; x = pixels / divide_by; x = (x - mean[c]) / std[c] per "
-                     "channel (skip when mean is null); resize when resize is not null; stack as (batch, C, H, W)",
-        },
+        "preprocessing": preprocessing(summary, resize),
         "input": {"name": "input", "shape": ["batch", n_in, "height", "width"], "accepts": accepts},
         "output": {**trained.task.output(len(classes)),
                    **{k: summary[k] for k in trained.task.exported_facts if k in summary}},
@@ -243,3 +236,18 @@ def export_int8(path, out=None) -> tuple[Path, Path, float]:
                      agreement, "required_agreement": INT8_AGREEMENT}}
     atomic_write(meta, json.dumps({**describe(trained, "onnx", out), **info}, indent=2) + "\n")
     return out, meta, agreement
+
+
+def preprocessing(summary: dict, resize: dict | None) -> dict:
+    """How to turn an image into the model's input, from the run's data.json (`resize`: to a size, or None)."""
+    n_in = summary["n_in"]
+    mean, std = summary["stats"] or (None, None)
+    return {"color_mode": "RGB" if n_in == 3 else "L", "channels": n_in, "dtype": "float32", "layout": "NCHW",
+            "divide_by": 255, "mean": mean, "std": std, "resize": resize,
+            "steps": "decode to uint8 in color_mode; x = pixels / divide_by; x = (x - mean[c]) / std[c] per "
+                     "channel (skip when mean is null); resize when resize is not null; stack as (batch, C, H, W)"}
+
+
+def resize_to(size) -> dict:
+    """The `preprocessing.resize` entry for a fixed size, as the run resized."""
+    return {"size": list(size), "mode": "bilinear", "antialias": True, "align_corners": False}

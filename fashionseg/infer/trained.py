@@ -2,6 +2,7 @@
 inference, evaluation, export, analysis and the Python API work with (`load_run`)."""
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from fashionseg.build.checks import check_recipe
 from fashionseg.build.learner import build_data, build_model
 from fashionseg.errors import FashionsegError
 from fashionseg.infer.predict import predict_images, predict_inputs
+from fashionseg.models.hub import hub_folder, hub_id
 from fashionseg.models.resize import RunAtSize
 from fashionseg.recipe.schema import Recipe
 from fashionseg.registry.components import Architecture
@@ -19,6 +21,8 @@ from fashionseg.registry.task import Task
 from fashionseg.runs.folder import RunFolder
 from fashionseg.runs.summary import RunSummary
 from fashionseg.utils.device import device
+
+META = "fashionseg"  # the entry of a model folder's config.json holding the run's recipe and data.json
 
 
 class TrainedRun:
@@ -119,16 +123,14 @@ def load_model(run: RunFolder, recipe: Recipe, summary: dict, weights: str = "mo
 
 def load_run(path: str | Path, on=None, weights: str = "model.pth", command: str | None = None,
              require=None) -> TrainedRun:
-    """A trained run from its folder (config.json, data.json and `weights`); no training data needed.
+    """A trained run from its run folder (config.json, data.json and `weights`), from a model folder made from
+    one (`fashionseg export --format hf`), or from such a folder on the hub (`hf-hub:ORG/NAME`, downloaded into
+    the hub's cache when not there); no training data needed.
 
     CUDA when present unless `on`. `command` (e.g. "cam") must apply to the run's task, and
     `require(run)` may check more (e.g. a declared layer), both before the weights are loaded.
     """
-    run = RunFolder.open(path)
-    recipe = run.recipe()
-    if not (run.path / "data.json").is_file():
-        raise FashionsegError(f"{run.path} has no data.json; it did not get past loading its data, train it again")
-    summary = run.read_json("data.json")
+    run, recipe, summary = open_trained(path)
     reg = registry()
     task, arch = reg.task(summary["task"]), reg.get("architecture", recipe.arch)
     if command and command not in task.commands:
@@ -140,3 +142,25 @@ def load_run(path: str | Path, on=None, weights: str = "model.pth", command: str
         require(trained)
     trained.model = load_model(run, recipe, summary, weights, on)
     return trained
+
+
+def open_trained(path) -> tuple[RunFolder, Recipe, dict]:
+    """The folder, recipe and data summary of a run folder, a model folder or `hf-hub:ORG/NAME`."""
+    repo = hub_id(path)
+    folder = hub_folder(repo) if repo else Path(path)
+    meta = read_model_folder(folder)
+    if meta is not None:
+        return RunFolder(folder), Recipe.from_dict(meta["recipe"], source=folder / "config.json"), meta["data"]
+    run = RunFolder.open(folder)
+    if not (run.path / "data.json").is_file():
+        raise FashionsegError(f"{run.path} has no data.json; it did not get past loading its data, train it again")
+    return run, run.recipe(), run.read_json("data.json")
+
+
+def read_model_folder(folder: Path) -> dict | None:
+    """The "fashionseg" entry of a model folder's config.json (recipe and data.json); None for a run folder."""
+    try:
+        meta = json.loads((folder / "config.json").read_text()).get(META)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return meta if isinstance(meta, dict) and {"recipe", "data"} <= meta.keys() else None

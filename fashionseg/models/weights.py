@@ -48,9 +48,9 @@ def load_or_fail(path: Path, remedy: str):
 
 
 def read_state_dict(path: Path, remedy: str) -> dict:
-    """The state_dict in a weights file (fastai's `{"model": ..., "opt": ...}` too); `remedy` ends
-    the error for a file that cannot be read."""
-    state = load_or_fail(path, remedy)
+    """The state_dict in a weights file (fastai's `{"model": ..., "opt": ...}` too, or safetensors); `remedy`
+    ends the error for a file that cannot be read."""
+    state = read_safetensors(path, remedy) if path.suffix == ".safetensors" else load_or_fail(path, remedy)
     if isinstance(state, dict) and isinstance(state.get("model"), dict) and "opt" in state:
         state = state["model"]
     if not is_state_dict(state):
@@ -115,7 +115,7 @@ def pretrained_tensors(path: Path) -> dict:
     return state
 
 
-def read_safetensors(path: Path) -> dict:
+def read_safetensors(path: Path, remedy: str = PRETRAINED_REMEDY) -> dict:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -123,7 +123,14 @@ def read_safetensors(path: Path) -> dict:
         return load_file(path, device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise FashionsegError(f"{path} is truncated or not a safetensors file ({first_sentence(exc)}); "
-                              f"{PRETRAINED_REMEDY}") from None
+                              f"{remedy}") from None
+
+
+def safetensors_bytes(model: torch.nn.Module) -> bytes:
+    """The model's state_dict as safetensors (tensors copied: the format refuses shared or strided ones)."""
+    from safetensors.torch import save
+
+    return save({k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()})
 
 
 @dataclass

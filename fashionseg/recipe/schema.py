@@ -90,8 +90,9 @@ class Recipe:
     data_options: dict = setting("data set options as a dict, e.g. \"{'augment': 'flip'}\"; or "
                                  "--set data_options.KEY=VALUE", {})
     weights: str = setting("pretrained weights to start from: a local file (a state_dict, {'state_dict': ...}, "
-                           "{'model': ...} or .safetensors), or 'pretrained' for a timm: architecture's own weights "
-                           "from the local Hugging Face / torch hub cache; never downloaded ('': from scratch)", "")
+                           "{'model': ...} or .safetensors), a model folder, hf-hub:ORG/NAME, or 'pretrained' for "
+                           "the architecture's published weights (downloaded into the Hugging Face / torch hub cache "
+                           "when not there; '': from scratch)", "")
     freeze_epochs: int = setting("fine-tune as fastai's fine_tune: train only the head (and norm layers) for this "
                                  "many of the epochs, then all of it with discriminative learning rates (0: off)", 0)
     tta: bool = setting("final test evaluation with flip test-time augmentation: the mean softmax of each image "

@@ -70,6 +70,11 @@ class Architecture(Component):
     class_maps: str | None = None
     feature_layer: str | None = None
     pretrained: Callable[[], Any] | None = None  # the local file of its published weights (`weights: pretrained`)
+    # `(mean, std)` per channel that its published weights were trained with: the data is normalised with them
+    pretrained_stats: Callable[[], Any] | None = None
+    # factory options that make it start from its published weights itself (smp: {"encoder_weights": "imagenet"}),
+    # what `weights: pretrained` means for an architecture without a `pretrained` file
+    pretrained_options: dict | None = None
     kind: ClassVar[str] = "architecture"
 
 

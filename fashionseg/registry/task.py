@@ -49,6 +49,9 @@ class Task:
     # data.json facts that a reader of an exported model needs to use its output (e.g. multi-label decision
     # thresholds): copied into model.json's `output`.
     exported_facts: tuple[str, ...] = ()
+    # Names of the figures this task draws (under figures/) that show no data item (e.g. a confusion matrix):
+    # a model card or Space carries them always; the rest only when asked (`--with-examples`).
+    data_free_figures: frozenset[str] = frozenset()
     kind: ClassVar[str] = "task"
     plugin: str = ""
 

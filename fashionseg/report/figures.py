@@ -11,6 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+# Figures drawn from metrics or weights alone, never from a data item: a model folder carries them always
+# (a task names its own in `Task.data_free_figures`).
+DATA_FREE_FIGURES = frozenset({"loss_curves", "training_curves", "first_conv_filters", "lr_find"})
+
 
 def loss_curves(recorder):
     """Smoothed training loss per iteration and validation loss at each epoch's end."""

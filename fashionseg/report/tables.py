@@ -89,18 +89,7 @@ def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]],
     lines = [f"# Run `{config['name']}`", "", config.get("description", ""), "", "## Configuration", "",
              "| setting | value |", "| --- | --- |"]
     lines += [f"| {k} | `{v}` |" for k, v in config.items() if k != "description"]
-    lines += ["", "## Test metrics", "", "| metric | value |", "| --- | --- |"]
-    lines += [f"| {k} | {fmt(v)} |" for k, v in scalar_metrics(results).items()]
-    per_class = per_class_metrics(results) if per_class else {}
-    if per_class:
-        worst = hardest(per_class)
-        lines += ["", "## Per class", "", "| class | " + " | ".join(per_class) + " |",
-                  "| --- |" + " ---: |" * len(per_class)]
-        for cls in next(iter(per_class.values())):
-            label = f"**{cls}** (hard)" if cls in worst else cls
-            values = (fmt(per_class[m].get(cls, float("nan"))) for m in per_class)
-            lines.append(f"| {label} | " + " | ".join(values) + " |")
-        lines.append("| **mean over classes** | " + " | ".join(f"**{fmt(v)}**" for v in class_means(per_class)) + " |")
+    lines += metrics_markdown(results, per_class)
     for section in sections:
         lines += ["", f"## {section.title}", "", *markdown_table(section.header, section.rows)]
     if timings:
@@ -114,6 +103,23 @@ def markdown_report(config: dict, results: dict, figures: list[tuple[str, str]],
     if provenance:
         lines += ["", *provenance]
     return "\n".join(lines) + "\n"
+
+
+def metrics_markdown(results: dict, per_class: bool = True) -> list[str]:
+    """The "Test metrics" and (when `per_class`) "Per class" sections, hardest classes marked, as markdown lines."""
+    lines = ["", "## Test metrics", "", "| metric | value |", "| --- | --- |"]
+    lines += [f"| {k} | {fmt(v)} |" for k, v in scalar_metrics(results).items()]
+    per_class = per_class_metrics(results) if per_class else {}
+    if per_class:
+        worst = hardest(per_class)
+        lines += ["", "## Per class", "", "| class | " + " | ".join(per_class) + " |",
+                  "| --- |" + " ---: |" * len(per_class)]
+        for cls in next(iter(per_class.values())):
+            label = f"**{cls}** (hard)" if cls in worst else cls
+            values = (fmt(per_class[m].get(cls, float("nan"))) for m in per_class)
+            lines.append(f"| {label} | " + " | ".join(values) + " |")
+        lines.append("| **mean over classes** | " + " | ".join(f"**{fmt(v)}**" for v in class_means(per_class)) + " |")
+    return lines
 
 
 def figure_links(figures) -> list[str]:

@@ -19,6 +19,8 @@ from fashionseg.errors import FashionsegError
 from fashionseg.utils.files import atomic_write, csv_text, png_bytes
 from fashionseg.utils.rank import from_main, is_main, main_only
 
+MODEL, SAFETENSORS = "model.pth", "model.safetensors"  # the trained model, in torch's format and in safetensors
+
 
 class RunFolder:
     """`runs/<recipe>-<timestamp>/` and the files in it."""
@@ -95,18 +97,33 @@ class RunFolder:
             return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
     @main_only
-    def save_weights(self, model, name: str = "model.pth"):
+    def save_weights(self, model, name: str = MODEL):
+        """The state_dict as `name`; the final model also as model.safetensors, the format hubs and timm read."""
         import torch
 
         buf = io.BytesIO()
         torch.save(model.state_dict(), buf)
         atomic_write(self.path / name, buf.getvalue())
+        if name == MODEL:
+            from fashionseg.models.weights import safetensors_bytes
 
-    def load_weights(self, model, name: str = "model.pth"):
+            atomic_write(self.path / SAFETENSORS, safetensors_bytes(model))
+
+    def weights_file(self, name: str = MODEL) -> Path:
+        """The file holding weights `name`: the final model may be model.pth or model.safetensors alone."""
+        names = (MODEL, SAFETENSORS) if name == MODEL else (name,)
+        found = [self.path / n for n in names if (self.path / n).is_file()]
+        if found:
+            return found[0]
+        if name != MODEL:
+            raise FashionsegError(f"{self.path / name} is missing; name a checkpoint the run folder holds")
+        raise FashionsegError(f"{self.path} holds no trained weights ({MODEL} or {SAFETENSORS}): the run did not "
+                              "finish (see status.json); "
+                              f"resume it with `fashionseg train --resume {self.path}` or train it again")
+
+    def load_weights(self, model, name: str = MODEL):
         """`model` with the weights file `name` loaded; a file that is unreadable or does not fit is one error."""
-        path = self.path / name
-        if not path.is_file():
-            raise FashionsegError(f"{path} is missing; did the run finish?")
+        path = self.weights_file(name)
         from fashionseg.models.weights import mismatch, read_state_dict
 
         state = read_state_dict(path, "train the run again")

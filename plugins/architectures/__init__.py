@@ -19,6 +19,14 @@ FASHION_CNNS = [  # (name, function in fashion_cnns.py, description): 28x28 inpu
 ]
 
 
+IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])  # what ImageNet weights (smp's, torchvision's) expect
+
+
+def imagenet(option: str) -> dict:
+    """`weights: pretrained` as the factory option that loads the ImageNet weights, with ImageNet's statistics."""
+    return dict(pretrained_options={option: "imagenet"}, pretrained_stats=lambda: IMAGENET_STATS)
+
+
 def _arch(name, target, task, description, **declared):
     return Architecture(name, f"{HERE}.{target}", task=task, description=description, **declared)
 
@@ -39,17 +47,21 @@ def fashionseg_architectures():
               "Space-to-depth stem, conv-BN-ReLU stages halving the size, class-map head: fast on CPU.",
               class_maps="class_maps", feature_layer="classifier"),
         _arch("unet", "smp_models:unet", seg,
-              "smp U-Net, encoder by name (resnet34; 'tu-<timm name>' for timm's), from scratch."),
+              "smp U-Net, encoder by name (resnet34; 'tu-<timm name>' for timm's), from scratch unless `weights` is "
+              "set (pretrained: the encoder's ImageNet weights).", **imagenet("encoder_weights")),
         _arch("deeplabv3-resnet101", "smp_models:deeplabv3_resnet101", seg,
-              "smp DeepLabv3 (ASPP head) on a dilated ResNet-101, from scratch."),
+              "smp DeepLabv3 (ASPP head) on a dilated ResNet-101, from scratch unless `weights` is set.",
+              **imagenet("encoder_weights")),
         _arch("unet-classic", "unet_classic:unet_classic", seg,
               "Original U-Net: double 3x3 conv blocks, 4 down, 4 up, skip concatenation; base width 64."),
         _arch("facade-fcn", "facade_fcn:facade_fcn", seg,
               "Six 5x5 convs (64-128-256-512-512-N), BN before each after the first, 2 pools, 2 bilinear x2."),
         _arch("resnet18-fcn", "resnet_fcn:resnet18_fcn", seg,
-              "torchvision ResNet-18 trunk, 512-256-128-N upsampling decoder; `dilation` for the last stage."),
+              "torchvision ResNet-18 trunk, 512-256-128-N upsampling decoder; `dilation` for the last stage; "
+              "pretrained: the trunk's ImageNet weights.", **imagenet("trunk_weights")),
         _arch("fcn32s", "vgg_fcn:fcn32s", seg,
-              "VGG-16 features (with batch norm by default, as nothing is pretrained), fc6/fc7 as 1x1 convs."),
+              "VGG-16 features (with batch norm by default), fc6/fc7 as 1x1 convs; pretrained: the features' "
+              "ImageNet weights.", **imagenet("features_weights")),
     ]
 
 

@@ -4,6 +4,9 @@ import torchvision
 from torch import nn
 
 from fashionseg.plugin import conv_bn_relu
+from fashionseg_plugins.architectures.torchvision_weights import start_from
+
+IMAGENET_URL = torchvision.models.ResNet18_Weights.IMAGENET1K_V1.url  # torchvision's ImageNet ResNet-18 (torch hub)
 
 
 def dilate_last_stage(trunk: torchvision.models.ResNet):
@@ -21,11 +24,12 @@ class ResNetFCN(nn.Module):
     The last block ends in the class scores, without the batch norm and ReLU that would clip them.
     """
 
-    def __init__(self, n_classes, n_in=3, dilation=False):
+    def __init__(self, n_classes, n_in=3, dilation=False, trunk_weights=None):
         super().__init__()
         trunk = torchvision.models.resnet18(weights=None)
         if n_in != 3:
             trunk.conv1 = nn.Conv2d(n_in, 64, 7, stride=2, padding=3, bias=False)
+        start_from(trunk, trunk_weights, IMAGENET_URL, "ResNet-18 trunk", head="fc")  # the stem adapted to n_in
         if dilation:
             dilate_last_stage(trunk)
         self.trunk = nn.Sequential(*list(trunk.children())[:-2])
@@ -37,6 +41,7 @@ class ResNetFCN(nn.Module):
         return F.interpolate(self.decoder(self.trunk(x)), size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def resnet18_fcn(n_classes, n_in=3, dilation=False):
-    """torchvision ResNet-18 trunk, 512-256-128-N upsampling decoder; `dilation` for the last stage."""
-    return ResNetFCN(n_classes, n_in, dilation)
+def resnet18_fcn(n_classes, n_in=3, dilation=False, trunk_weights=None):
+    """torchvision ResNet-18 trunk, 512-256-128-N upsampling decoder; `dilation` for the last stage; `trunk_weights`:
+    a file, or `imagenet` for torchvision's ImageNet weights through torch hub."""
+    return ResNetFCN(n_classes, n_in, dilation, trunk_weights)

@@ -1,14 +1,30 @@
-"""Architectures from segmentation-models-pytorch, trained from scratch unless local encoder
-weights are named (nothing is downloaded)."""
+"""Architectures from segmentation-models-pytorch, trained from scratch unless encoder weights are named: a
+local file, or a name smp publishes (e.g. `imagenet`, what `--weights pretrained` asks for), downloaded from smp's
+hub repository into the Hugging Face cache when not there."""
 import segmentation_models_pytorch as smp
 
-from fashionseg.plugin import PadToMultiple, load_pretrained, main_console, unknown_name
+from fashionseg.plugin import FashionsegError, PadToMultiple, hub_file, load_pretrained, main_console, unknown_name
 
 
-def _from_scratch(model, encoder_weights):
+def _from_scratch(model, encoder_weights, encoder: str):
     if encoder_weights:  # the load report, printed: nothing is skipped silently
-        load_pretrained(model.encoder, encoder_weights).show(main_console(), prefix="encoder ")
+        path = published_encoder(encoder, encoder_weights) or encoder_weights
+        load_pretrained(model.encoder, path).show(main_console(), prefix="encoder ")
     return PadToMultiple(model, model.encoder.output_stride)
+
+
+def published_encoder(encoder: str, weights: str):
+    """The file of smp's published `weights` (e.g. imagenet) for `encoder`, from its hub repository at smp's pinned
+    revision; None when `weights` is not such a name (a local file)."""
+    settings = smp.encoders.encoders.get(encoder, {}).get("pretrained_settings", {})
+    if weights == "imagenet" and not settings:
+        raise FashionsegError(f"smp publishes no imagenet weights for encoder {encoder!r} (timm encoders load "
+                              "theirs through timm); pass a weights file as encoder_weights")
+    if weights not in settings:
+        return None
+    repo = settings[weights]
+    return hub_file(repo["repo_id"], ("model.safetensors",), f"{weights} weights for smp encoder {encoder}",
+                    repo.get("revision"))
 
 
 def _check_encoder(name: str):
@@ -21,11 +37,11 @@ def unet(n_classes, n_in=3, encoder="resnet34", encoder_weights=None, decoder_ch
     _check_encoder(encoder)
     model = smp.Unet(encoder_name=encoder, encoder_weights=None, in_channels=n_in, classes=n_classes,
                      encoder_depth=len(decoder_channels), decoder_channels=list(decoder_channels))
-    return _from_scratch(model, encoder_weights)
+    return _from_scratch(model, encoder_weights, encoder)
 
 
 def deeplabv3_resnet101(n_classes, n_in=3, encoder_weights=None, output_stride=8):
     """smp DeepLabv3 (ASPP head) on a dilated ResNet-101, from scratch."""
     model = smp.DeepLabV3(encoder_name="resnet101", encoder_weights=None, in_channels=n_in, classes=n_classes,
                           encoder_output_stride=output_stride)
-    return _from_scratch(model, encoder_weights)
+    return _from_scratch(model, encoder_weights, "resnet101")

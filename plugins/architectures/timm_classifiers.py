@@ -1,16 +1,13 @@
 """Classifiers from timm: the built-in `resnet101` and any timm model as `timm:<name>`, from scratch
-unless the recipe's `weights` names a local file or `pretrained` (timm's own weights, from the local
-Hugging Face or torch hub cache: nothing is ever downloaded)."""
-import os
+unless the recipe's `weights` names a file, a model folder, `hf-hub:ORG/NAME` or `pretrained` (timm's own
+published weights, from the Hugging Face or torch hub cache, downloaded there when asked for and absent)."""
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlparse
 
 import timm
-import torch
 from timm.models import get_pretrained_cfg
 
-from fashionseg.plugin import Architecture, FashionsegError, unknown_name
+from fashionseg.plugin import Architecture, FashionsegError, hub_file, torch_hub_file, torch_hub_path, unknown_name
 
 
 def resnet101(n_classes=10, n_in=1):
@@ -32,7 +29,14 @@ def architecture(name: str) -> Architecture:
     return Architecture(f"timm:{name}", partial(timm_model, model_name=name), task="classification",
                         description=f"timm {name}, sized for the data; from scratch unless `weights` is set "
                                     f"(published weights: {published(cfg)})",
-                        feature_layer=cfg.classifier if cfg else None, pretrained=partial(cached_weights, name))
+                        feature_layer=cfg.classifier if cfg else None, pretrained=partial(published_weights, name),
+                        pretrained_stats=partial(published_stats, name))
+
+
+def published_stats(name: str):
+    """The mean and std timm's published weights for `name` were trained with (its `pretrained_cfg`)."""
+    cfg = get_pretrained_cfg(name)
+    return (list(cfg.mean), list(cfg.std)) if cfg and cfg.mean and cfg.std else None
 
 
 def published(cfg) -> str:
@@ -45,32 +49,19 @@ def names(pattern: str) -> list[str]:
     return timm.list_models(pattern or "*")
 
 
-def hf_cache() -> Path:
-    """The Hugging Face hub cache as huggingface_hub resolves it, read from the environment now."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
-    return Path(home).expanduser() / "hub"
-
-
-def cached_weights(name: str) -> Path:
-    """The file of timm's published weights for `name` where timm would have cached it (Hugging Face
-    hub first, then torch hub's checkpoints), without any download; else one error naming where it looked."""
-    from huggingface_hub import try_to_load_from_cache
-
-    cfg, looked = get_pretrained_cfg(name), []
+def published_weights(name: str) -> Path:
+    """timm's published weights for `name`, as timm's own loader finds them: from the Hugging Face hub
+    (`pretrained_cfg.hf_hub_id`, through huggingface_hub and its cache), else torch hub's download of
+    `pretrained_cfg.url` into `$TORCH_HOME/hub/checkpoints`; downloaded only when not cached."""
+    cfg = get_pretrained_cfg(name)
+    wanted = f"pretrained weights for timm:{name}"
     if cfg and cfg.hf_hub_id:
-        for filename in filter(None, (cfg.hf_hub_filename, "model.safetensors", "pytorch_model.bin")):
-            found = try_to_load_from_cache(cfg.hf_hub_id, filename, cache_dir=hf_cache())
-            if isinstance(found, str):
-                return Path(found)
-        looked.append(str(hf_cache() / f"models--{cfg.hf_hub_id.replace('/', '--')}"))
+        files = (cfg.hf_hub_filename,) if cfg.hf_hub_filename else ("model.safetensors", "pytorch_model.bin")
+        try:
+            return hub_file(cfg.hf_hub_id, files, wanted)
+        except FashionsegError:
+            if not (cfg.url and torch_hub_path(cfg.url).is_file()):  # torch hub's copy, if there is one, will do
+                raise
     if cfg and cfg.url:
-        path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(cfg.url).path)
-        if path.is_file():
-            return path
-        looked.append(str(path))
-    where = f"looked in {' and '.join(looked)}" if looked else "timm publishes none for it"
-    raise FashionsegError(f"no pretrained weights for timm model {name!r} in the local caches ({where}); nothing is "
-                          f"downloaded here: fetch them once where there is a network (timm.create_model({name!r}, "
-                          "pretrained=True)) and copy the cache (HF_HOME, TORCH_HOME), or pass --weights FILE")
+        return torch_hub_file(cfg.url, wanted)
+    raise FashionsegError(f"timm publishes no {wanted}; pass --weights FILE, a model folder or hf-hub:ORG/NAME")

@@ -87,6 +87,7 @@ class Classification(Task):
     loss_axis = -1
     mixes = True
     commands = frozenset({"cam", "embed"})
+    data_free_figures = frozenset({"confusion_matrix"})
 
     def observers(self, data):
         return [TopLosses()]

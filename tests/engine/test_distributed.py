@@ -38,7 +38,7 @@ def test_two_processes_train_shards_and_rank_0_writes_one_run(tmp_path, fashion_
     assert json.loads((run / "status.json").read_text())["state"] == "finished"
     assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "checkpoints.json", "config.json", "data.json",
                                                     "figures", "iterations.csv", "metrics.csv", "metrics.json",
-                                                    "model.pth", "report.md", "status.json"]
+                                                    "model.pth", "model.safetensors", "report.md", "status.json"]
     epochs = rows(run / "metrics.csv")
     assert [r["epoch"] for r in epochs] == ["0"]
     # each rank trained on half of the 1024 items: 4 batches of 128 per epoch, not 8

@@ -129,7 +129,7 @@ def test_user_errors_are_one_line_before_writing(fashion_run, tmp_path, capsys, 
     bare.mkdir()
     for name in ("config.json", "data.json"):
         shutil.copy(fashion_run[0].run.path / name, bare)
-    one_line_error(capsys, ["export", str(bare)], "model.pth is missing")
+    one_line_error(capsys, ["export", str(bare)], "holds no trained weights (model.pth or model.safetensors)")
     one_line_error(capsys, ["export", path, "--format", "tflite"], "unknown export format 'tflite'", "onnx")
     one_line_error(capsys, ["export", path, "--out", str(tmp_path)], "is a folder")
     (tmp_path / "file").write_text("x")

@@ -171,25 +171,26 @@ def test_unreadable_or_foreign_files_are_one_line_errors(save, tmp_path):
 
 @pytest.fixture
 def empty_caches(tmp_path, monkeypatch):
-    """Hugging Face and torch hub caches in empty temporary folders."""
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    """Hugging Face and torch hub caches in empty temporary folders, offline: nothing can be downloaded."""
+    from helpers.fake_hub import point_hub
+
+    point_hub(monkeypatch, tmp_path / "hf" / "hub", offline=True)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     return tmp_path
 
 
-def test_cached_weights_asked_for_and_absent_name_where_they_were_looked_for(empty_caches):
+def test_published_weights_offline_and_absent_are_one_error_naming_them_the_cache_and_how_to_fetch(empty_caches):
     recipe = tiny(weights="pretrained")
     arch = check_recipe(recipe).arch
     with pytest.raises(FashionsegError) as caught:
         pretrained_weights(recipe, arch, create_model(recipe.arch, 10, 1))
     message = str(caught.value)
-    assert f"no pretrained weights for timm model {SMALL!r} in the local caches" in message and "\n" not in message
-    assert str(empty_caches / "hf" / "hub" / "models--timm--resnet10t.c3_in1k") in message
-    assert str(empty_caches / "torch" / "hub" / "checkpoints" / "resnet10t_176_c3-f3215ab1.pth") in message
+    assert f"pretrained weights for timm:{SMALL} (model.safetensors of hf-hub:timm/resnet10t.c3_in1k)" in message and "\n" not in message
+    assert str(empty_caches / "hf" / "hub") in message and "HF_HUB_OFFLINE is set" in message
+    assert "hf download timm/resnet10t.c3_in1k" in message
 
 
-def test_cached_weights_load_from_the_hugging_face_cache_without_a_download(empty_caches):
+def test_published_weights_load_from_the_hugging_face_cache_without_a_download(empty_caches):
     snapshot = empty_caches / "hf" / "hub" / "models--timm--resnet10t.c3_in1k" / "snapshots" / "abc123"
     snapshot.mkdir(parents=True)
     (snapshot.parents[1] / "refs").mkdir()
@@ -200,7 +201,7 @@ def test_cached_weights_load_from_the_hugging_face_cache_without_a_download(empt
     assert report.source == str(snapshot / "model.safetensors") and len(report.adapted) == 1
 
 
-def test_cached_weights_load_from_the_torch_hub_cache(empty_caches):
+def test_published_weights_load_from_the_torch_hub_cache(empty_caches):
     folder = empty_caches / "torch" / "hub" / "checkpoints"
     folder.mkdir(parents=True)
     torch.save(timm_source().state_dict(), folder / "resnet10t_176_c3-f3215ab1.pth")
