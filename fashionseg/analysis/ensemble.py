@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from fashionseg.callbacks.checkpoints import best_checkpoints
-from fashionseg.infer.evaluate import evaluate
+from fashionseg.infer.evaluate import evaluate_as_trained
 from fashionseg.runs.summary import scalar_metrics
 
 
@@ -25,34 +25,12 @@ class Ensemble(nn.Module):
         return torch.logsumexp(log_probs, 0) - math.log(len(self.members))
 
 
-class TestLoss:
-    """Mean negative log-likelihood of the targets under the predicted probabilities."""
-
-    def __init__(self):
-        self.total, self.count = 0.0, 0
-
-    def update(self, probs: torch.Tensor, targets: torch.Tensor):
-        picked = probs.gather(1, targets.long().unsqueeze(1))
-        self.total += float(-picked.clamp_min(1e-12).log().sum())
-        self.count += picked.numel()
-
-    def result(self, classes) -> dict:
-        return {"test_loss": self.total / max(self.count, 1)}
-
-
 def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
     """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best;
-    each predicted as the run's own final evaluation was (its recipe's flip TTA and sliding window)."""
-    from fashionseg.build.checks import final_evaluators
-    from fashionseg.infer.tta import test_time_forward
-
-    recipe = loaded.recipe
-    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
-
+    each scored as the run's own final evaluation was (its loss, metrics, flip TTA and sliding window)."""
     def scores(model):
-        evaluators = {"test-loss": TestLoss(), **final_evaluators(recipe)}
-        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.task,
-                           forward=forward)
+        results = evaluate_as_trained(model, loaded.data.test_dl, loaded.scoring(), loaded.data.classes,
+                                      loaded.task, loaded.recipe)
         return scalar_metrics(results)
 
     rows = {"final weights": scores(loaded.model)}

@@ -4,7 +4,10 @@ from __future__ import annotations
 import torch
 from fastai.torch_core import find_bs, to_detach
 
+from fashionseg.build.scoring import Scoring
 from fashionseg.errors import FashionsegError
+from fashionseg.infer.tta import test_time_forward
+from fashionseg.recipe.schema import Recipe
 from fashionseg.registry.task import Task
 
 
@@ -82,3 +85,12 @@ def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, ep
                                   "a dict of floats and {class: float} dicts")
         results.update(out)
     return results
+
+
+def evaluate_as_trained(model, dl, scorers: Scoring, classes: list[str], task: Task, recipe: Recipe,
+                        observers=()) -> dict:
+    """`evaluate` as the run's own test evaluation does it: its loss, metrics and evaluators, predicted with
+    its recipe's flip TTA and sliding window; training and every later evaluation of a run go through here."""
+    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
+    return evaluate(model, dl, scorers.evaluators, classes, scorers.loss_func, scorers.metrics, observers, task,
+                    forward)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import torch
 
-from fashionseg.build.checks import check_recipe
+from fashionseg.build.checks import check_recipe, resolve
 from fashionseg.build.learner import build_data, build_model
+from fashionseg.build.scoring import Scoring, scoring
 from fashionseg.errors import FashionsegError
 from fashionseg.infer.predict import predict_images, predict_inputs
 from fashionseg.models.resize import RunAtSize
@@ -49,6 +50,12 @@ class TrainedRun:
     def new_model(self, weights: str = "model.pth") -> torch.nn.Module:
         """Another copy of the architecture with the run's `weights` file loaded (e.g. a checkpoint)."""
         return load_model(self.run, self.recipe, self.summary, weights)
+
+    def scoring(self) -> Scoring:
+        """Fresh scorers exactly as training built them: its loss (label smoothing, class weights, ignored
+        pixels), epoch metrics and final evaluators."""
+        on = next(self.model.parameters()).device if self.model is not None else None
+        return scoring(self.recipe, resolve(self.recipe), self.summary.get("ignore_index"), on)
 
     @cached_property
     def data(self):
@@ -107,12 +114,14 @@ class TrainedRun:
 
 
 def load_model(run: RunFolder, recipe: Recipe, summary: dict, weights: str = "model.pth", on=None):
-    """The run's architecture with `weights` loaded, run at its training input size, in eval mode."""
+    """The run's architecture with `weights` loaded, in eval mode; a run trained at other `sizes` than its data's
+    is run at its last one, as its own test evaluation was (a run without `sizes` sees inputs as they come, so
+    sliding-window tiles reach it at tile size, as they did in training)."""
     from fashionseg.utils.allocator import keep_freed_memory
 
     keep_freed_memory()
     model = run.load_weights(build_model(recipe, len(summary["classes"]), summary["n_in"]), weights)
-    if summary.get("input_size"):
+    if recipe.sizes and summary.get("input_size"):
         RunAtSize(model, summary["input_size"])
     return model.to(on if on is not None else device()).eval()
 
