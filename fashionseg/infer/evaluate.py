@@ -1,6 +1,8 @@
 """One streaming pass over a DataLoader: loss, fastai epoch metrics and final evaluators."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 from fastai.torch_core import find_bs, to_detach
 
@@ -8,6 +10,7 @@ from fashionseg.build.scoring import Scoring
 from fashionseg.errors import FashionsegError
 from fashionseg.infer.tta import test_time_forward
 from fashionseg.recipe.schema import Recipe
+from fashionseg.models.resize import at_own_size
 from fashionseg.registry.task import Task
 
 
@@ -90,7 +93,9 @@ def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, ep
 def evaluate_as_trained(model, dl, scorers: Scoring, classes: list[str], task: Task, recipe: Recipe,
                         observers=()) -> dict:
     """`evaluate` as the run's own test evaluation does it: its loss, metrics and evaluators, predicted with
-    its recipe's flip TTA and sliding window; training and every later evaluation of a run go through here."""
+    its recipe's flip TTA and sliding window, and at the input size it saw then; training and every later
+    evaluation of a run go through here."""
     forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap)
-    return evaluate(model, dl, scorers.evaluators, classes, scorers.loss_func, scorers.metrics, observers, task,
-                    forward)
+    with nullcontext() if recipe.sizes else at_own_size(model):
+        return evaluate(model, dl, scorers.evaluators, classes, scorers.loss_func, scorers.metrics, observers, task,
+                        forward)

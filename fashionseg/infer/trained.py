@@ -114,14 +114,12 @@ class TrainedRun:
 
 
 def load_model(run: RunFolder, recipe: Recipe, summary: dict, weights: str = "model.pth", on=None):
-    """The run's architecture with `weights` loaded, in eval mode; a run trained at other `sizes` than its data's
-    is run at its last one, as its own test evaluation was (a run without `sizes` sees inputs as they come, so
-    sliding-window tiles reach it at tile size, as they did in training)."""
+    """The run's architecture with `weights` loaded, run at its training input size, in eval mode."""
     from fashionseg.utils.allocator import keep_freed_memory
 
     keep_freed_memory()
     model = run.load_weights(build_model(recipe, len(summary["classes"]), summary["n_in"]), weights)
-    if recipe.sizes and summary.get("input_size"):
+    if summary.get("input_size"):
         RunAtSize(model, summary["input_size"])
     return model.to(on if on is not None else device()).eval()
 

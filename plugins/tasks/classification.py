@@ -99,6 +99,16 @@ class Classification(Task):
     def observers(self, data):
         return [TopLosses()]
 
+    def evaluation_data(self, path, summary, recipe):
+        """image-folder: class folders (or train/ valid/ test/ of them), a CSV file of file,label, decoded at the
+        run's size and channels; a run trained on image-folder keeps its own options (e.g. a pattern)."""
+        options = dict(recipe.data_options) if recipe.dataset == "image-folder" else {}
+        options.update(path=str(path), csv=None, image_size=summary.get("image_size"), channels=summary["n_in"],
+                       augment="none")
+        if path.is_file():
+            options.update(path=str(path.parent), csv=path.name)
+        return {"dataset": "image-folder", "data_options": options, "valid": "test"}
+
     def figures(self, run, data, results, observers):
         from fashionseg.plugin import confusion_matrix
 

@@ -104,6 +104,20 @@ class Segmentation(Task):
     def observers(self, data):
         return [PanelPicker(), WorstIoU()]
 
+    def evaluation_data(self, path, summary, recipe):
+        """mask-folder with the run's classes and colours: image/mask pairs in `path` itself or in its train/ and
+        test/; a run trained on mask-folder keeps its own options (suffixes, mask format)."""
+        from fashionseg.plugin import default_colors
+
+        names = summary["classes"]
+        colors = summary.get("colors") or default_colors(len(names))
+        options = dict(recipe.data_options) if recipe.dataset == "mask-folder" else {}
+        options.update(path=str(path), classes=dict(zip(names, colors)), image_size=summary.get("image_size"),
+                       augment="none", ignore_index=summary.get("ignore_index"))
+        if not (path / options.get("train", "train")).is_dir():
+            options.update(train=".", test="")
+        return {"dataset": "mask-folder", "data_options": options, "valid": "0.5"}
+
     def figures(self, run, data, results, observers):
         first, worst = observers
         figs = [("Test predictions", run.save_figure(panels_figure(first, data), "test_predictions"))]

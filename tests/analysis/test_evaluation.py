@@ -53,3 +53,107 @@ def test_evaluate_reproduces_every_test_metric_of_the_report(kind, fashion_mnist
     results, printed = scored_again(run.path)
     assert_same(recorded, recorded_test_metrics(results))
     assert printed["test_loss"] == pytest.approx(recorded["test_loss"], abs=1e-6)
+
+
+# ---------------------------------------------------------------- other labelled data: --data and --dataset
+SUBSET = ("Trouser", "Sandal", "Bag")  # class folders named as three of the run's ten classes
+
+
+def class_folders(images, labels, root, classes=SUBSET, n=6):
+    """`root/<class>/<i>.png` for the first `n` test images of each of `classes`; returns their labels' indices."""
+    from fashionseg.data.fashion_mnist import CLASSES
+    from helpers.runs import save_pngs
+
+    picked = []
+    for name in classes:
+        index = CLASSES.index(name) if name in CLASSES else 0
+        chosen = [i for i in range(len(labels)) if int(labels[i]) == index][:n]
+        save_pngs([images[i] for i in chosen], root / name, [f"{i}.png" for i in chosen])
+        picked += chosen
+    return picked
+
+
+def evaluated(run_path, **where):
+    from fashionseg.analysis.evaluation import evaluate_on, evaluation_data
+
+    trained = load_run(run_path, on="cpu")
+    return evaluate_on(trained, evaluation_data(trained, **where), Console(quiet=True))
+
+
+def test_class_folders_with_a_subset_of_classes_score_like_the_runs_own_predictions(fashion, tmp_path):
+    """Classes matched by name (a subset), inputs normalised as the run's: accuracy is the share of right predictions."""
+    from helpers.runs import copy_run, folder_state
+
+    result, images, labels = fashion
+    run_path = copy_run(result.run.path, tmp_path)
+
+    picked = class_folders(images, labels, tmp_path / "shop")
+    folder, results = evaluated(run_path, path=str(tmp_path / "shop"))
+    trained = load_run(run_path, on="cpu")
+    predicted = [p.index for p in trained.predict([images[i][None] for i in picked])]
+    right = sum(p == int(labels[i]) for p, i in zip(predicted, picked))
+    assert results["accuracy"] == pytest.approx(right / len(picked), abs=1e-6)
+    assert folder.path.parent == run_path / "evaluations" and folder.path.name.startswith("shop-")
+    metrics = folder.read_json("metrics.json")
+    assert metrics["evaluated"]["items"] == len(picked) and sorted(metrics["evaluated"]["data_classes"]) == sorted(SUBSET)
+    assert (folder.path / "report.md").is_file() and metrics["figures"]
+    assert all((folder.path / figure).is_file() for figure in metrics["figures"].values())
+    own = {k: v for k, v in folder_state(run_path).items() if not k.startswith("evaluations/")}
+    assert own == folder_state(result.run.path)  # the run's own results untouched
+
+
+def test_a_csv_of_the_same_images_scores_the_same(fashion, tmp_path):
+    from helpers.runs import copy_run
+
+    result, images, labels = fashion
+    run_path = copy_run(result.run.path, tmp_path)
+    class_folders(images, labels, tmp_path / "shop")
+    rows = ["file,label", *(f"{p.relative_to(tmp_path / 'shop')},{p.parent.name}"
+                            for p in sorted((tmp_path / "shop").rglob("*.png")))]
+    (tmp_path / "shop" / "labels.csv").write_text("\n".join(rows) + "\n")
+    _, by_folder = evaluated(run_path, path=str(tmp_path / "shop"))
+    _, by_csv = evaluated(run_path, path=str(tmp_path / "shop" / "labels.csv"))
+    assert by_csv["test_loss"] == pytest.approx(by_folder["test_loss"], abs=1e-6)
+    assert by_csv["accuracy"] == by_folder["accuracy"]
+
+
+def test_a_class_the_run_does_not_know_is_one_error_naming_both_sets_before_any_folder(fashion, tmp_path):
+    from fashionseg import FashionsegError
+    from helpers.runs import copy_run
+
+    result, images, labels = fashion
+    run_path = copy_run(result.run.path, tmp_path)
+    class_folders(images, labels, tmp_path / "shop", classes=("Trouser", "Hat"))
+    with pytest.raises(FashionsegError, match=r"classes the run does not know: Hat; .*Trouser.*run's are T-shirt/top"):
+        evaluated(run_path, path=str(tmp_path / "shop"))
+    assert not (run_path / "evaluations").exists()
+
+
+def test_a_mask_folder_of_the_runs_test_pairs_scores_as_its_report(mask_run, tmp_path):
+    """The run's own test pairs read as new data (their own normalisation statistics): the run's test metrics."""
+    from helpers.runs import copy_run
+
+    root, _, result = mask_run
+    run_path = copy_run(result.run.path, tmp_path)
+    folder, results = evaluated(run_path, path=str(root / "test"))
+    recorded = recorded_test_metrics(result.run.read_json("metrics.json"))
+    for name in ("test_loss", "pixel_accuracy", "mean_iou", "mean_ap"):
+        assert results[name] == pytest.approx(recorded[name], abs=1e-5), name
+    assert folder.path.name.startswith("test-")
+
+
+def test_a_registered_dataset_split_and_the_run_tools_read_the_results(fashion, tmp_path):
+    """`--dataset NAME --split train`: the run's training items; `runs RUN/evaluations` lists the result, `compare` sets it beside the run."""
+    from fashionseg.report.compare import compare, find_runs
+    from fashionseg.runs.summary import RunSummary
+    from helpers.runs import copy_run
+
+    result, _, _ = fashion
+    run_path = copy_run(result.run.path, tmp_path)
+    folder, results = evaluated(run_path, dataset="fashion-mnist", split="train")
+    assert folder.path.name.startswith("fashion-mnist-train-") and results["accuracy"] > 0.5
+    assert folder.read_json("metrics.json")["evaluated"]["items"] == 1000  # the items the run trained on
+    runs = [RunSummary.read(p) for p in find_runs([str(run_path), str(run_path / "evaluations")])]
+    assert [r.state for r in runs] == ["finished", "finished"]
+    table = compare(runs, ["accuracy"])
+    assert table.rows[1][table.header.index("accuracy")] == pytest.approx(results["accuracy"])
