@@ -47,6 +47,7 @@ LAZY = {
     "load_pretrained": "fashionseg.models.weights",
     # tasks and metrics: streaming evaluation helpers and figures
     "ConfusionCounts": "fashionseg.infer.evaluate",
+    "BinnedAP": "fashionseg.infer.evaluate",
     "kept": "fashionseg.infer.evaluate",
     "TopItems": "fashionseg.infer.picking",
     "plt": "fashionseg.report.figures",

@@ -34,6 +34,45 @@ class ConfusionCounts:
         self.confusion += torch.bincount(pairs, minlength=n * n).view(n, n)
 
 
+class BinnedAP:
+    """Each class's average precision (one-vs-rest, over items or pixels, ignored pixels left out) from histograms
+    of its scores: memory `2 x classes x bins` counts whatever the number of pixels. Bins are even in log-odds
+    from `low` to `high` (a float32 probability is never nearer 1 than log-odds 17), fine near 0 and 1 where
+    softmax scores crowd; scores in one bin count as tied, as scikit-learn treats equal scores, so the result
+    is within a hair of the exact AP."""
+
+    def __init__(self, bins: int = 2 ** 17, low: float = -32.0, high: float = 17.0):
+        self.bins, self.low, self.high, self.total, self.positive = bins, low, high, None, None
+
+    def bin_of(self, probs: torch.Tensor) -> torch.Tensor:
+        """Bin indices of probabilities (higher bin, higher score); log-odds past `low`/`high` share the end bins."""
+        p = probs.double()
+        odds = (p.log() - (-p).log1p()).nan_to_num(nan=0.0).clamp(self.low, self.high)
+        return ((odds - self.low) / (self.high - self.low) * (self.bins - 1)).round().long()
+
+    def update(self, probs: torch.Tensor, targets: torch.Tensor):
+        n, keep = probs.shape[1], kept(probs, targets)
+        scores, truth = probs.movedim(1, -1)[keep], targets[keep].long()
+        if self.total is None:
+            self.total = torch.zeros(n * self.bins, dtype=torch.long)
+            self.positive = torch.zeros(n * self.bins, dtype=torch.long)
+        offsets = torch.arange(n, device=scores.device) * self.bins
+        bins = self.bin_of(scores) + offsets
+        self.total += torch.bincount(bins.flatten(), minlength=n * self.bins).cpu()
+        self.positive += torch.bincount(bins.gather(1, truth[:, None])[:, 0], minlength=n * self.bins).cpu()
+
+    def ap(self) -> list[float]:
+        """Per class: precision at each bin's threshold, from the highest score down, weighted by the recall it
+        adds; 0.0 for a class absent from the targets (as scikit-learn, with a warning)."""
+        aps = []
+        for total, positive in zip(self.total.view(-1, self.bins), self.positive.view(-1, self.bins)):
+            tp, seen = positive.flip(0).cumsum(0).double(), total.flip(0).cumsum(0).double()
+            gain = positive.flip(0).double()
+            n_pos = float(gain.sum())
+            aps.append(float((gain * tp / seen.clamp(min=1)).sum()) / n_pos if n_pos else 0.0)
+        return aps
+
+
 @torch.no_grad()
 def predict_batches(model: torch.nn.Module, dl, forward=None):
     """Yield `(inputs, logits, targets)` batch by batch, model in eval mode; `forward(model, x)`
@@ -61,7 +100,8 @@ def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, ep
     """Each evaluator's result on `dl`, plus the loss and fastai metrics when given, one batch at a time.
 
     The task (when given) turns model output into the probabilities and targets evaluators see;
-    observers (a task's figure helpers) see `(inputs, probs, targets)` too; `forward` as in `predict_batches`.
+    observers (a task's figure helpers and scores) see `(inputs, probs, targets)` too, and one with
+    `result(classes)` adds its metrics; `forward` as in `predict_batches`.
     """
     task = task or Task()
     for m in epoch_metrics:
@@ -87,6 +127,9 @@ def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, ep
             raise FashionsegError(f"final metric {name!r} returned {type(out).__name__} from result(); it must return "
                                   "a dict of floats and {class: float} dicts")
         results.update(out)
+    for ob in observers:  # the task's own scores: a metric the recipe chose keeps its value
+        for key, value in (ob.result(classes) if hasattr(ob, "result") else {}).items():
+            results.setdefault(key, value)
     return results
 
 

@@ -60,8 +60,9 @@ class Task:
         return yb.as_subclass(torch.Tensor)
 
     def observers(self, data) -> list:
-        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers);
-        one may also have `sections(data)`, report tables of what it saw."""
+        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers, scores);
+        one may also have `sections(data)`, report tables of what it saw, and `result(classes)`, metrics every
+        evaluation of this task reports (a dict as a final metric's; a metric the recipe chose keeps its value)."""
         return []
 
     def evaluation_data(self, path: Path, summary: dict, recipe) -> dict:
