@@ -31,7 +31,7 @@ def scored_again(path):
     """Every test metric of the run scored from its folder alone, and the scalars `fashionseg evaluate` prints."""
     loaded = load_run(path)
     results = evaluate_as_trained(loaded.model, loaded.data.test_dl, loaded.scoring(), loaded.data.classes,
-                                  loaded.task, loaded.recipe)
+                                  loaded.task, loaded.recipe, loaded.task.observers(loaded.data))
     printed = ensemble_report(loaded, None, Console(quiet=True))["final weights"]
     return results, printed
 
@@ -50,6 +50,12 @@ def test_evaluate_reproduces_every_test_metric_of_the_report(kind, fashion_mnist
     run = train(recipe, tmp_path / "runs").run
     recorded = recorded_test_metrics(run.read_json("metrics.json"))
     assert recorded["test_loss"] > 0
+    assert {"support", "precision", "recall"} <= set(recorded)  # the task's own scores, in the training report too
+    assert {"balanced_accuracy", "ece", "macro_f1"} <= set(recorded) if kind == "classification" else \
+        {"frequency_weighted_iou", "ap", "iou"} <= set(recorded)
+    per_class_header = next(line for line in (run.path / "report.md").read_text().splitlines()
+                            if line.startswith("| class |"))
+    assert "support" in per_class_header
     results, printed = scored_again(run.path)
     assert_same(recorded, recorded_test_metrics(results))
     assert printed["test_loss"] == pytest.approx(recorded["test_loss"], abs=1e-6)
