@@ -111,8 +111,9 @@ def as_columns(stats, x):
     return tuple(torch.tensor(s, dtype=x.dtype, device=x.device).view(1, -1, 1, 1) for s in stats)
 
 
-def scored(trained: TrainedRun, source: EvaluationData):
-    """(results, observers, the data as the run sees it) of the run on `source`'s items."""
+def scored(trained: TrainedRun, source: EvaluationData, watch=()):
+    """(results, observers, the data as the run sees it) of the run on `source`'s items; `watch`: more
+    observers (`update(inputs, probs, targets)`), e.g. a check that keeps every score."""
     data, summary = source.data, trained.summary
     if data.n_in != summary["n_in"]:
         raise FashionsegError(f"{source.source} has {data.n_in}-channel images; the run was trained on "
@@ -124,9 +125,9 @@ def scored(trained: TrainedRun, source: EvaluationData):
     stats = [list(s) for s in data.stats] if data.stats else None
     as_run = dataclasses.replace(data, classes=trained.classes, colors=summary.get("colors"), stats=run_stats)
     observers = trained.task.observers(as_run)
-    results = evaluate_as_trained(trained.model, AsTrained(dl, table, 255 if ignore is None else ignore, stats,
-                                                           run_stats),
-                                  trained.scoring(), trained.classes, trained.task, trained.recipe, observers)
+    batches = AsTrained(dl, table, 255 if ignore is None else ignore, stats, run_stats)
+    results = evaluate_as_trained(trained.model, batches, trained.scoring(), trained.classes, trained.task,
+                                  trained.recipe, [*observers, *watch])
     return results, observers, as_run
 
 

@@ -1,5 +1,5 @@
-"""Segmentation metrics over every test pixel: per-class average precision (from score histograms,
-within 1e-4 of scikit-learn's), per-class IoU, mean IoU and pixel accuracy; Dice and pixel accuracy
+"""Segmentation metrics over every test pixel: per-class average precision (in bounded memory: exact,
+then from score histograms within 1e-4 of scikit-learn's), per-class IoU, mean IoU and pixel accuracy; Dice and pixel accuracy
 each epoch."""
 import torch
 from fastai.metrics import DiceMulti as FastaiDiceMulti
@@ -27,8 +27,8 @@ class DiceMulti(FastaiDiceMulti):
 
 
 class PerClassAP(BinnedAP):
-    """AP of each class's softmax score over all test pixels, one-vs-rest, and their mean; from score
-    histograms, so memory does not grow with the number of pixels (within 1e-4 of the exact AP)."""
+    """AP of each class's softmax score over all test pixels, one-vs-rest, and their mean: exact for a few
+    million scores, then from score histograms, so memory does not grow with the number of pixels."""
 
     def result(self, classes):
         aps = dict(zip(classes, self.ap()))

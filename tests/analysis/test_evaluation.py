@@ -163,3 +163,34 @@ def test_a_registered_dataset_split_and_the_run_tools_read_the_results(fashion, 
     assert [r.state for r in runs] == ["finished", "finished"]
     table = compare(runs, ["accuracy"])
     assert table.rows[1][table.header.index("accuracy")] == pytest.approx(results["accuracy"])
+
+
+class EveryScore:
+    """Keeps every kept pixel's scores and class, for the exact AP."""
+
+    def __init__(self):
+        self.scores, self.targets = [], []
+
+    def update(self, xb, probs, targets):
+        keep = targets < probs.shape[1]
+        self.scores.append(probs.movedim(1, -1)[keep].float().cpu())
+        self.targets.append(targets[keep].long().cpu())
+
+
+def test_binned_ap_is_within_1e_4_of_the_exact_ap_on_the_facade_test_set(facade, facade_root):
+    """The tiny facade run on all 114 test_dev pairs of Mini Facade, read as a folder of pairs (`--data`)."""
+    import torch
+    from sklearn.metrics import average_precision_score
+
+    from fashionseg.analysis.evaluation import evaluation_data, scored
+
+    result, _ = facade
+    trained = load_run(result.run.path, on="cpu")
+    source = evaluation_data(trained, path=str(facade_root / "test_dev"))
+    assert len(source.items) == 114
+    every = EveryScore()
+    results, _, _ = scored(trained, source, watch=[every])
+    scores, targets = torch.cat(every.scores).numpy(), torch.cat(every.targets).numpy()
+    assert len(targets) > 7_000_000
+    for c, name in enumerate(trained.classes):
+        assert results["ap"][name] == pytest.approx(average_precision_score(targets == c, scores[:, c]), abs=1e-4)

@@ -12,8 +12,9 @@ CLASSES = ["a", "b", "c"]
 
 
 def binned_ap(scores, labels) -> float:
-    """The AP of one class's scores, as `PerClassAP` computes it (two classes: scores and their complement)."""
-    ev = PerClassAP()
+    """The AP of one class's scores, as `PerClassAP` computes it from histograms (two classes: scores and their
+    complement)."""
+    ev = PerClassAP(exact_below=0)
     ev.update(torch.stack([1 - scores, scores], 1), labels.long())
     return ev.ap()[1]
 
@@ -48,8 +49,9 @@ def random_batches(n_batches=3, n_classes=3, size=(6, 5), seed=0):
         yield logits.softmax(1), torch.randint(0, n_classes, (4, *size), generator=gen)
 
 
-def test_streamed_per_class_ap_is_within_1e_4_of_sklearn_over_all_pixels():
-    ev = PerClassAP()
+@pytest.mark.parametrize("exact_below", [0, 2 ** 22])
+def test_streamed_per_class_ap_is_within_1e_4_of_sklearn_over_all_pixels(exact_below):
+    ev = PerClassAP(exact_below=exact_below)
     batches = list(random_batches())
     for probs, targets in batches:
         ev.update(probs, targets)
@@ -62,12 +64,13 @@ def test_streamed_per_class_ap_is_within_1e_4_of_sklearn_over_all_pixels():
 
 
 def test_per_class_ap_memory_does_not_grow_with_the_pixels():
-    ev = PerClassAP()
+    """Scores kept up to the budget (exact), then histograms of a fixed size, every pixel counted."""
+    ev = PerClassAP(exact_below=4 * 3 * 6 * 5)
     ev.update(*next(random_batches(n_batches=1)))
-    held = ev.total.numel() + ev.positive.numel()
+    assert ev.total is None and sum(s.numel() for s in ev.scores) == 4 * 3 * 6 * 5
     for probs, targets in random_batches(n_batches=5, size=(60, 50)):
         ev.update(probs, targets)
-    assert ev.total.numel() + ev.positive.numel() == held == 2 * 3 * ev.bins
+        assert ev.scores == [] and ev.total.numel() + ev.positive.numel() == 2 * 3 * ev.bins
     assert int(ev.total.view(3, -1).sum(1)[0]) == 4 * 6 * 5 + 5 * 4 * 60 * 50  # every pixel counted once per class
 
 
