@@ -19,6 +19,7 @@ from fashionseg.errors import FashionsegError
 from fashionseg.infer.evaluate import evaluate_as_trained
 from fashionseg.infer.trained import TrainedRun
 from fashionseg.infer.tta import describe
+from fashionseg.recipe.schema import Recipe
 from fashionseg.runs.folder import RunFolder
 
 SPLITS = ("train", "valid", "test")
@@ -26,10 +27,12 @@ SPLITS = ("train", "valid", "test")
 
 @dataclasses.dataclass
 class EvaluationData:
-    """Where the items come from (`name` names the results folder), the data they were read with, the items."""
+    """Where the items come from (`name` names the results folder), the recipe and data they were read with,
+    the items."""
 
     name: str
     source: str
+    recipe: Recipe
     data: Data
     items: list[int]
 
@@ -51,14 +54,15 @@ def evaluation_data(trained: TrainedRun, path: str | None = None, dataset: str |
         recipe = trained.recipe.override(**settings, **everything)
         data = build_data(recipe, check_recipe(recipe), on=model_device(trained))
         items = [i for dl in data.dls.loaders for i in dl.dataset.items]
-        return EvaluationData(where.stem or where.name, str(where), data, items)
+        return EvaluationData(where.stem or where.name, str(where), recipe, data, items)
     if dataset == trained.recipe.dataset:  # the run's own splits, as it trained, validated and tested on them
         recipe = trained.recipe
     else:
         recipe = dataclasses.replace(trained.recipe.override(dataset=dataset, **everything), data_options={})
     data = build_data(recipe, check_recipe(recipe), on=model_device(trained))
     loader = {"train": data.dls.train, "valid": data.dls.valid, "test": data.test_dl}[split]
-    return EvaluationData(f"{dataset}-{split}", f"data set {dataset}, {split} split", data, list(loader.dataset.items))
+    return EvaluationData(f"{dataset}-{split}", f"data set {dataset}, {split} split", recipe, data,
+                          list(loader.dataset.items))
 
 
 def model_device(trained: TrainedRun):
@@ -133,7 +137,8 @@ def scored(trained: TrainedRun, source: EvaluationData, watch=()):
 
 def evaluate_on(trained: TrainedRun, source: EvaluationData, console) -> tuple[RunFolder, dict]:
     """Score the run on `source` and write `RUN/evaluations/<name>-<stamp>/` (metrics.json, report.md,
-    figures, and config.json/status.json so the run tools read it); the run's own files are left alone."""
+    figures; config.json, the recipe the data was read with, and status.json, so the run tools read it); the run's
+    own files are left alone."""
     from fashionseg.report.tables import console_report, markdown_report
 
     results, observers, data = scored(trained, source)
@@ -142,7 +147,7 @@ def evaluate_on(trained: TrainedRun, source: EvaluationData, console) -> tuple[R
     figures = task.figures(folder, data, results, observers)
     sections = [*task.sections(results, data), *(s for ob in observers if hasattr(ob, "sections")
                                                  for s in ob.sections(data))]
-    config = {**trained.recipe.to_dict(), "name": f"{trained.recipe.name} on {source.name}",
+    config = {**source.recipe.to_dict(), "name": f"{trained.recipe.name} on {source.name}",
               "description": f"{trained.path} evaluated on {source.source} ({len(source.items)} items)"}
     evaluated = {"run": str(trained.path), "data": source.source, "items": len(source.items),
                  "data_classes": list(source.data.classes)}

@@ -31,11 +31,12 @@ class ClassScores:
         probs, y = self.seen
         pred, labels = probs.argmax(1), list(range(len(classes)))
         precision, recall, f1, support = metrics.precision_recall_fscore_support(y, pred, labels=labels,
-                                                                                 zero_division=0)
-        out = {name: dict(zip(classes, map(float, values)))
+                                                                                 zero_division=np.nan)
+        out = {name: dict(zip(classes, map(float, values)))  # NaN: a class never predicted, or without items
                for name, values in (("precision", precision), ("recall", recall), ("f1", f1))}
+        present = sorted(set(y.tolist()))  # averages over the classes the data holds (it may hold a subset)
         for average in ("macro", "weighted"):
-            p, r, f, _ = metrics.precision_recall_fscore_support(y, pred, labels=labels, average=average,
+            p, r, f, _ = metrics.precision_recall_fscore_support(y, pred, labels=present, average=average,
                                                                  zero_division=0)
             out.update({f"{average}_precision": float(p), f"{average}_recall": float(r), f"{average}_f1": float(f)})
         with warnings.catch_warnings():  # a subset of the classes is fine: predictions of others count as wrong

@@ -39,11 +39,20 @@ def test_classification_scores_are_scikit_learns():
     assert np.array(result["confusion_matrix"]).sum() == len(y)
 
 
-def test_a_class_without_items_has_support_0_and_no_ranking_score():
-    result, _, _ = scored(absent=(4,))
+def test_a_class_without_items_has_support_0_no_recall_and_stays_out_of_the_averages():
+    """Data holding a subset of the run's classes: averages over the classes it holds."""
+    result, probs, y = scored(absent=(4,))
     assert result["support"]["e"] == 0 and math.isnan(result["roc_auc"]["e"]) and math.isnan(
-        result["average_precision"]["e"])
+        result["average_precision"]["e"]) and math.isnan(result["recall"]["e"])
     assert not math.isnan(result["macro_roc_auc"])
+    present = [0, 1, 2, 3, 5]
+    assert result["macro_f1"] == pytest.approx(metrics.f1_score(y, probs.argmax(1), labels=present, average="macro"))
+
+
+def test_the_per_class_table_sums_the_support():
+    from fashionseg.report.tables import class_means
+
+    assert class_means({"recall": {"a": 0.5, "b": float("nan")}, "support": {"a": 3, "b": 0}}) == [0.5, 3]
 
 
 def test_expected_calibration_error_hand_worked():
