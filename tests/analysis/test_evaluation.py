@@ -123,15 +123,22 @@ def test_a_csv_of_the_same_images_scores_the_same(fashion, tmp_path):
     assert by_csv["accuracy"] == by_folder["accuracy"]
 
 
-def test_a_class_the_run_does_not_know_is_one_error_naming_both_sets_before_any_folder(fashion, tmp_path):
-    from fashionseg import FashionsegError
+def test_a_class_the_run_does_not_know_is_one_error_naming_both_sets_before_any_folder(fashion, tmp_path, capsys):
+    """Through the CLI: exit code 2, one line; so is asking for --data and --dataset at once."""
     from helpers.runs import copy_run
+
+    from fashionseg.cli import main
 
     result, images, labels = fashion
     run_path = copy_run(result.run.path, tmp_path)
     class_folders(images, labels, tmp_path / "shop", classes=("Trouser", "Hat"))
-    with pytest.raises(FashionsegError, match=r"classes the run does not know: Hat; .*Trouser.*run's are T-shirt/top"):
-        evaluated(run_path, path=str(tmp_path / "shop"))
+    for args, needle in (([], "the data has classes the run does not know: Hat; the data's classes are Hat, Trouser, "
+                              "the run's are T-shirt/top, Trouser"),
+                         (["--dataset", "fashion-mnist"], "either --data PATH or --dataset NAME")):
+        capsys.readouterr()
+        assert main(["evaluate", str(run_path), "--data", str(tmp_path / "shop"), *args]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0], lines
     assert not (run_path / "evaluations").exists()
 
 
