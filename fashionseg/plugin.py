@@ -55,6 +55,7 @@ LAZY = {
     "torch_hub_path": "fashionseg.models.hub",
     # tasks and metrics: streaming evaluation helpers and figures
     "ConfusionCounts": "fashionseg.infer.evaluate",
+    "BinnedAP": "fashionseg.infer.evaluate",
     "kept": "fashionseg.infer.evaluate",
     "TopItems": "fashionseg.infer.picking",
     "plt": "fashionseg.report.figures",

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from fashionseg.callbacks.checkpoints import best_checkpoints
-from fashionseg.infer.evaluate import evaluate
+from fashionseg.infer.evaluate import evaluate_as_trained
 from fashionseg.registry.task import Task
 from fashionseg.runs.summary import scalar_metrics
 
@@ -23,34 +23,12 @@ class Ensemble(nn.Module):
         return self.task.average([m(x) for m in self.members])
 
 
-class TestLoss:
-    """Mean negative log-likelihood of the targets under the predicted probabilities (the task's `item_losses`)."""
-
-    def __init__(self, task: Task | None = None):
-        self.total, self.count, self.task = 0.0, 0, task or Task()
-
-    def update(self, probs: torch.Tensor, targets: torch.Tensor):
-        losses = self.task.item_losses(probs, targets)
-        self.total += float(losses.sum())
-        self.count += losses.numel()
-
-    def result(self, classes) -> dict:
-        return {"test_loss": self.total / max(self.count, 1)}
-
-
 def compare_with_ensemble(loaded, k: int | None) -> dict[str, dict]:
     """Test metrics of the final weights and, with `k`, of the best checkpoint and the ensemble of the k best;
-    each predicted as the run's own final evaluation was (its recipe's flip TTA and sliding window)."""
-    from fashionseg.build.checks import final_evaluators
-    from fashionseg.infer.tta import test_time_forward
-
-    recipe = loaded.recipe
-    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap, loaded.task.average)
-
+    each scored as the run's own final evaluation was (its loss, metrics, flip TTA and sliding window)."""
     def scores(model):
-        evaluators = {"test-loss": TestLoss(loaded.task), **final_evaluators(recipe, summary=loaded.summary)}
-        results = evaluate(model, loaded.data.test_dl, evaluators, loaded.data.classes, task=loaded.task,
-                           forward=forward)
+        results = evaluate_as_trained(model, loaded.data.test_dl, loaded.scoring(), loaded.data.classes,
+                                      loaded.task, loaded.recipe)
         return scalar_metrics(results)
 
     rows = {"final weights": scores(loaded.model)}

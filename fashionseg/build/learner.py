@@ -10,15 +10,14 @@ import torch
 from fastai.learner import Learner
 from fastai.torch_core import set_seed, trainable_params
 
-from fashionseg.build.checks import (Parts, as_run, check_against_data, check_forward, check_input_size, check_recipe,
-                                     epoch_metrics)
+from fashionseg.build.checks import Parts, as_run, check_against_data, check_forward, check_input_size, check_recipe
+from fashionseg.build.scoring import scoring
 from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision
 from fashionseg.data import Data, DataRequest, applied_stats
 from fashionseg.data.balance import balanced, imbalance_warning
 from fashionseg.errors import FashionsegError
 from fashionseg.models.hub import folder_stats, hub_id, hub_weights
-from fashionseg.models.losses import make_loss
 from fashionseg.models.weights import WeightsReport, load_pretrained
 from fashionseg.recipe.schema import Recipe
 from fashionseg.recipe.sizes import size_schedule
@@ -150,9 +149,9 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     check_forward(model, parts.arch, recipe, data)
     report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
-    learn = Learner(data.dls, model, loss_func=make_loss(recipe, parts.task, device(), data.ignore_index, data.classes,
-                                                                data.class_weights),
-                    opt_func=optimizer(recipe.opt), metrics=epoch_metrics(parts), splitter=splitter,
+    scorers = scoring(recipe, parts, data.ignore_index, device(), data.classes, data.class_weights)
+    learn = Learner(data.dls, model, loss_func=scorers.loss_func,
+                    opt_func=optimizer(recipe.opt), metrics=scorers.metrics, splitter=splitter,
                     wd=recipe.wd, path=".", cbs=list(cbs))
     if recipe.channels_last:
         learn.add_cb(ChannelsLast())

@@ -13,6 +13,7 @@ from rich.console import Console
 from fashionseg.analysis.after_training import after_training
 from fashionseg.build.checks import final_evaluators
 from fashionseg.build.learner import Built, build_learner, input_size
+from fashionseg.build.scoring import Scoring
 from fashionseg.callbacks.attach import run_callbacks
 from fashionseg.callbacks.checkpoints import LAST
 from fashionseg.callbacks.finetune import fine_tune_callbacks
@@ -23,8 +24,8 @@ from fashionseg.data.balance import class_count_sections
 from fashionseg.engine.resume import restore, resumable
 from fashionseg.engine.schedules import step_schedule
 from fashionseg.errors import FashionsegError
-from fashionseg.infer.evaluate import evaluate
-from fashionseg.infer.tta import describe, test_time_forward, unflipped_tta_note
+from fashionseg.infer.evaluate import evaluate_as_trained
+from fashionseg.infer.tta import describe, unflipped_tta_note
 from fashionseg.models.weights import WEIGHTS_REPORT, weights_sections
 from fashionseg.recipe.schema import Recipe
 from fashionseg.registry.task import Section
@@ -177,9 +178,8 @@ def evaluate_test_set(built: Built) -> tuple[dict, list]:
     the task's observers that watched the pass (for figures); with the recipe's TTA and tiles."""
     learn, data, task, recipe = built.learn, built.data, built.parts.task, built.recipe
     observers = task.observers(data)
-    forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap, task.average)
-    results = evaluate(learn.model, data.test_dl, final_evaluators(recipe, built.parts, data.summary()), data.classes,
-                       learn.loss_func, learn.metrics, observers, task, forward)
+    scorers = Scoring(learn.loss_func, learn.metrics, final_evaluators(recipe, built.parts, data.summary()))
+    results = evaluate_as_trained(learn.model, data.test_dl, scorers, data.classes, task, recipe, observers)
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))
     return results, observers

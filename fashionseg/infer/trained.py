@@ -8,8 +8,9 @@ from pathlib import Path
 
 import torch
 
-from fashionseg.build.checks import check_recipe
+from fashionseg.build.checks import check_recipe, resolve
 from fashionseg.build.learner import build_data, build_model
+from fashionseg.build.scoring import Scoring, scoring
 from fashionseg.errors import FashionsegError
 from fashionseg.infer.predict import predict_images, predict_inputs
 from fashionseg.models.hub import hub_folder, hub_id
@@ -53,6 +54,14 @@ class TrainedRun:
     def new_model(self, weights: str = "model.pth") -> torch.nn.Module:
         """Another copy of the architecture with the run's `weights` file loaded (e.g. a checkpoint)."""
         return load_model(self.run, self.recipe, self.summary, weights)
+
+    def scoring(self) -> Scoring:
+        """Fresh scorers exactly as training built them: its loss (label smoothing, class weights, ignored
+        pixels), epoch metrics and final evaluators."""
+        on = next(self.model.parameters()).device if self.model is not None else None
+        summary = self.summary
+        return scoring(self.recipe, resolve(self.recipe), summary.get("ignore_index"), on, summary.get("classes"),
+                       summary.get("class_weights"), summary)
 
     @cached_property
     def data(self):

@@ -1,6 +1,8 @@
 """A model run at one input size: inputs resized on the way in, score maps back to the input's size on the way out."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch.nn.functional as F
 
 from fashionseg.recipe.sizes import as_size
@@ -31,3 +33,19 @@ class RunAtSize:
     def remove(self):
         for handle in self.handles:
             handle.remove()
+
+
+@contextmanager
+def at_own_size(model):
+    """Inputs reach `model` (and its submodules) at their own size while inside: its `RunAtSize` hooks pause.
+    A run trained without `sizes` was tested so: sliding-window tiles reached it at tile size."""
+    resizers = [hook.__self__ for m in model.modules() for hook in m._forward_pre_hooks.values()
+                if isinstance(getattr(hook, "__self__", None), RunAtSize)]
+    sizes = [r.size for r in resizers]
+    for r in resizers:
+        r.size = None
+    try:
+        yield model
+    finally:
+        for r, size in zip(resizers, sizes):
+            r.size = size

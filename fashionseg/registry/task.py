@@ -91,9 +91,19 @@ class Task:
         return {}
 
     def observers(self, data) -> list:
-        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers);
-        one may also have `sections(data)`, report tables of what it saw."""
+        """Objects with `update(inputs, probs, targets)` fed during the final test pass (figure helpers, scores);
+        one may also have `sections(data)`, report tables of what it saw, and `result(classes)`, metrics every
+        evaluation of this task reports (a dict as a final metric's; a metric the recipe chose keeps its value)."""
         return []
+
+    def evaluation_data(self, path: Path, summary: dict, recipe) -> dict:
+        """Recipe settings (dataset, data_options, valid) that read a user's labelled data at `path` (a folder
+        or a file such as a CSV) for `fashionseg evaluate RUN --data PATH`; `summary` is the run's data.json,
+        `recipe` its recipe. Every item the data set then yields, in any split, is evaluated."""
+        from fashionseg.errors import FashionsegError
+
+        raise FashionsegError(f"task {self.name!r} names no data set that reads labelled folders; use "
+                              "`fashionseg evaluate RUN --dataset NAME` instead of --data")
 
     def figures(self, run, data, results: dict, observers: list) -> list[tuple[str, str]]:
         """Task figures saved in the run folder after evaluation: `[(title, relative path)]`."""

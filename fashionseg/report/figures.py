@@ -48,18 +48,30 @@ def first_conv_filters(model: torch.nn.Module, max_filters: int = 64):
     return fig
 
 
-def confusion_matrix(cm, classes):
+def confusion_matrix(cm, classes, title: str = "Confusion matrix (test set)"):
+    """Colours: each true class's row normalised (the share of its items predicted as each class, so a rare
+    class reads as clearly as a common one); cells: the counts."""
     cm = np.asarray(cm)
-    fig, ax = plt.subplots(figsize=(1 + 0.6 * len(classes), 1 + 0.6 * len(classes)))
-    ax.imshow(cm, cmap="Blues")
+    shares = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.7 * len(classes), 1 + 0.7 * len(classes)))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
     for i in range(len(classes)):
         for j in range(len(classes)):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+            ax.text(j, i, count_text(int(cm[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if shares[i, j] > 0.5 else "black")
     ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right")
     ax.set_yticks(range(len(classes)), classes)
-    ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test set)")
+    ax.set(xlabel="predicted", ylabel="true", title=title)
     return fig
+
+
+def count_text(n: int) -> str:
+    """A count short enough for a cell: 950, 12.3k, 4.1M."""
+    for size, unit in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
 
 
 def training_curves(iterations: list[dict], epochs: list[dict]):

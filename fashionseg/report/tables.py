@@ -13,9 +13,13 @@ def per_class_metrics(results: dict) -> dict[str, dict[str, float]]:
 
 
 def class_means(per_class: dict[str, dict[str, float]]) -> list[float]:
-    """Each per-class metric averaged over the classes that have a value (NaN: class absent)."""
+    """Each per-class metric averaged over the classes that have a value (NaN: class absent); the support
+    (items per class) summed instead."""
     means = []
-    for values in per_class.values():
+    for name, values in per_class.items():
+        if name == "support":
+            means.append(sum(values.values()))
+            continue
         present = [v for v in values.values() if v == v]
         means.append(sum(present) / len(present) if present else float("nan"))
     return means

@@ -1,6 +1,7 @@
-"""Plugin `classification`: one label per image. Figures: confusion matrix, the highest-loss wrong
-and most confident right test predictions; report: the most frequent confusions and those
-predictions; predict: the top classes."""
+"""Plugin `classification`: one label per image. Scores (`classification_scores`): per-class precision, recall,
+F1, support, ROC-AUC and AP, averages, balanced and top-k accuracy, calibration. Figures: confusion matrix,
+PR curves, reliability diagram, the highest-loss wrong and most confident right test predictions; report:
+the most frequent confusions and those predictions; predict: the top classes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,22 +91,33 @@ class Classification(Task):
     data_free_figures = frozenset({"confusion_matrix"})
 
     def observers(self, data):
-        return [TopLosses()]
+        from fashionseg_plugins.tasks.classification_scores import ClassScores
+
+        return [TopLosses(), ClassScores()]
+
+    def evaluation_data(self, path, summary, recipe):
+        """image-folder: class folders (or train/ valid/ test/ of them), a CSV file of file,label, decoded at the
+        run's size and channels; a run trained on image-folder keeps its own options (e.g. a pattern)."""
+        options = dict(recipe.data_options) if recipe.dataset == "image-folder" else {}
+        options.update(path=str(path), csv=None, image_size=summary.get("image_size"), channels=summary["n_in"],
+                       augment="none")
+        if path.is_file():
+            options.update(path=str(path.parent), csv=path.name)
+        return {"dataset": "image-folder", "data_options": options, "valid": "test"}
 
     def figures(self, run, data, results, observers):
         from fashionseg.plugin import confusion_matrix
 
-        figs = []
-        if "confusion_matrix" in results:
-            cm = confusion_matrix(results["confusion_matrix"], data.classes)
-            figs.append(("Confusion matrix", run.save_figure(cm, "confusion_matrix")))
+        from fashionseg_plugins.tasks.classification_scores import pr_curves, reliability_diagram
+
+        cm = confusion_matrix(results["confusion_matrix"], data.classes)
         title = "Highest-loss wrong and most confident right test predictions"
-        figs.append((title, run.save_figure(examples_figure(observers[0], data), "top_losses")))
-        return figs
+        return [("Confusion matrix (row-normalised, counts in cells)", run.save_figure(cm, "confusion_matrix")),
+                (title, run.save_figure(examples_figure(observers[0], data), "top_losses")),
+                ("Precision-recall curves", run.save_figure(pr_curves(observers[1], data.classes), "pr_curves")),
+                ("Reliability diagram", run.save_figure(reliability_diagram(observers[1]), "reliability"))]
 
     def sections(self, results, data):
-        if "confusion_matrix" not in results:
-            return []
         rows = top_confusions(results["confusion_matrix"], data.classes)
         return [Section("Most frequent confusions", ["true", "predicted as", "count"], rows)] if rows else []
 

@@ -1,6 +1,7 @@
-"""Plugin `segmentation`: one class per pixel. Figures: test images with predicted and true
-masks in class colours, the first ones and the worst by IoU; predict: a coloured (or blended)
-mask and each class's pixel share."""
+"""Plugin `segmentation`: one class per pixel. Scores: per-class precision, recall, IoU, AP and support,
+frequency-weighted IoU. Figures: test images with predicted and true masks in class colours, the first
+ones and the worst by IoU, the pixel confusion matrix; predict: a coloured (or blended) mask and each
+class's pixel share."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,6 +59,34 @@ class WorstIoU:
         return [Section("Worst test images by mean IoU", ["test item", "mean IoU"], rows)] if rows else []
 
 
+class PixelScores:
+    """What every segmentation evaluation reports, from pixel confusion counts and score histograms (memory
+    independent of the pixels): per-class precision, recall, IoU, AP and support (pixels), frequency-weighted
+    IoU, and the pixel confusion matrix."""
+
+    def __init__(self):
+        from fashionseg_plugins.metrics.segmentation import PerClassAP, PerClassIoU
+
+        self.iou, self.ap = PerClassIoU(), PerClassAP()
+
+    def update(self, xb, probs, yb):
+        self.iou.update(probs, yb)
+        self.ap.update(probs, yb)
+
+    def result(self, classes):
+        cm = self.iou.confusion.double()
+        hits, true, predicted = cm.diag(), cm.sum(1), cm.sum(0)
+        out = {**self.iou.result(classes), **self.ap.result(classes)}
+        iou = out["iou"]
+        out.update(precision=dict(zip(classes, (hits / predicted).tolist())),  # NaN: never predicted
+                   recall=dict(zip(classes, (hits / true).tolist())),  # NaN: absent from the truth
+                   frequency_weighted_iou=sum(float(n) / float(cm.sum()) * iou[c] for c, n in zip(classes, true)
+                                              if n > 0),
+                   support=dict(zip(classes, map(int, true.tolist()))),
+                   confusion_matrix=self.iou.confusion.tolist())
+        return out
+
+
 def panels_figure(picker, data, labels=None):
     """Input | prediction | ground truth for each picked image (`labels` above the inputs), with a
     legend of class colours."""
@@ -102,14 +131,33 @@ class Segmentation(Task):
     tiles = True
 
     def observers(self, data):
-        return [PanelPicker(), WorstIoU()]
+        return [PanelPicker(), WorstIoU(), PixelScores()]
+
+    def evaluation_data(self, path, summary, recipe):
+        """mask-folder with the run's classes and colours: image/mask pairs in `path` itself or in its train/ and
+        test/; a run trained on mask-folder keeps its own options (suffixes, mask format)."""
+        from fashionseg.plugin import default_colors
+
+        names = summary["classes"]
+        colors = summary.get("colors") or default_colors(len(names))
+        options = dict(recipe.data_options) if recipe.dataset == "mask-folder" else {}
+        options.update(path=str(path), classes=dict(zip(names, colors)), image_size=summary.get("image_size"),
+                       augment="none", ignore_index=summary.get("ignore_index"))
+        if not (path / options.get("train", "train")).is_dir():
+            options.update(train=".", test="")
+        return {"dataset": "mask-folder", "data_options": options, "valid": "0.5"}
 
     def figures(self, run, data, results, observers):
-        first, worst = observers
+        from fashionseg.plugin import confusion_matrix
+
+        first, worst, _ = observers
         figs = [("Test predictions", run.save_figure(panels_figure(first, data), "test_predictions"))]
         if worst.picked:
             figure = panels_figure(worst, data, worst.labels())
             figs.append(("Worst test images by mean IoU", run.save_figure(figure, "worst_iou")))
+        cm = confusion_matrix(results["confusion_matrix"], data.classes, "Pixel confusion matrix (test set)")
+        figs.append(("Pixel confusion matrix (row-normalised, counts in cells)",
+                     run.save_figure(cm, "pixel_confusion_matrix")))
         return figs
 
     def predict(self, model, x, summary):
