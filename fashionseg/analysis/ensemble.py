@@ -2,7 +2,6 @@
 the final weights and the single best checkpoint on the run's own final metrics."""
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from fashionseg.callbacks.checkpoints import best_checkpoints
