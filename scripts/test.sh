@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+# One pytest-xdist worker per core (two on the 2-core CI machine); FASHIONSEG_TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -n "${FASHIONSEG_TEST_WORKERS:-auto}" "$@"

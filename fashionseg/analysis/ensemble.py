@@ -54,7 +54,7 @@ def ensemble_report(loaded, k: int | None, console) -> dict[str, dict]:
     how = inference_note(loaded.recipe)
     table = Table(title=f"Test set: {loaded.run.path.name}{how}", title_justify="left")
     for col in ["weights", *columns]:
-        table.add_column(col, justify="left" if col == "weights" else "right")
+        table.add_column(col, justify="left" if col == "weights" else "right", no_wrap=col == "weights")
     for name, scores in rows.items():
         table.add_row(name, *(f"{scores[c]:.4f}" if c in scores else "-" for c in columns))
     console.print(table)

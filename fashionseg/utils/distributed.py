@@ -44,6 +44,7 @@ def gather_to_main(value) -> list | None:
 
     gathered = [None] * torch.distributed.get_world_size() if is_main() else None
     torch.distributed.gather_object(value, gathered, dst=0)
+    torch.distributed.barrier()  # no rank exits (tearing down its gloo pairs) while rank 0 still receives
     return gathered
 
 

@@ -3,6 +3,7 @@
 thresholds, and export it to ONNX with those thresholds in model.json, run by onnxruntime."""
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 
 def fashionseg(*args, cwd):
     res = subprocess.run([sys.executable, "-m", "fashionseg.cli", *args], capture_output=True, text=True, cwd=cwd,
-                         timeout=300)
+                         timeout=300, env={**os.environ, "COLUMNS": "200"})  # a wide table is not cut
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stdout
 

@@ -114,16 +114,15 @@ def test_classifier_architectures_serve_multi_label_but_its_metrics_stay_its_own
 def test_an_ensemble_averages_sigmoids_and_its_test_loss_is_binary_cross_entropy():
     from sklearn.metrics import log_loss
 
-    from fashionseg.analysis.ensemble import Ensemble, TestLoss
+    from fashionseg.analysis.ensemble import Ensemble
 
     task, x = MultiLabel(), torch.randn(5, 3)
     first, second = torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)
     mean = (first(x).sigmoid() + second(x).sigmoid()) / 2
     assert torch.allclose(task.probabilities(Ensemble([first, second], task)(x)), mean, atol=1e-5)
-    loss = TestLoss(task)
-    loss.update(torch.from_numpy(PROBS), torch.from_numpy(TARGETS).float())
+    losses = task.item_losses(torch.from_numpy(PROBS), torch.from_numpy(TARGETS).float())
     expected = log_loss(TARGETS.ravel(), PROBS.ravel().astype(np.float64))  # every (image, label) pair, equally
-    assert loss.result(CLASSES)["test_loss"] == pytest.approx(expected, rel=1e-5)
+    assert float(losses.mean()) == pytest.approx(expected, rel=1e-5)
 
 
 def test_flip_tta_averages_each_labels_sigmoid_over_the_image_and_its_mirror():

@@ -38,7 +38,7 @@ def probe(**env) -> tuple[str, int]:
 def test_freed_memory_is_kept_for_the_next_step():
     applied, faults = probe()
     assert applied == "True"
-    assert faults < 3 * 16384  # ten 64 MiB blocks, almost all served by memory already paged in
+    assert faults < 5 * 16384  # ten 64 MiB blocks, most served by memory already paged in (opted out: all ten fault)
 
 
 @pytest.mark.slow
