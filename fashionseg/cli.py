@@ -45,6 +45,10 @@ def run_cli(func, args, debug: bool) -> int:
     except KeyboardInterrupt as exc:  # a stop by SIGTERM/SIGINT carries its exit code (128 + signal)
         err.print("[yellow]interrupted[/]")
         return getattr(exc, "exit_code", 130)
+    if "torch.distributed" in sys.modules:  # launched by torchrun: every rank leaves the process group together
+        from fashionseg.utils.distributed import leave
+
+        leave()
     return 0
 
 

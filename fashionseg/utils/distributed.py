@@ -28,6 +28,14 @@ def join():
         PartialState(cpu=not torch.cuda.is_available())
 
 
+def leave():
+    """End a launched command that finished on every rank: meet, then tear down the process group. A rank
+    that exits on its own closes its gloo connections under a peer still finishing, which then aborts."""
+    if launched() and torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 def shard(items: list) -> list:
     """This process's share of `items` when launched (every WORLD_SIZE-th, from its rank); all of them in one."""
     from fashionseg.utils.rank import rank
