@@ -108,14 +108,13 @@ def export_folder(root: Path, cache: Path, split: str, column: str) -> Path:
     return cache / f"hf-{digest(files, {})}" / split / column
 
 
-def hf_items(root: Path, cache: Path, task: str) -> dict[str, tuple[list[str], list]]:
-    """Per split: the image files and, for `task` classification, the label names, for segmentation the
-    mask files."""
+def hf_items(root: Path, cache: Path, masks: bool) -> dict[str, tuple[list[str], list]]:
+    """Per split: the image files and the label names, or with `masks` (a mask-folder reader) the mask files."""
     out = {}
     for split, ds in hf_splits(root, cache).items():
         image = image_columns(ds, root)[0]
         files = written(ds, image, export_folder(root, cache, split, image))
-        if task == "segmentation":
+        if masks:
             mask = mask_column(ds, root)
             out[split] = (files, written(ds, mask, export_folder(root, cache, split, mask)))
             continue

@@ -69,7 +69,7 @@ def hf_listing(root: Path, options: dict) -> Listing:
     from fashionseg.data.decode_cache import cache_dir
     from fashionseg.data.hf_datasets import hf_items
 
-    items = hf_items(root, cache_dir(root, options.get("cache")), "classification")
+    items = hf_items(root, cache_dir(root, options.get("cache")), masks=False)
     parts = [items.get(split, ([], [])) for split in ("train", "valid", "test")]
     return Listing(root, [f for part in parts for f in part[0]], [y for part in parts for y in part[1]],
                    *(len(part[0]) for part in parts))

@@ -70,7 +70,7 @@ def split_pairs(root: Path, opts: dict) -> tuple[tuple, tuple | None, tuple | No
         held = coco.coco_pairs(root, test, cache, ignore)[0] if coco.annotation_file(root, test) else None
         return tuple(train), tuple(held) if held else None, (names, default_colors(len(names)))
     if is_hf(root):
-        items = hf_items(root, cache_dir(root, opts.get("cache", "auto")), "segmentation")
+        items = hf_items(root, cache_dir(root, opts.get("cache", "auto")), masks=True)
         held = items.get("test") or items.get("valid")
         return tuple(zip(*items["train"])), tuple(zip(*held)) if held else None, None
 
