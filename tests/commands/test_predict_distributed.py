@@ -1,18 +1,12 @@
 """Predicting at scale: `torchrun --nproc_per_node 2 -m fashionseg predict RUN INPUTS --csv` shards the images
 over two CPU processes; rank 0 writes one CSV in input order, identical to one process's, and every mask
 file is written once, by the rank that predicted its image."""
-import csv
 import shutil
 
 import pytest
-from helpers.launch import rank_output, torchrun
+from helpers.launch import rank_output, rows, torchrun
 
 from fashionseg.cli import main
-
-
-def read_rows(path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.mark.slow
@@ -33,7 +27,7 @@ def test_two_processes_share_the_images_and_rank_0_writes_one_csv_in_input_order
     out, _ = proc.communicate(timeout=300)
     logs = rank_output(tmp_path, 0) + rank_output(tmp_path, 1)
     assert proc.returncode == 0, out + logs
-    one, two = read_rows(tmp_path / "one.csv"), read_rows(tmp_path / "two.csv")
+    one, two = rows(tmp_path / "one.csv"), rows(tmp_path / "two.csv")
     assert [r["file"] for r in two] == [str(photos / f"{i}.png") for i in range(8)]  # input (natural) order
     assert two == one  # the same predictions as one process makes
     files = sorted(p.name for p in (tmp_path / "two").iterdir())

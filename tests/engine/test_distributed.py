@@ -1,7 +1,6 @@
 """Multi-process training: two CPU processes (gloo) launched by torchrun write one run folder whose
 test metrics cover the whole test set; a signal or a nan on one rank stops every rank at one batch;
 sync_bn is refused on CPU processes and a no-op in one."""
-import csv
 import json
 import multiprocessing
 import os
@@ -11,7 +10,7 @@ import time
 import pytest
 import torch
 from fastai.callback.core import Callback
-from helpers.launch import rank_output, torchrun
+from helpers.launch import rank_output, rows, torchrun
 from rich.console import Console
 
 from fashionseg.callbacks.stopping import NonFiniteStop, StopOnSignal
@@ -19,11 +18,6 @@ from fashionseg.errors import FashionsegError
 from fashionseg.utils.distributed import check_sync_bn, data_parallel
 
 TINY = ["fashion-fast", "--limit", "1024", "--eval-limit", "300", "--bs", "128", "--log-every", "1"]
-
-
-def rows(path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
 """Starting fashionseg under torchrun the way a user does: two CPU processes (gloo), each rank's output kept."""
+import csv
 import os
 import subprocess
 import sys
@@ -18,3 +19,9 @@ def torchrun(tmp_path, *args, **popen) -> subprocess.Popen:
 def rank_output(tmp_path, rank: int) -> str:
     """What the worker of `rank` printed (stdout and stderr), from torchrun's log files."""
     return "".join(p.read_text() for p in sorted((tmp_path / "logs").glob(f"**/attempt_0/{rank}/std*.log")))
+
+
+def rows(path) -> list[dict]:
+    """A CSV the run or command wrote, as dicts."""
+    with open(path) as f:
+        return list(csv.DictReader(f))
