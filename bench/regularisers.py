@@ -5,7 +5,7 @@ Each variant is the recipe with one change, trained through `fashionseg.engine.t
 `--runs-dir`; the table prints the test metrics of each. Record the results in docs/BENCHMARKS.md with the
 date, machine and this exact command.
 
-Run: python bench/regularisers.py [facade|fashion|all] [--runs-dir DIR] [--smoke (1 epoch on a few items)]
+Run: python bench/regularisers.py [facade|fashion|all] [--variants 0 1] [--runs-dir DIR] [--smoke (1 epoch on a few items)]
 """
 import argparse
 
@@ -32,9 +32,11 @@ SMOKE = {"epochs": 1, "limit": 32, "eval_limit": 16, "keep_best": 0, "ensemble":
          "precision": "32"}
 
 
-def compare(name: str, runs_dir: str, smoke: bool, console: Console):
-    """Train each variant of one recipe and print their test metrics side by side."""
+def compare(name: str, runs_dir: str, smoke: bool, console: Console, only: list[int] | None = None):
+    """Train each variant of one recipe (or those numbered in `only`, from 0) and print their test metrics
+    side by side."""
     recipe_name, variants = VARIANTS[name]
+    variants = {k: v for i, (k, v) in enumerate(variants.items()) if only is None or i in only}
     base = find_recipe(recipe_name)
     rows, metrics = [], None
     for label, changes in variants.items():
@@ -62,11 +64,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("which", nargs="?", default="all", choices=[*VARIANTS, "all"])
     parser.add_argument("--runs-dir", default="runs/bench-regularisers")
+    parser.add_argument("--variants", type=int, nargs="+", help="only these variants, numbered from 0 in the order "
+                        "of VARIANTS (e.g. 0 1: the recipe and the first change)")
     parser.add_argument("--smoke", action="store_true", help="1 epoch on 32 items per variant: checks the script")
     args = parser.parse_args()
     console = Console()
     for name in VARIANTS if args.which == "all" else [args.which]:
-        compare(name, args.runs_dir, args.smoke, console)
+        compare(name, args.runs_dir, args.smoke, console, args.variants)
 
 
 if __name__ == "__main__":

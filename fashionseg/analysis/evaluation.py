@@ -118,6 +118,18 @@ def as_columns(stats, x):
 def scored(trained: TrainedRun, source: EvaluationData, watch=()):
     """(results, observers, the data as the run sees it) of the run on `source`'s items; `watch`: more
     observers (`update(inputs, probs, targets)`), e.g. a check that keeps every score."""
+    batches = as_run_batches(trained, source)
+    as_run = dataclasses.replace(source.data, classes=trained.classes, colors=trained.summary.get("colors"),
+                                 stats=batches.run_stats)
+    observers = trained.task.observers(as_run)
+    results = evaluate_as_trained(trained.model, batches, trained.scoring(), trained.classes, trained.task,
+                                  trained.recipe, [*observers, *watch])
+    return results, observers, as_run
+
+
+def as_run_batches(trained: TrainedRun, source: EvaluationData) -> AsTrained:
+    """`source`'s items in batches as the run's loaders gave them: classes matched by name (an unknown one is
+    an error), inputs normalised with the run's statistics, pixels to ignore as `AsTrained.ignore`."""
     data, summary = source.data, trained.summary
     if data.n_in != summary["n_in"]:
         raise FashionsegError(f"{source.source} has {data.n_in}-channel images; the run was trained on "
@@ -127,12 +139,7 @@ def scored(trained: TrainedRun, source: EvaluationData, watch=()):
     dl = data.dls.test_dl(source.items, with_labels=True, bs=trained.recipe.bs)
     run_stats = [list(s) for s in summary["stats"]] if summary.get("stats") else None
     stats = [list(s) for s in data.stats] if data.stats else None
-    as_run = dataclasses.replace(data, classes=trained.classes, colors=summary.get("colors"), stats=run_stats)
-    observers = trained.task.observers(as_run)
-    batches = AsTrained(dl, table, 255 if ignore is None else ignore, stats, run_stats)
-    results = evaluate_as_trained(trained.model, batches, trained.scoring(), trained.classes, trained.task,
-                                  trained.recipe, [*observers, *watch])
-    return results, observers, as_run
+    return AsTrained(dl, table, 255 if ignore is None else ignore, stats, run_stats)
 
 
 def evaluate_on(trained: TrainedRun, source: EvaluationData, console) -> tuple[RunFolder, dict]:

@@ -26,12 +26,13 @@ from fashionseg.registry.plugins import create_model, registry
 from fashionseg.utils.device import device
 
 
-def pretrained_weights(recipe: Recipe, arch: Architecture, model: torch.nn.Module) -> WeightsReport | None:
+def pretrained_weights(recipe: Recipe, arch: Architecture, model: torch.nn.Module,
+                       classes: list[str] | None = None) -> WeightsReport | None:
     """The recipe's `weights` loaded into `model`: a file, a model folder, `hf-hub:ORG/NAME` or the architecture's
     published weights (`pretrained`), the last two from the hub's cache or downloaded into it."""
     if not recipe.weights or (recipe.weights == "pretrained" and arch.pretrained is None):
         return None  # none asked for, or the factory loaded them (`pretrained_options`) and reported it
-    return load_pretrained(model, weights_path(recipe.weights, arch), head=arch.feature_layer)
+    return load_pretrained(model, weights_path(recipe.weights, arch), head=arch.feature_layer, classes=classes)
 
 
 def weights_path(weights: str, arch: Architecture) -> Path:
@@ -147,7 +148,7 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     warn_if_imbalanced(data)
     model = build_model(recipe, len(data.classes), data.n_in, pretrained)
     check_forward(model, parts.arch, recipe, data)
-    report = pretrained_weights(recipe, parts.arch, model) if pretrained else None
+    report = pretrained_weights(recipe, parts.arch, model, list(data.classes)) if pretrained else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
     scorers = scoring(recipe, parts, data.ignore_index, device(), data.classes, data.class_weights)
     learn = Learner(data.dls, model, loss_func=scorers.loss_func,

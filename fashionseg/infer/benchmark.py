@@ -14,7 +14,13 @@ import torch
 
 from fashionseg.errors import FashionsegError
 from fashionseg.infer.export import EXPORTERS, AtSize, check_format, example_input, load_artefact, quiet
-from fashionseg.infer.quantize import label_agreement, labelled_test_batches, quantize, training_batches
+from fashionseg.infer.quantize import (
+    label_agreement,
+    labelled_batches,
+    labelled_test_batches,
+    quantize,
+    training_batches,
+)
 from fashionseg.infer.trained import TrainedRun, load_run
 from fashionseg.report.tables import markdown_table
 from fashionseg.runs.folder import RunFolder
@@ -22,6 +28,16 @@ from fashionseg.runs.folder import RunFolder
 FORMATS = ("eager", "torchscript", "export", "onnx", "onnx-int8", "openvino")
 HEADER = ["format", "size_mb", "latency_ms_median", "latency_ms_p90", "images_per_s", "accuracy", "drop_vs_eager",
           "agreement_with_eager", "note"]
+
+
+@dataclass
+class Labelled:
+    """Other labelled data to score the formats on: batches of (inputs, targets in the run's class indices) as
+    the run's loaders gave them, the target value to ignore, a name for the results folder and a description."""
+    batches: object
+    ignore: int | None
+    name: str
+    source: str
 
 
 @dataclass
@@ -94,7 +110,8 @@ def accuracy(model, batches: list[torch.Tensor], targets: list[torch.Tensor], ig
 
 
 def benchmark_row(trained: TrainedRun, fmt: str, timing: Timing, test, eager) -> list:
-    """One format's row: size, batch-1 latency, throughput, accuracy, drop and agreement against eager."""
+    """One format's row: size, batch-1 latency, throughput, accuracy on `test` (inputs, targets, the target
+    value to ignore), drop and agreement against eager."""
     if fmt == "openvino" and importlib.util.find_spec("openvino") is None:
         return [fmt, *[None] * 7, "not installed (pip install openvino)"]
     try:
@@ -102,7 +119,7 @@ def benchmark_row(trained: TrainedRun, fmt: str, timing: Timing, test, eager) ->
             nbytes, model = artefacts(trained, fmt)
             one = latencies_ms(model, example_input(trained, 1), timing.repeats)
             many = latencies_ms(model, example_input(trained, timing.batch), timing.batch_repeats)
-            acc = accuracy(model, *test, trained.summary.get("ignore_index"))
+            acc = accuracy(model, *test)
             agree = label_agreement(model, eager[1], test[0])
     except Exception as exc:  # one format that cannot be built must not hide the others
         return [fmt, *[None] * 7, f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}"]
@@ -111,22 +128,29 @@ def benchmark_row(trained: TrainedRun, fmt: str, timing: Timing, test, eager) ->
             timing.batch * 1000 / float(np.median(many)), acc, drop, agree, ""]
 
 
-def benchmark_run(path, formats=FORMATS, timing: Timing | None = None, images: int = 0) -> tuple[Path, list[list]]:
-    """Benchmark run `path` in each of `formats` on its test set (the first `images`; 0: all) and write
-    benchmark.csv and benchmark.md under RUN/benchmark/; returns that folder and the rows."""
+def benchmark_run(path, formats=FORMATS, timing: Timing | None = None, images: int = 0,
+                  labelled: Labelled | None = None) -> tuple[Path, list[list]]:
+    """Benchmark run `path` (a folder, or a loaded TrainedRun) in each of `formats` on its test set (the first
+    `images`; 0: all), or on `labelled` data, and write benchmark.csv and benchmark.md under RUN/benchmark/
+    (RUN/benchmark/<labelled.name>/ for other data); returns that folder and the rows."""
     timing = timing or Timing()
     check_formats(list(formats))
-    trained = load_run(path, on=torch.device("cpu"))
-    test = labelled_test_batches(trained, images)
+    trained = path if isinstance(path, TrainedRun) else load_run(path, on=torch.device("cpu"))
+    if labelled is None:
+        test, ignore, scored_on = labelled_test_batches(trained, images), trained.summary.get("ignore_index"), None
+    else:
+        test, ignore, scored_on = labelled_batches(labelled.batches, images), labelled.ignore, labelled.source
     with torch.no_grad():
         eager_model = AtSize(trained.model, trained.summary.get("input_size")).eval()
-        eager = (accuracy(eager_model, *test, trained.summary.get("ignore_index")), eager_model)
-    rows = [benchmark_row(trained, fmt, timing, test, eager) for fmt in formats]
-    folder = RunFolder(trained.run.path / "benchmark")
+        eager = (accuracy(eager_model, *test, ignore), eager_model)
+    rows = [benchmark_row(trained, fmt, timing, (*test, ignore), eager) for fmt in formats]
+    folder = RunFolder(trained.run.path / "benchmark" / (labelled.name if labelled else ""))
     folder.write_csv("benchmark.csv", HEADER, rows)
+    n = sum(len(x) for x in test[0])
+    scored = f"{n} test images" if scored_on is None else f"{n} images of {scored_on}"
     lines = [f"# Deployment formats: {trained.run.path.name}", "",
              f"CPU, {torch.get_num_threads()} threads; latency at batch 1 over {timing.repeats} calls, throughput at "
-             f"batch {timing.batch}; accuracy on {sum(len(x) for x in test[0])} test images (top-1, or pixel "
-             "accuracy for segmentation).", "", *markdown_table(HEADER, rows)]
+             f"batch {timing.batch}; accuracy on {scored} (top-1, or pixel accuracy for segmentation).", "",
+             *markdown_table(HEADER, rows)]
     folder.write_text("benchmark.md", "\n".join(lines) + "\n")
     return folder.path, rows

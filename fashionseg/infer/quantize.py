@@ -26,8 +26,13 @@ def training_batches(trained: TrainedRun, n: int = CALIBRATION_BATCHES) -> list[
 def labelled_test_batches(trained: TrainedRun, images: int = CHECK_IMAGES) -> tuple[list, list]:
     """Input and target batches (float and long tensors) covering the run's first `images` test images (all
     of them when 0)."""
+    return labelled_batches(trained.data.test_dl, images)
+
+
+def labelled_batches(batches, images: int = 0) -> tuple[list, list]:
+    """Plain float input and long target tensors of the first `images` items of `batches` (0: all)."""
     xs, ys = [], []
-    for batch in trained.data.test_dl:
+    for batch in batches:
         xs.append(batch[0].as_subclass(torch.Tensor).float().cpu())  # fastai's tensor types left behind
         ys.append(batch[1].as_subclass(torch.Tensor).long().cpu())
         if images and sum(map(len, xs)) >= images:

@@ -160,17 +160,26 @@ class WeightsReport:
         return {**asdict(self), "counts": {k: len(getattr(self, k)) for k in ("loaded", "adapted", "skipped")}}
 
 
-def load_pretrained(model: torch.nn.Module, path, head: str | None = None) -> WeightsReport:
+def load_pretrained(model: torch.nn.Module, path, head: str | None = None,
+                    classes: list[str] | None = None) -> WeightsReport:
     """Load the file's tensors into `model` where they fit: the first convolution adapted to the model's
     input channels (timm's `adapt_input_conv`), tensors of another shape (a classifier `head` for other
-    classes) skipped and kept as initialised; each recorded in the report."""
+    classes) skipped and kept as initialised; each recorded in the report. When the weights say which classes
+    they were trained for (a fashionseg run or model folder) and these differ from `classes`, the output layer
+    is skipped too, even where its shape fits: its rows would score classes the data does not have."""
     path = Path(path).expanduser()
     state, own = pretrained_tensors(path), model.state_dict()
     report, fitting = WeightsReport(str(path)), {}
     stem = first_conv_weight(model)
+    theirs = weights_classes(path)
+    other_classes = output_tensors(own, head, len(classes)) if classes and theirs and theirs != list(classes) else {}
     for key, value in state.items():
         if key not in own:
             report.skipped.append({"tensor": key, "reason": "in the file but not in the model"})
+        elif key in other_classes:
+            report.skipped.append({"tensor": key, "reason": f"output layer for other classes: the weights were "
+                                                            f"trained for {', '.join(theirs)}; the data's classes are "
+                                                            f"{', '.join(classes)}; kept as initialised"})
         elif own[key].shape == value.shape:
             fitting[key] = value
             report.loaded.append(key)
@@ -189,6 +198,36 @@ def load_pretrained(model: torch.nn.Module, path, head: str | None = None) -> We
                               "architecture?")
     model.load_state_dict(fitting, strict=False)
     return report
+
+
+def weights_classes(path: Path) -> list[str] | None:
+    """The classes a weights file was trained for, when the folder holding it says: a fashionseg run folder's
+    data.json, or a model folder's config.json (`classes`, or `label_names` as timm writes it); None otherwise."""
+    import json
+
+    for name, keys in (("data.json", ("classes",)), ("config.json", ("classes", "label_names"))):
+        try:
+            found = json.loads((path.parent / name).read_text())
+        except (OSError, ValueError):
+            continue
+        names = next((found[k] for k in keys if isinstance(found, dict) and isinstance(found.get(k), list)), None)
+        if names:
+            return [str(n) for n in names]
+    return None
+
+
+def output_tensors(own: dict, head: str | None, n_classes: int) -> set[str]:
+    """The model's output layer: the `head` module's tensors, else (no such module, e.g. `-1` of a Sequential)
+    those of the last module in the state dict when its leading dimension is the number of classes (a
+    classifier's or a segmentation head's last layer)."""
+    named = {k for k in own if head and k.startswith(head + ".")}
+    if named:
+        return named
+    last = next(reversed(own), None)
+    if last is None or own[last].dim() == 0 or own[last].shape[0] != n_classes:
+        return set()
+    prefix = last.rsplit(".", 1)[0] + "."
+    return {k for k in own if k.startswith(prefix)}
 
 
 def first_conv_weight(model: torch.nn.Module) -> str | None:

@@ -77,3 +77,33 @@ def test_segmentation_formats_score_the_runs_pixel_accuracy_without_ignored_pixe
     for fmt in ("eager", "onnx"):
         assert rows[fmt]["accuracy"] == pytest.approx(pixel_accuracy, abs=1e-6), fmt
     assert rows["onnx"]["agreement_with_eager"] > 0.999
+
+
+def test_benchmark_on_other_data_scores_it_as_evaluate_does(mask_run, tmp_path, capsys):
+    """`--data`: the run's test pairs read as new data give its test pixel accuracy, written apart from the
+    test-set benchmark; a class the run does not know is one line before anything is built."""
+    root, _, result = mask_run
+    run = copy_run(result.run.path, tmp_path)
+    assert main(["benchmark", str(run), "--formats", "eager,onnx", "--repeats", "2", "--batch", "2",
+                 "--data", str(root / "test")]) == 0
+    folder = run / "benchmark" / "test"
+    with open(folder / "benchmark.csv") as f:
+        rows = {r["format"]: r for r in csv.DictReader(f)}
+    pixel_accuracy = json.loads((run / "metrics.json").read_text())["pixel_accuracy"]
+    for fmt in ("eager", "onnx"):
+        assert float(rows[fmt]["accuracy"]) == pytest.approx(pixel_accuracy, abs=1e-5), fmt
+    assert f"images of {root / 'test'}" in (folder / "benchmark.md").read_text()
+    assert not (run / "benchmark" / "benchmark.csv").exists()  # the test-set benchmark is another file
+
+
+def test_benchmark_data_with_an_unknown_class_is_one_line(fashion, tmp_path, capsys):
+    from helpers.runs import save_pngs
+
+    result, images, _ = fashion
+    run = copy_run(result.run.path, tmp_path)
+    for name in ("Hat", "Trouser"):
+        save_pngs([images[0], images[1]], tmp_path / "shop" / name, ["0.png", "1.png"])
+    assert main(["benchmark", str(run), "--formats", "eager", "--data", str(tmp_path / "shop")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "the data has classes the run does not know: Hat" in lines[0], lines
+    assert not (run / "benchmark").exists()

@@ -143,6 +143,29 @@ def test_each_checkpoint_layout_loads_every_tensor(name, save):
     assert all(torch.equal(v, source.state_dict()[k]) for k, v in model.state_dict().items())
 
 
+@pytest.mark.parametrize("arch, n_in", [("fmnist-fastnet", 1), ("unet", 3)])
+def test_an_output_layer_trained_for_other_classes_is_skipped_even_when_its_shape_fits(arch, n_in, tmp_path):
+    """Weights from a run folder trained on five other classes: the body loads, the output layer (a classifier's
+    or a segmentation head's) is kept as initialised and the report says why; for the same classes it loads."""
+    source = create_model(arch, 5, n_in, **({"encoder": "resnet18"} if arch == "unet" else {}))
+    (tmp_path / "run").mkdir()
+    safetensors.torch.save_file(source.state_dict(), str(tmp_path / "run" / "model.safetensors"))
+    theirs = ["a", "b", "c", "d", "e"]
+    (tmp_path / "run" / "data.json").write_text(json.dumps({"classes": theirs}))
+    options = {"encoder": "resnet18"} if arch == "unet" else {}
+    model = create_model(arch, 5, n_in, **options)
+    report = load_pretrained(model, tmp_path / "run" / "model.safetensors", classes=["v", "w", "x", "y", "z"])
+    skipped = {s["tensor"]: s["reason"] for s in report.skipped}
+    head = list(source.state_dict())[-2:]  # the output layer's weight and bias
+    assert set(skipped) == set(head)
+    assert all("trained for a, b, c, d, e; the data's classes are v, w, x, y, z" in r for r in skipped.values())
+    assert not torch.equal(model.state_dict()[head[0]], source.state_dict()[head[0]])  # (smp's biases start at 0)
+    assert len(report.loaded) == len(source.state_dict()) - 2
+    same = load_pretrained(create_model(arch, 5, n_in, **options), tmp_path / "run" / "model.safetensors",
+                           classes=theirs)
+    assert (len(same.loaded), same.skipped) == (len(source.state_dict()), [])
+
+
 def test_tensors_the_model_lacks_or_the_file_lacks_are_skipped_with_the_reason(save):
     state = timm_source(n_classes=10, in_chans=1).state_dict()
     state["extra.weight"] = torch.zeros(2)
