@@ -24,12 +24,11 @@ class TopLosses:
         p_true = probs.gather(1, yb[:, None])[:, 0]
         conf, preds = probs.max(1)
         losses = -p_true.clamp(min=1e-12).log()
-        for i in range(len(yb)):
-            item = Example(self.seen + i, xb[i], int(yb[i]), int(preds[i]), float(p_true[i]), float(losses[i]))
-            if item.true == item.pred:
-                self.right.add(float(conf[i]), item.detached)
-            else:
-                self.wrong.add(item.loss, item.detached)
+        right = preds == yb
+        for keeper, among, score in ((self.right, right, conf), (self.wrong, ~right, losses)):
+            for i in candidates(among, score, keeper.k):
+                item = Example(self.seen + i, xb[i], int(yb[i]), int(preds[i]), float(p_true[i]), float(losses[i]))
+                keeper.add(float(score[i]), item.detached)
         self.seen += len(yb)
 
     def sections(self, data) -> list[Section]:
@@ -41,6 +40,18 @@ class TopLosses:
         return [Section(title, header, [row(ex) for ex in items]) for title, items in
                 (("Highest-loss wrong test predictions", self.wrong.items()),
                  ("Most confident right test predictions", self.right.items())) if items]
+
+
+def candidates(among, score, k: int) -> list[int]:
+    """The batch positions (in order) that may enter a top-`k` keeper: of the items `among` selects, the `k`
+    with the highest `score`, earlier first among equals, as `TopItems` itself ranks them; the rest of the
+    batch is outranked by these and would never be kept, so no Python work is spent on it."""
+    import torch
+
+    index = among.nonzero()[:, 0]
+    if len(index) > k:
+        index = index[torch.sort(-score[index], stable=True).indices[:k]].sort().values
+    return index.tolist()
 
 
 @dataclass

@@ -58,3 +58,23 @@ def test_segmentation_report_shows_the_worst_iou_images(mask_run):
     assert [r[0] for r in rows] == order
     assert [r[1] for r in rows] == pytest.approx([ious[i] for i in order], abs=1e-4)
     assert "figures/worst_iou.png" in (result.run.path / "report.md").read_text()
+
+
+def test_only_a_batchs_own_top_k_is_offered_and_the_kept_items_are_the_same():
+    """The per-batch shortlist keeps exactly what offering every item would, ties (earlier first) included."""
+    from fashionseg.infer.picking import TopItems
+    from fashionseg_plugins.tasks.classification import candidates
+
+    gen = torch.Generator().manual_seed(0)
+    every, shortlisted = TopItems(5), TopItems(5)
+    for start in range(0, 600, 64):
+        score = torch.randint(0, 6, (64,), generator=gen).float()  # many ties
+        among = torch.rand(64, generator=gen) > 0.3
+        for i in range(64):
+            if among[i]:
+                every.add(float(score[i]), lambda i=i: start + i)
+        picked = candidates(among, score, 5)
+        assert len(picked) == min(5, int(among.sum())) and picked == sorted(picked)
+        for i in picked:
+            shortlisted.add(float(score[i]), lambda i=i: start + i)
+    assert shortlisted.items() == every.items()
