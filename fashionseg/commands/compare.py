@@ -3,13 +3,15 @@
 
 def add_parser(sub):
     p = sub.add_parser("compare", help="compare runs: their state, test metrics and the settings that differ",
-                       description="One table of runs: state, final test metrics (default: those every finished run "
-                                   "has) and the settings that differ between the runs; settings they share are "
+                       description="One table of runs: state, final test metrics (default: of those every finished "
+                                   "run has, the losses and the ones the recipes chose; --metrics all for every "
+                                   "one) and the settings that differ between the runs; settings they share are "
                                    "listed once beneath. Failed, interrupted or running runs show empty metrics.")
     p.add_argument("runs", nargs="+", metavar="RUN",
                    help="run folders, folders of runs (runs/, a sweep's folder) or quoted globs such as "
                         "'runs/fashion-*' (a glob's matches that are not runs are passed over)")
-    p.add_argument("--metrics", help="the metrics to show, comma-separated, e.g. accuracy,test_loss")
+    p.add_argument("--metrics", help="the metrics to show, comma-separated, e.g. accuracy,test_loss; 'all' for every "
+                                     "one the runs share (default: the losses and the metrics the recipes chose)")
     p.add_argument("--sort", metavar="METRIC", help="order by this metric, best first (lower for losses and "
                                                     "errors, higher for the rest)")
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")

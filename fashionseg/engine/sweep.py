@@ -17,7 +17,7 @@ from fashionseg.recipe.schema import Recipe
 from fashionseg.report.tables import markdown_table, runs_table
 from fashionseg.runs.folder import RunFolder
 from fashionseg.runs.state import run_state
-from fashionseg.runs.summary import RunSummary
+from fashionseg.runs.summary import RunSummary, headline_metrics
 from fashionseg.utils.console import rule
 
 BRACKETS = {"[": "]", "(": ")", "{": "}"}
@@ -156,11 +156,13 @@ def ranked_on(recipe: Recipe) -> tuple[str, str]:
 
 
 def ablation_rows(variants: list[Variant]) -> tuple[list[str], list[list]]:
-    """Header and rows: one column per varied setting, every scalar metric, the rank by the loss that
-    `ranked_on` names (1 is best), then the run."""
+    """Header and rows: one column per varied setting, the headline metrics (the losses and those the recipe
+    chose; every score stays in each run's metrics.json), the rank by the loss that `ranked_on` names (1 is
+    best), then the run."""
     settings = list(variants[0].changes)
-    metrics = list(dict.fromkeys(k for v in variants for k in v.metrics))
     by = ranked_on(variants[0].recipe)[1]
+    metrics = headline_metrics(list(dict.fromkeys(k for v in variants for k in v.metrics)),
+                               variants[0].recipe.metrics, keep=(by,))
     order = sorted((v.metrics[by], i) for i, v in enumerate(variants) if by in v.metrics)
     rank = {i: n for n, (_, i) in enumerate(order, 1)}
     rows = [[*v.changes.values(), *(v.metrics.get(m, "-") for m in metrics), rank.get(i, "-"),

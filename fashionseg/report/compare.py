@@ -9,7 +9,7 @@ from pathlib import Path
 from fashionseg.errors import FashionsegError
 from fashionseg.report.tables import markdown_table
 from fashionseg.runs.state import run_folders
-from fashionseg.runs.summary import RunSummary, flat_run_settings
+from fashionseg.runs.summary import RunSummary, flat_run_settings, headline_metrics
 
 
 @dataclass
@@ -65,12 +65,15 @@ def lower_is_better(metric: str) -> bool:
 
 
 def compare(runs: list[RunSummary], metrics: list[str] | None = None, sort: str | None = None) -> Comparison:
-    """One row per run: name, state, `metrics` (default: the test metrics every finished run has), then
-    the settings that differ; `sort` orders by a metric (shown too), best first, runs without it last."""
+    """One row per run: name, state, `metrics` (default: of the test metrics every finished run has, the
+    losses and those the runs' recipes chose, see `headline_metrics`; `["all"]`: every shared one), then the
+    settings that differ; `sort` orders by a metric (shown too), best first, runs without it last."""
     settings = {id(r): flat_run_settings(r) for r in runs}
     have = list(dict.fromkeys(k for r in runs for k in r.test_metrics))
-    if metrics is None:
-        metrics = [m for m in have if all(m in r.test_metrics for r in runs if r.test_metrics)]
+    if metrics is None or metrics == ["all"]:
+        shared = [m for m in have if all(m in r.test_metrics for r in runs if r.test_metrics)]
+        chosen = [m for r in runs for m in (r.settings.get("metrics") or [])]
+        metrics = shared if metrics else headline_metrics(shared, chosen)
     for m in [*metrics, *([sort] if sort else [])]:
         if m not in have:
             have_text = ", ".join(have) or "none (no run finished)"

@@ -22,6 +22,16 @@ def scalar_metrics(results: dict) -> dict[str, float]:
     return {k: v for k, v in results.items() if isinstance(v, (int, float))}
 
 
+def headline_metrics(keys: list[str], recipe_metrics, keep: tuple[str, ...] = ()) -> list[str]:
+    """Of a run's scalar metric `keys`, those a table shows by default: the losses, the ones the recipe's
+    `metrics` name (`per-class-accuracy` -> `per_class_accuracy`) and `keep`; every key when the recipe names
+    none of them. The task's further scores (precision, recall, F1 averages, ROC-AUC, calibration, ...) stay in
+    metrics.json and report.md, and `compare --metrics all` shows them."""
+    named = {str(m).replace("-", "_") for m in recipe_metrics or ()} | set(keep)
+    chosen = [k for k in keys if k in named or k.endswith("loss")]
+    return chosen if any(not k.endswith("loss") for k in chosen) else list(keys)
+
+
 @dataclass
 class RunSummary:
     """A run as its folder records it. `test_metrics` only for finished runs; `settings` is config.json as

@@ -77,6 +77,22 @@ def test_chosen_metrics_sorting_and_globs(runs, capsys, tmp_path):
     assert [r["accuracy"] for r in read_csv(tmp_path / "a.csv")] == ["0.92", "0.9", "0.88", ""]  # highest first
 
 
+def test_by_default_the_losses_and_the_recipes_metrics_all_shows_every_score(tmp_path, capsys):
+    """A classification run records a dozen scores; the table shows what the recipe chose, `--metrics all` the rest."""
+    scores = {"test_loss": 0.3, "accuracy": 0.9, "macro_f1": 0.88, "balanced_accuracy": 0.89, "ece": 0.02}
+    d = tmp_path / "runs"
+    for lr in (1e-3, 1e-2):
+        make_run(d, lr=lr, metrics=scores)
+    code, out, _ = compare(capsys, d, "--csv", tmp_path / "default.csv")
+    with open(tmp_path / "default.csv") as f:
+        header = next(csv.reader(f))
+    assert code == 0 and header[:4] == ["run", "state", "test_loss", "accuracy"] and "macro_f1" not in header
+    code, out, _ = compare(capsys, d, "--metrics", "all", "--csv", tmp_path / "all.csv")
+    with open(tmp_path / "all.csv") as f:
+        header = next(csv.reader(f))
+    assert code == 0 and header[2:7] == list(scores)
+
+
 def test_runs_from_different_recipes_show_what_differs(tmp_path, capsys):
     d = tmp_path / "runs"
     a = make_run(d, name="fashion-fast", metrics={"accuracy": 0.9})
