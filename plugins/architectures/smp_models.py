@@ -1,6 +1,7 @@
 """Architectures from segmentation-models-pytorch, trained from scratch unless encoder weights are named: a
 local file, or a name smp publishes (e.g. `imagenet`, what `--weights pretrained` asks for), downloaded from smp's
-hub repository into the Hugging Face cache when not there."""
+hub repository into the Hugging Face cache when not there; a timm encoder (`tu-<timm name>`) starts from the
+weights timm publishes for that model (timm's hub repository or torch hub URL), its classifier left out."""
 import segmentation_models_pytorch as smp
 
 from fashionseg.plugin import FashionsegError, PadToMultiple, hub_file, load_pretrained, main_console, unknown_name
@@ -8,8 +9,14 @@ from fashionseg.plugin import FashionsegError, PadToMultiple, hub_file, load_pre
 
 def _from_scratch(model, encoder_weights, encoder: str):
     if encoder_weights:  # the load report, printed: nothing is skipped silently
-        path = published_encoder(encoder, encoder_weights) or encoder_weights
-        load_pretrained(model.encoder, path).show(main_console(), prefix="encoder ")
+        target, path = model.encoder, None
+        if encoder.startswith("tu-") and encoder_weights == "imagenet":  # timm's own published weights, through
+            from fashionseg_plugins.architectures.timm_classifiers import published_weights  # timm's loader's places
+
+            # smp wraps the timm model (features only) as `encoder.model`, under timm's own tensor names
+            target, path = model.encoder.model, published_weights(encoder[3:])
+        path = path or published_encoder(encoder, encoder_weights) or encoder_weights
+        load_pretrained(target, path).show(main_console(), prefix="encoder ")
     return PadToMultiple(model, model.encoder.output_stride)
 
 
@@ -18,8 +25,9 @@ def published_encoder(encoder: str, weights: str):
     revision; None when `weights` is not such a name (a local file)."""
     settings = smp.encoders.encoders.get(encoder, {}).get("pretrained_settings", {})
     if weights == "imagenet" and not settings:
-        raise FashionsegError(f"smp publishes no imagenet weights for encoder {encoder!r} (timm encoders load "
-                              "theirs through timm); pass a weights file as encoder_weights")
+        raise FashionsegError(f"smp publishes no imagenet weights for encoder {encoder!r}; use a timm encoder "
+                              "('tu-<timm name>', started from timm's published weights) or pass a weights file as "
+                              "encoder_weights")
     if weights not in settings:
         return None
     repo = settings[weights]

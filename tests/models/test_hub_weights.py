@@ -145,3 +145,19 @@ def test_fcn32s_features_start_from_torchvisions_vgg(tmp_path, monkeypatch):
         monkeypatch.setitem(vgg_fcn.IMAGENET_URLS, True, f"{url}/vgg16_bn-test.pth")
         model = create_model("fcn32s", 5, 3, fc_channels=16, features_weights="imagenet")
     assert torch.equal(model.net[0][3].weight, source["3.weight"])
+
+
+def test_a_timm_encoder_of_the_unet_starts_from_timms_published_weights(tmp_path, monkeypatch, capsys):
+    """`unet` with encoder `tu-resnet10t` and `--weights pretrained`: timm's own repository is fetched and every
+    tensor of the features-only encoder loads; the classifier, which the encoder has not, is reported skipped."""
+    repo, source = weights_folder(tmp_path / "repo")
+    with fake_hub({"timm/resnet10t.c3_in1k": repo}) as (url, requests):
+        point_hub(monkeypatch, tmp_path / "cache", endpoint=url)
+        model = create_model("unet", 3, 3, encoder="tu-resnet10t", decoder_channels=[16, 8, 8, 8, 8],
+                             encoder_weights="imagenet")
+    assert "GET /timm/resnet10t.c3_in1k/resolve/main/model.safetensors" in requests
+    encoder = model.net.encoder.model.state_dict()
+    assert set(encoder) <= set(source) and all(torch.equal(v, source[k]) for k, v in encoder.items())
+    report = capsys.readouterr().out
+    assert f"{len(encoder)} tensors loaded, 0 adapted, 2 skipped" in report
+    assert "skipped fc.weight: in the file but not in the model" in report
