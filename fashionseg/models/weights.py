@@ -161,14 +161,17 @@ class WeightsReport:
 
 
 def load_pretrained(model: torch.nn.Module, path, head: str | None = None,
-                    classes: list[str] | None = None) -> WeightsReport:
+                    classes: list[str] | None = None, rename=None) -> WeightsReport:
     """Load the file's tensors into `model` where they fit: the first convolution adapted to the model's
     input channels (timm's `adapt_input_conv`), tensors of another shape (a classifier `head` for other
     classes) skipped and kept as initialised; each recorded in the report. When the weights say which classes
     they were trained for (a fashionseg run or model folder) and these differ from `classes`, the output layer
-    is skipped too, even where its shape fits: its rows would score classes the data does not have."""
+    is skipped too, even where its shape fits: its rows would score classes the data does not have. `rename`
+    maps a file's tensor name to the model's (e.g. timm's `stem.0.weight` to a features-only `stem_0.weight`)."""
     path = Path(path).expanduser()
     state, own = pretrained_tensors(path), model.state_dict()
+    if rename is not None:
+        state = {rename(key): value for key, value in state.items()}
     report, fitting = WeightsReport(str(path)), {}
     stem = first_conv_weight(model)
     theirs = weights_classes(path)

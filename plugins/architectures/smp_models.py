@@ -9,14 +9,17 @@ from fashionseg.plugin import FashionsegError, PadToMultiple, hub_file, load_pre
 
 def _from_scratch(model, encoder_weights, encoder: str):
     if encoder_weights:  # the load report, printed: nothing is skipped silently
-        target, path = model.encoder, None
+        target, path, rename = model.encoder, None, None
         if encoder.startswith("tu-") and encoder_weights == "imagenet":  # timm's own published weights, through
             from fashionseg_plugins.architectures.timm_classifiers import published_weights  # timm's loader's places
 
-            # smp wraps the timm model (features only) as `encoder.model`, under timm's own tensor names
+            # smp wraps the timm model (features only) as `encoder.model`; timm's features-only models name a
+            # flattened sequential's parts `stem_0` where the whole model has `stem.0`
             target, path = model.encoder.model, published_weights(encoder[3:])
+            own = {key.replace("_", "."): key for key in target.state_dict()}
+            rename = lambda key: own.get(key.replace("_", "."), key)  # noqa: E731
         path = path or published_encoder(encoder, encoder_weights) or encoder_weights
-        load_pretrained(target, path).show(main_console(), prefix="encoder ")
+        load_pretrained(target, path, rename=rename).show(main_console(), prefix="encoder ")
     return PadToMultiple(model, model.encoder.output_stride)
 
 
