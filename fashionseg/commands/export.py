@@ -1,9 +1,9 @@
-"""`fashionseg export <run> --format torchscript|export|onnx|hf|space [--out PATH] [--with-examples]`: the trained
+"""`fashionseg export <run> --format torchscript|export|onnx|openvino|hf|space [--out PATH] [--with-examples]`: the trained
 model as one standalone file plus a JSON of the preprocessing it expects, or as a Hugging Face-style model folder
 (`hf`) or a ready Hugging Face Space (`space`)."""
 from fashionseg.utils.console import console as make_console
 
-FORMATS = "torchscript, export, onnx, hf or space"
+FORMATS = "torchscript, export, onnx, openvino, hf or space"
 FOLDERS = ("hf", "space")  # formats written as a folder
 
 
@@ -13,10 +13,11 @@ def add_parser(sub):
     p.add_argument("run", help="run folder (holds config.json, data.json, model.pth)")
     p.add_argument("--format", default="torchscript", metavar="FORMAT",
                    help=f"{FORMATS}: a TorchScript .pt (torch.jit.load), a torch.export .pt2 "
-                        "(torch.export.load) or an .onnx (onnxruntime) file; hf: a model folder with model.safetensors, "
+                        "(torch.export.load) or an .onnx (onnxruntime) file; openvino: OpenVINO's IR, model.xml with its "
+                        "model.bin beside it; hf: a model folder with model.safetensors, "
                         "config.json and a model card; space: a Gradio app folder for a Hugging Face Space "
                         "(default: torchscript)")
-    p.add_argument("--out", metavar="PATH", help="the file to write (default: RUN/export/model.<pt|pt2|onnx>), the "
+    p.add_argument("--out", metavar="PATH", help="the file to write (default: RUN/export/model.<pt|pt2|onnx|xml>), the "
                                                  "preprocessing JSON beside it named FILE.json; for hf and space a new "
                                                  "or empty folder (default: RUN/export/<hf|space>)")
     p.add_argument("--int8", action="store_true",

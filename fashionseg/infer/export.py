@@ -1,13 +1,16 @@
 """A trained run as one standalone file for inference without fashionseg (TorchScript, torch.export's
-.pt2 or ONNX), checked against the run's model, with a JSON beside it of the preprocessing it expects."""
+.pt2, ONNX, or OpenVINO's IR: model.xml with its model.bin), checked against the run's model, with a JSON beside
+it of the preprocessing it expects."""
 from __future__ import annotations
 
 import importlib.util
 import io
 import json
 import logging
+import tempfile
 import warnings
 from contextlib import contextmanager, redirect_stderr
+from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
@@ -19,8 +22,9 @@ from fashionseg.infer.trained import TrainedRun, load_run
 from fashionseg.utils.files import atomic_write, check_file_path
 from fashionseg.version import __version__
 
-FORMATS = {"torchscript": "pt", "export": "pt2", "onnx": "onnx"}
+FORMATS = {"torchscript": "pt", "export": "pt2", "onnx": "onnx", "openvino": "xml"}
 ONNX_NEEDS = ("onnx", "onnxruntime", "onnxscript")  # onnxscript: torch's dynamo exporter, which follows AtSize
+NEEDS = {"onnx": (ONNX_NEEDS, "onnx"), "openvino": (("onnx", "onnxscript", "openvino"), "openvino")}
 TOLERANCE = 1e-4
 
 
@@ -60,7 +64,7 @@ def export_run(path, fmt: str = "torchscript", out=None) -> tuple[Path, Path, fl
             raise
         except Exception as exc:  # the exporter's, or the runtime's reading its file back
             raise export_error(trained, fmt, exc) from exc
-    atomic_write(out, data)
+    write_artefact(out, data)
     meta = out.with_name(out.name + ".json")  # model.onnx.json: each format's own, side by side
     atomic_write(meta, json.dumps(describe(trained, fmt, out), indent=2) + "\n")
     return out, meta, diff
@@ -83,14 +87,16 @@ def check_format(fmt: str):
     """A known format whose packages are installed."""
     if fmt not in FORMATS:
         raise FashionsegError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    missing = [m for m in ONNX_NEEDS if fmt == "onnx" and importlib.util.find_spec(m) is None]
+    modules, extra = NEEDS.get(fmt, ((), ""))
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
-        raise FashionsegError(f"--format onnx needs {' and '.join(missing)}: pip install 'fashionseg[onnx]'")
+        raise FashionsegError(f"--format {fmt} needs {' and '.join(missing)}: pip install 'fashionseg[{extra}]'")
 
 
-def example_input(trained: TrainedRun, batch: int, grow: int = 0) -> torch.Tensor:
-    """A seeded normalised-looking batch at the data's image size (else the training size), `grow` pixels larger."""
-    h, w = trained.summary.get("image_size") or trained.summary["input_size"]
+def example_input(trained: TrainedRun, batch: int, grow: int = 0, at=None) -> torch.Tensor:
+    """A seeded normalised-looking batch at the data's image size (else the training size; or `at`), `grow`
+    pixels larger."""
+    h, w = at or trained.summary.get("image_size") or trained.summary["input_size"]
     gen = torch.Generator().manual_seed(batch)
     return torch.randn(batch, trained.summary["n_in"], h + grow, w + grow, generator=gen)
 
@@ -98,12 +104,21 @@ def example_input(trained: TrainedRun, batch: int, grow: int = 0) -> torch.Tenso
 def check_inputs(trained: TrainedRun, fmt: str) -> list[torch.Tensor]:
     """Inputs the artefact must answer like the run's model: another batch size, and another image size
     where the artefact takes any."""
-    return [example_input(trained, 2), example_input(trained, 3, grow=7 if dynamic_size(trained) else 0)]
+    at = fixed_size(trained, fmt)
+    return [example_input(trained, 2, at=at), example_input(trained, 3, grow=7 if dynamic_size(trained, fmt) else 0,
+                                                           at=at)]
 
 
-def dynamic_size(trained: TrainedRun) -> bool:
-    """Whether the artefact takes any height and width: it resizes to the training size inside."""
-    return bool(trained.summary.get("input_size"))
+def dynamic_size(trained: TrainedRun, fmt: str | None = None) -> bool:
+    """Whether the artefact takes any height and width: it resizes to the training size inside (not OpenVINO's
+    IR, see `fixed_size`)."""
+    return bool(trained.summary.get("input_size")) and fmt != "openvino"
+
+
+def fixed_size(trained: TrainedRun, fmt: str):
+    """The one input size an artefact takes where the run resizes inside but the format cannot follow it: OpenVINO
+    reads ONNX's antialiased resize as a plain one, so its IR is fed the training size itself."""
+    return trained.summary.get("input_size") if fmt == "openvino" else None
 
 
 def dynamic_dims(size) -> dict:
@@ -143,15 +158,60 @@ def onnx(model, size, example) -> bytes:
     return program.model_proto.SerializeToString()
 
 
-EXPORTERS = {"torchscript": torchscript, "export": exported, "onnx": onnx}
+@dataclass
+class IRFiles:
+    """OpenVINO's intermediate representation: the graph (model.xml) and its weights (model.bin, beside it)."""
+    xml: bytes
+    weights: bytes
+
+    def __len__(self) -> int:
+        return len(self.xml) + len(self.weights)
+
+
+def openvino(model, size, example) -> IRFiles:
+    """OpenVINO's IR converted (`openvino.convert_model`) from the ONNX graph of `onnx`, so the same dynamic batch,
+    height and width."""
+    import openvino as ov
+
+    with tempfile.TemporaryDirectory(prefix="fashionseg-openvino-") as tmp:
+        src, xml = Path(tmp) / "model.onnx", Path(tmp) / "model.xml"
+        src.write_bytes(onnx(model, size, example))
+        ov.save_model(ov.convert_model(str(src)), str(xml), compress_to_fp16=False)  # the run's fp32 weights
+        return IRFiles(xml.read_bytes(), xml.with_suffix(".bin").read_bytes())
+
+
+def openvino_runner(files: IRFiles):
+    """The IR compiled for this machine's CPU in fp32, as a function of a float batch (OpenVINO would otherwise
+    run bf16 on CPUs that have it, 1e-2 away from the run's outputs)."""
+    import openvino as ov
+
+    with tempfile.TemporaryDirectory(prefix="fashionseg-openvino-") as tmp:
+        xml = Path(tmp) / "model.xml"
+        xml.write_bytes(files.xml)
+        xml.with_suffix(".bin").write_bytes(files.weights)
+        compiled = ov.Core().compile_model(str(xml), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    return lambda x: torch.from_numpy(compiled(x.numpy())[0])
+
+
+def write_artefact(out: Path, data):
+    """The export's file(s): an IR's model.bin goes beside its .xml, under the same stem."""
+    if isinstance(data, IRFiles):
+        atomic_write(out.with_suffix(".bin"), data.weights)
+        data = data.xml
+    atomic_write(out, data)
+
+
+EXPORTERS = {"torchscript": torchscript, "export": exported, "onnx": onnx, "openvino": openvino}
 
 
 def load_artefact(fmt: str, data: bytes):
-    """The artefact read back with plain torch or onnxruntime, as a function of a float batch."""
+    """The artefact read back with plain torch, onnxruntime or OpenVINO, as a function of a float batch."""
     if fmt == "torchscript":
         return torch.jit.load(io.BytesIO(data))
     if fmt == "export":
         return torch.export.load(io.BytesIO(data)).module()
+    if fmt == "openvino":
+        return openvino_runner(data)
     import onnxruntime
 
     session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
@@ -184,9 +244,14 @@ def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
     summary = trained.summary
     n_in, classes, size = summary["n_in"], summary["classes"], summary.get("input_size")
     segmentation = trained.task.tiles  # the task predicts a map per image (a mask), not one label
-    if dynamic_size(trained):
+    if dynamic_size(trained, fmt):
         accepts = f"any height and width (at least 2); resized inside to {size[0]}x{size[1]}, the training size"
         resize = None
+    elif fixed_size(trained, fmt):
+        h, w = fixed_size(trained, fmt)
+        accepts = (f"{h}x{w} only, the training size: resize images to it first (preprocessing.resize; OpenVINO "
+                   "resizes without antialiasing, so the model's own resize is left idle)")
+        resize = resize_to((h, w))
     elif summary.get("image_size"):  # the data's one image size, which the model was built for: the caller resizes
         h, w = summary["image_size"]
         accepts = f"{h}x{w} only: resize images to it first (preprocessing.resize)"
@@ -195,7 +260,8 @@ def describe(trained: TrainedRun, fmt: str, out: Path) -> dict:
         accepts, resize = "the sizes of the images it was trained on (they varied)", None
     return {
         "fashionseg_version": __version__, "run": str(trained.run.path.resolve()), "weights": "model.pth",
-        "format": fmt, "file": out.name, "task": summary["task"], "classes": classes,
+        "format": fmt, "file": out.name, **({"weights_file": out.with_suffix(".bin").name} if fmt == "openvino" else {}),
+        "task": summary["task"], "classes": classes,
         "colors": summary.get("colors") if segmentation else None,
         "preprocessing": preprocessing(summary, resize),
         "input": {"name": "input", "shape": ["batch", n_in, "height", "width"], "accepts": accepts},
@@ -251,3 +317,20 @@ def preprocessing(summary: dict, resize: dict | None) -> dict:
 def resize_to(size) -> dict:
     """The `preprocessing.resize` entry for a fixed size, as the run resized."""
     return {"size": list(size), "mode": "bilinear", "antialias": True, "align_corners": False}
+
+
+def fed_at(run, size):
+    """`run` (a function of a float batch) fed its input resized to `size` first, as preprocessing.resize says,
+    and score maps scaled back to the input's size as the run's model does; unchanged when `size` is None."""
+    if not size:
+        return run
+    spec = resize_to(size)
+
+    def resized(x):
+        y = run(F.interpolate(x, size=spec["size"], mode=spec["mode"], antialias=spec["antialias"],
+                              align_corners=spec["align_corners"]))
+        if y.dim() == 4 and y.shape[-2:] != x.shape[-2:]:
+            y = F.interpolate(y, size=list(x.shape[-2:]), mode="bilinear", align_corners=False)
+        return y
+
+    return resized

@@ -49,7 +49,12 @@ def resize_input(x, meta):
 
 
 def load_plain(path, fmt):
-    """The artefact as a function of a float batch, with torch or onnxruntime only."""
+    """The artefact as a function of a float batch, with torch, onnxruntime or OpenVINO only."""
+    if fmt == "openvino":  # the IR's model.bin is read from beside its .xml
+        import openvino as ov
+
+        compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        return lambda x: torch.from_numpy(compiled(x.numpy())[0])
     if fmt == "torchscript":
         return torch.jit.load(path)
     if fmt == "export":
@@ -61,29 +66,33 @@ def load_plain(path, fmt):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt", ["torchscript", "export", "onnx"])
+@pytest.mark.parametrize("fmt", ["torchscript", "export", "onnx", "openvino"])
 @pytest.mark.parametrize("which", ["fashion_run", "facade_run"])
 def test_artefact_answers_like_the_run_on_real_images_preprocessed_from_its_json(which, fmt, request, tmp_path):
     result, images = request.getfixturevalue(which)
-    if fmt == "onnx":
-        pytest.importorskip("onnxruntime")
+    if fmt in ("onnx", "openvino"):
+        pytest.importorskip("onnxruntime" if fmt == "onnx" else "openvino")
     from fashionseg.infer.export import export_run
 
     out, meta_path, _ = export_run(result.run.path, fmt, tmp_path / "m" / f"model.{fmt}")
     meta = json.loads(meta_path.read_text())
+    if fmt == "openvino":  # OpenVINO's IR: the graph and, beside it, its weights
+        assert meta["weights_file"] == out.with_suffix(".bin").name and out.with_suffix(".bin").stat().st_size > 0
     assert meta["format"] == fmt and meta["file"] == out.name and meta["classes"] == json.loads((result.run.path / "data.json").read_text())["classes"]
     model = load_plain(out, fmt)
     reference = load_run(result.run.path, on="cpu").model
     x = preprocess(images, meta)
     assert x.shape[0] != 2  # the trace's batch size is 2: a dynamic batch is exercised
-    with torch.no_grad():
-        expected = reference(x)
+    with torch.no_grad():  # OpenVINO's IR is fed the training size (see its JSON), so the run is asked at it too
+        expected = reference(resize_input(x, meta) if fmt == "openvino" else x)
         got = model(resize_input(x, meta))
         assert got.shape == expected.shape
         assert torch.allclose(got, expected, atol=1e-4, rtol=0), float((got - expected).abs().max())
         single = model(resize_input(x[:1], meta))
         assert torch.allclose(single, expected[:1], atol=1e-4, rtol=0)
-    if which == "facade_run":  # trained at 64x64 on 256x256 photos: every format resizes inside
+    if which == "facade_run" and fmt == "openvino":
+        assert meta["input"]["accepts"].startswith("64x64 only") and meta["preprocessing"]["resize"]["size"] == [64, 64]
+    elif which == "facade_run":  # trained at 64x64 on 256x256 photos: every other format resizes inside
         assert "any height and width" in meta["input"]["accepts"] and meta["preprocessing"]["resize"] is None
     if "any height and width" in meta["input"]["accepts"]:  # another image size than the data's
         odd = preprocess([im.resize((45, 37)) for im in images[:3]], meta)
@@ -136,6 +145,8 @@ def test_user_errors_are_one_line_before_writing(fashion_run, tmp_path, capsys, 
     one_line_error(capsys, ["export", path, "--out", str(tmp_path / "file" / "m.pt")], "which is a file")
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     one_line_error(capsys, ["export", path, "--format", "onnx"], "pip install 'fashionseg[onnx]'")
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    one_line_error(capsys, ["export", path, "--format", "openvino"], "needs openvino: pip install 'fashionseg[openvino]'")
     assert not (fashion_run[0].run.path / "export").exists()
 
 
