@@ -109,13 +109,14 @@ def build_demo(trained: TrainedRun, examples: list[str] | None = None):
         with gr.Row():
             with gr.Column():
                 image = gr.Image(type="filepath", label="image")
-                opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="overlay opacity")
+                overlay = segmentation or bool(trained.arch.class_maps)  # nothing to blend otherwise
+                opacity = gr.Slider(0, 1, value=0.5, step=0.05, label="overlay opacity", visible=overlay)
                 button = gr.Button("Predict", variant="primary")
             with gr.Column():
                 label = gr.Label(num_top_classes=len(trained.classes) if segmentation else TOP_K,
                                  label="pixel share per class" if segmentation else f"top {TOP_K} classes")
                 shown = gr.Image(format="png", label="mask over the image" if segmentation else "class activation map",
-                                 visible=segmentation or bool(trained.arch.class_maps))
+                                 visible=overlay)
                 if segmentation:
                     gr.HTML(legend_html(trained))
         inputs, outputs = [image, opacity], [label, shown]
