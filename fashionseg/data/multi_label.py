@@ -1,5 +1,7 @@
 """Images with any number of tags each, listed in a CSV: a `file,labels` column of tags separated by spaces
-or `|`, or one 0/1 column per tag. Decoded once like image-folder; targets are one 0/1 column per tag."""
+or `|`, or one 0/1 column per tag, and optionally a `split` column (train, valid or test) that sets each image's
+split as image-folder's train/ valid/ test/ folders do. Decoded once like image-folder; targets are one 0/1
+column per tag."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from fashionseg.data.image_folder import TAG_SEPARATORS, Listing, natural_key, r
 from fashionseg.errors import FashionsegError
 
 TAG_COLUMNS = ("labels", "label", "tags")
+SPLITS = ("train", "valid", "test")  # the values of the optional `split` column, in the listing's order
 
 
 @dataclass
@@ -36,10 +39,17 @@ def list_tagged(options: dict) -> Tagged:
         raise FashionsegError(f"{table} has no 'file' column (header: {', '.join(header) or 'none'}); its first "
                               "line must name the columns: file,labels or file,<tag>,<tag>,...")
     column = next((c for c in TAG_COLUMNS if c in header), None)
-    files = [table_file(root, table, line, row) for line, row in enumerate(rows, start=2)]
+    numbered = by_split(table, rows) if "split" in header else list(enumerate(rows, start=2))  # (CSV line, row)
+    rows = [row for _, row in numbered]
+    counts = [sum((row.get("split") or "train").strip() == s for row in rows) for s in SPLITS]
+    files = [table_file(root, table, line, row) for line, row in numbered]
     if not files:
         raise FashionsegError(f"{table} lists no images")
-    per_image = tag_cells(rows, column) if column else tag_columns(table, rows, [c for c in header if c != "file"])
+    if not counts[0]:
+        raise FashionsegError(f"{table} puts no image in the train split; mark training images 'train' in its "
+                              "split column")
+    others = [c for c in header if c not in ("file", "split")]
+    per_image = tag_cells(rows, column) if column else tag_columns(table, numbered, others)
     tags = sorted({t for image in per_image for t in image}, key=natural_key)
     if not tags:
         raise FashionsegError(f"{table} gives no image a tag; list each image's tags in its labels column")
@@ -48,7 +58,17 @@ def list_tagged(options: dict) -> Tagged:
     for i, image in enumerate(per_image):
         targets[i, [index[t] for t in image]] = 1
     labels = [" ".join(sorted(image, key=natural_key)) for image in per_image]
-    return Tagged(Listing(root, files, labels, len(files)), tags, targets)
+    return Tagged(Listing(root, files, labels, *counts), tags, targets)
+
+
+def by_split(table: Path, rows: list[dict]) -> list[tuple[int, dict]]:
+    """(CSV line, row) pairs ordered train, valid, test (each in the CSV's order), as a listing holds its splits."""
+    numbered = list(enumerate(rows, start=2))
+    for line, row in numbered:
+        if (row["split"] or "").strip() not in SPLITS:
+            raise FashionsegError(f"{table} line {line} has split {row['split']!r}; the split column holds "
+                                  f"{', '.join(SPLITS)}")
+    return [(line, row) for split in SPLITS for line, row in numbered if row["split"].strip() == split]
 
 
 def tag_cells(rows: list[dict], column: str) -> list[set[str]]:
@@ -56,12 +76,12 @@ def tag_cells(rows: list[dict], column: str) -> list[set[str]]:
     return [{t for t in TAG_SEPARATORS.split((row[column] or "").strip()) if t} for row in rows]
 
 
-def tag_columns(table: Path, rows: list[dict], columns: list[str]) -> list[set[str]]:
-    """Each row's tags from one 0/1 column per tag."""
+def tag_columns(table: Path, numbered: list[tuple[int, dict]], columns: list[str]) -> list[set[str]]:
+    """Each row's tags from one 0/1 column per tag (rows with their CSV line numbers)."""
     if not columns:
         raise FashionsegError(f"{table} has only a file column; add a labels column or one 0/1 column per tag")
     tagged = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in numbered:
         bad = next((c for c in columns if (row[c] or "").strip() not in ("0", "1")), None)
         if bad is not None:
             raise FashionsegError(f"{table} line {line} has {row[bad]!r} in tag column {bad!r}; tag columns hold "

@@ -24,6 +24,7 @@ def multi_label_csv_data(request: DataRequest) -> Data:
     decoded = decoded_images(listing.root, listing.files, size, opts["channels"], listing.n_train, opts["cache"])
     images = decoded.images
     dls = tensor_dataloaders(request, ImageTensorBlock(images), MultiLabelTensorBlock(tagged.targets),
-                             listing.n_train, 0, decoded.stats, opts["augment"], splits=splits)
+                             listing.n_train, len(listing.files) - listing.n_train, decoded.stats, opts["augment"],
+                             splits=splits)
     return Data(dls, tagged.tags, "multi-label", n_in=images.shape[1], input_size=tuple(images.shape[-2:]),
                 stats=decoded.stats, extra={"test_set": test_set, "thresholds": decision})

@@ -38,6 +38,30 @@ def test_both_csv_layouts_give_each_image_its_tags(tmp_path, layout, separator):
     assert (summary["n_train"], summary["n_valid"], summary["thresholds"]) == (19, 5, [0.5, 0.5, 0.5])
 
 
+def test_a_split_column_sets_each_images_split(tmp_path):
+    """`split` (train/valid/test, in any order in the CSV): the listed items, each with its own tags, go to that
+    split; the test set is the test rows, not a hold-out."""
+    root = tagged_folder(tmp_path / "d", 24, "columns")
+    lines = (root / "labels.csv").read_text().splitlines()
+    chosen = {i: ("test" if i % 4 == 0 else "valid" if i % 4 == 1 else "train") for i in range(24)}
+    (root / "labels.csv").write_text("\n".join([lines[0] + ",split"] + [f"{line},{chosen[i]}"
+                                                                       for i, line in enumerate(lines[1:])]) + "\n")
+    data = load(root)
+    summary = data.summary()
+    assert (summary["n_train"], summary["n_valid"]) == (12, 6) and data.extra["test_set"] == "test folder"
+    assert len(data.test_dl.dataset) == 6
+    test_pairs = []
+    for x, y in data.test_dl:
+        lit = data.denormalize(x).mean((2, 3)) * 255 > 115
+        test_pairs += [({t for t, on in zip(TAGS, row.tolist()) if on},
+                        {data.classes[j] for j in torch.nonzero(target).flatten().tolist()}) for row, target in zip(lit, y)]
+    assert [given for _, given in test_pairs] == [set(tag_sets(24)[i]) for i in range(0, 24, 4)]
+    assert all(lit == given for lit, given in test_pairs + tags_of_every_item(data))
+    (root / "labels.csv").write_text(lines[0] + ",split\n" + lines[1] + ",holdout\n")
+    with pytest.raises(FashionsegError, match="line 2 has split 'holdout'; the split column holds train, valid, test"):
+        load(root)
+
+
 def test_thresholds_per_tag_by_list_mapping_or_tune(tmp_path):
     root = tagged_folder(tmp_path / "d", 16)
     assert load(root, threshold=0.3).summary()["thresholds"] == [0.3] * 3
