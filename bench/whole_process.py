@@ -72,9 +72,10 @@ def bare() -> float:
     return correct / len(tx)
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str], cwd: Path = ROOT) -> float:
+    """Wall seconds of one command run to its end; its output ends the script if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, check=False)
     if done.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return time.perf_counter() - start
