@@ -23,7 +23,16 @@ def fashionseg(*args, cwd):
     return res.stdout
 
 
-def test_train_then_predict_a_multi_label_run(tmp_path):
+def test_train_then_predict_a_multi_label_run(tmp_path, capsys, monkeypatch):
+    from fashionseg.cli import main
+
+    def in_process(*args, cwd):  # the same CLI without another process's imports (training went through one)
+        monkeypatch.chdir(cwd)
+        monkeypatch.setenv("COLUMNS", "200")
+        capsys.readouterr()
+        assert main(list(args)) == 0, capsys.readouterr().err[-2000:]
+        return capsys.readouterr().out
+
     root = tagged_folder(tmp_path / "photos", 64)
     fashionseg("train", "multi-label", "--epochs", "3", "--bs", "8", "--keep-best", "2", "--show-epochs", "2", "--tta",
                "--runs-dir", "runs",
@@ -42,12 +51,12 @@ def test_train_then_predict_a_multi_label_run(tmp_path):
         snapshots = list(csv.DictReader(f))
     assert any(abs(sum(float(r[f"p{n}"]) for n in (1, 2, 3)) - 1) > 0.05 for r in snapshots)
 
-    compared = fashionseg("evaluate", str(run), "--ensemble", "2", cwd=tmp_path)  # sigmoids averaged, BCE loss
+    compared = in_process("evaluate", str(run), "--ensemble", "2", cwd=tmp_path)  # sigmoids averaged, BCE loss
     assert "ensemble of 2" in compared and "mean_ap" in compared
 
-    shown = fashionseg("predict", str(run), str(root / "images" / "5.png"), cwd=tmp_path)  # 5: red and blue
+    shown = in_process("predict", str(run), str(root / "images" / "5.png"), cwd=tmp_path)  # 5: red and blue
     assert "applies" in shown and "threshold" in shown
-    fashionseg("predict", str(run), str(root / "images"), "--csv", "tags.csv", cwd=tmp_path)
+    in_process("predict", str(run), str(root / "images"), "--csv", "tags.csv", cwd=tmp_path)
     with open(tmp_path / "tags.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["file", "labels", "p_blue", "p_green", "p_red"] and len(rows) == 64
@@ -59,7 +68,7 @@ def test_train_then_predict_a_multi_label_run(tmp_path):
         right += over == truth[row["file"].rsplit("/", 1)[-1]]
     assert right >= 48  # most images get their whole tag set right (a guess gets 1 in 8)
 
-    fashionseg("export", str(run), "--format", "onnx", "--out", "tags.onnx", cwd=tmp_path)  # decided without us
+    in_process("export", str(run), "--format", "onnx", "--out", "tags.onnx", cwd=tmp_path)  # decided without us
     described = json.loads((tmp_path / "tags.onnx.json").read_text())
     assert described["output"]["thresholds"] == summary["thresholds"]
     mean, std = (np.array(v, np.float32).reshape(1, 3, 1, 1) for v in (summary["stats"]))
