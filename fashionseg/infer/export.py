@@ -54,6 +54,9 @@ def export_run(path, fmt: str = "torchscript", out=None) -> tuple[Path, Path, fl
     trained = load_run(path, on=torch.device("cpu"))
     out = Path(out) if out else trained.run.path / "export" / f"model.{FORMATS[fmt]}"
     check_file_path(out, "--out", f"model.{FORMATS[fmt]}")
+    if fmt == "openvino" and out.suffix != ".xml":
+        raise FashionsegError(f"OpenVINO's IR is an .xml file with its .bin beside it; give --out a path ending in "
+                              f".xml, not {out.name}")
     size = trained.summary.get("input_size")
     example = example_input(trained, 2)
     with torch.no_grad(), quiet():

@@ -141,6 +141,8 @@ def test_user_errors_are_one_line_before_writing(fashion_run, tmp_path, capsys, 
     one_line_error(capsys, ["export", str(bare)], "holds no trained weights (model.pth or model.safetensors)")
     one_line_error(capsys, ["export", path, "--format", "tflite"], "unknown export format 'tflite'", "onnx")
     one_line_error(capsys, ["export", path, "--out", str(tmp_path)], "is a folder")
+    one_line_error(capsys, ["export", path, "--format", "openvino", "--out", str(tmp_path / "m.onnx")],
+                   "give --out a path ending in .xml, not m.onnx")
     (tmp_path / "file").write_text("x")
     one_line_error(capsys, ["export", path, "--out", str(tmp_path / "file" / "m.pt")], "which is a file")
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
