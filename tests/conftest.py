@@ -69,6 +69,33 @@ def kept_pristine(folder: Path):
 TRAINED_RUNS = {"fashion", "facade", "mask_run", "tiny_run"}
 
 
+def once_per_session(tmp_path_factory, name: str, make):
+    """`make(folder)`, which trains a run under `folder` and returns its `RunResult`, done once for the whole test
+    session: under pytest-xdist the first worker to ask trains it (a file lock in the folder the workers share) and
+    the others read that run folder, its results from metrics.json and no Learner (tests use its folder and
+    results). Each session trains afresh: the shared folder is named by xdist's id of this test run."""
+    uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not uid:
+        return make(tmp_path_factory.mktemp(name))
+    import json
+
+    from filelock import FileLock
+
+    from fashionseg.engine.trainer import RunResult
+    from fashionseg.runs.folder import RunFolder
+
+    folder = tmp_path_factory.getbasetemp().parent / f"shared-{uid}" / name
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        done = folder / "trained.json"
+        if not done.is_file():
+            result = make(folder)
+            done.write_text(json.dumps({"run": str(result.run.path)}))
+            return result
+    run = RunFolder(Path(json.loads(done.read_text())["run"]))
+    return RunResult(run, run.read_json("metrics.json"), None)
+
+
 def pytest_collection_modifyitems(items):
     """A test that uses a trained run is slow: run alone, it trains it. (A run asked for with
     `request.getfixturevalue` is not among the test's fixtures: mark such a test slow where it is.)"""
@@ -83,7 +110,7 @@ def fashion(fashion_mnist_dir, tmp_path_factory):
     from fashionseg.data import fashion_mnist
 
     raw = fashion_mnist.load()
-    result = train(fashion_recipe(), tmp_path_factory.mktemp("fashion-runs"))
+    result = once_per_session(tmp_path_factory, "fashion", lambda folder: train(fashion_recipe(), folder / "runs"))
     images, labels = raw["test_images"][:FASHION_TEST], raw["test_labels"][:FASHION_TEST]
     with kept_pristine(result.run.path):
         yield result, images, labels
@@ -92,8 +119,11 @@ def fashion(fashion_mnist_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def facade(facade_root, tmp_path_factory):
     """(the facade run, the folder of its train and test_dev pairs): `helpers.runs.facade_recipe`."""
-    data = copy_facade_pairs(facade_root, tmp_path_factory.mktemp("facade"))
-    result = train(facade_recipe(data), tmp_path_factory.mktemp("facade-runs"))
+    def make(folder):
+        return train(facade_recipe(copy_facade_pairs(facade_root, folder / "data")), folder / "runs")
+
+    result = once_per_session(tmp_path_factory, "facade", make)
+    data = Path(result.run.read_json("config.json")["data_options"]["path"])
     with kept_pristine(result.run.path):
         yield result, data
 
@@ -102,11 +132,13 @@ def facade(facade_root, tmp_path_factory):
 def mask_run(tmp_path_factory):
     """(the generated mask folder: 12 training and 8 test pairs with ignored pixels, its recipe, the run trained on
     it): `helpers.runs.mask_folder_recipe`."""
-    root = make_root(tmp_path_factory.mktemp("masks"), n_train=12, n_test=8)
-    recipe = mask_folder_recipe(root)
-    result = train(recipe, tmp_path_factory.mktemp("mask-runs"))
+    def make(folder):
+        return train(mask_folder_recipe(make_root(folder / "masks", n_train=12, n_test=8)), folder / "runs")
+
+    result = once_per_session(tmp_path_factory, "mask-run", make)
+    root = Path(result.run.read_json("config.json")["data_options"]["path"])
     with kept_pristine(result.run.path):
-        yield root, recipe, result
+        yield root, mask_folder_recipe(root), result
 
 
 @pytest.fixture
@@ -119,7 +151,7 @@ def tiny_run(fashion_mnist_dir, tmp_path_factory):
     """The finished cam-cnn run folder on placed Fashion-MNIST (with two best checkpoints,
     iterations.csv and TensorBoard events): `helpers.runs.cam_recipe`."""
     recipe = cam_recipe(fashion_mnist_dir, track=["tensorboard"])
-    path = train(recipe, tmp_path_factory.mktemp("cam-runs")).run.path
+    path = once_per_session(tmp_path_factory, "tiny-run", lambda folder: train(recipe, folder / "runs")).run.path
     with kept_pristine(path):
         yield path
 
