@@ -72,9 +72,9 @@ def test_artefact_answers_like_the_run_on_real_images_preprocessed_from_its_json
     result, images = request.getfixturevalue(which)
     if fmt in ("onnx", "openvino"):
         pytest.importorskip("onnxruntime" if fmt == "onnx" else "openvino")
-    from fashionseg.infer.export import export_run
+    from fashionseg.infer.export import FORMATS, export_run
 
-    out, meta_path, _ = export_run(result.run.path, fmt, tmp_path / "m" / f"model.{fmt}")
+    out, meta_path, _ = export_run(result.run.path, fmt, tmp_path / "m" / f"model.{FORMATS[fmt]}")
     meta = json.loads(meta_path.read_text())
     if fmt == "openvino":  # OpenVINO's IR: the graph and, beside it, its weights
         assert meta["weights_file"] == out.with_suffix(".bin").name and out.with_suffix(".bin").stat().st_size > 0
