@@ -17,8 +17,8 @@ from fashionseg.report.tables import runs_table
 
 VARIANTS = {
     "facade": ("facade-best", {
-        "recipe's augmentation (flip)": {},
-        "+ crop/scale + colour": {"data_options.augment": "flip-crop0.5-scale0.2-colour0.2"},
+        "recipe's augmentation ('light': flip, brightness)": {},
+        "+ crop/scale + colour": {"data_options.augment": "light-crop0.5-scale0.2-colour0.2"},
         "segment preset": {"data_options.augment": "segment"},
     }),
     "fashion": ("fashion-best", {
