@@ -8,14 +8,16 @@ from fashionseg.callbacks.checkpoints import BestCheckpoints, LastCheckpoint
 from fashionseg.callbacks.clock import Heartbeat, TrainClock
 from fashionseg.callbacks.ema import WeightEMA
 from fashionseg.callbacks.gradients import AccumulateGradients, ClipGradients
-from fashionseg.callbacks.mixing import MixBatch
 from fashionseg.callbacks.logs import EpochCSV, IterationLog
+from fashionseg.callbacks.mixing import MixBatch
 from fashionseg.callbacks.precision import precision_callbacks
 from fashionseg.callbacks.progress import RichProgress
+from fashionseg.callbacks.replay import KeepValidation
 from fashionseg.callbacks.resize import ProgressiveResize
 from fashionseg.callbacks.snapshots import EpochSnapshots
 from fashionseg.callbacks.stopping import EarlyStop, NonFiniteStop, StopOnSignal
 from fashionseg.registry.plugins import registry
+from fashionseg.utils.distributed import launched
 
 
 def learner_callbacks(recipe, on, n_classes: int = 0) -> list[Callback]:
@@ -42,7 +44,8 @@ def run_callbacks(run, recipe, data, console, title: str, stop: StopOnSignal, st
                   ) -> list[Callback]:
     """What a run adds to write its folder: metrics.csv, the heartbeat, iterations.csv, the best-k
     checkpoints, snapshots, last.pth (continuing `state`, a last.pth, when resuming), the runner's `stop`
-    on a signal and the console progress."""
+    on a signal and the console progress; and, when the test set is the validation set predicted as in
+    validation (no TTA or tiles, float32, one process), the last validation pass kept for the test evaluation."""
     resuming = state is not None
     cbs = [EpochCSV(run, resume=resuming), Heartbeat(run), IterationLog(run, recipe.log_every, resume=resuming)]
     if recipe.keep_best:
@@ -51,4 +54,6 @@ def run_callbacks(run, recipe, data, console, title: str, stop: StopOnSignal, st
         probabilities = registry().task(data.task).probabilities  # softmax for classes, sigmoid for labels
         cbs.append(EpochSnapshots(run, recipe.show_epochs, recipe.show_items, data.classes, data.colors, data.stats,
                                   probabilities))
+    if data.test_is_valid and not recipe.tta and not recipe.tile and recipe.precision == "32" and not launched():
+        cbs.append(KeepValidation())
     return [*cbs, LastCheckpoint(run, state), stop, RichProgress(console, title=title)]

@@ -19,6 +19,7 @@ ORDER = {
     "MixBatch": 7,  # mixes the batch after ProgressiveResize (0), before autocast; labels back before metrics
     "Autocast": 10,  # as fastai's MixedPrecision: around the forward pass and the loss
     "ClipGradients": 11,  # as fastai's GradientClip: clips once fp16's scaler has unscaled the gradients
+    "KeepValidation": 51,  # keeps validation predictions as float32 (Autocast, 10) as the Recorder (50) saw them
     "RichProgress": 61,  # prints an epoch's row once the Recorder (50) has its numbers
     "EpochCSV": 62,  # writes the epoch's row of metrics.csv ...
     "IterationLog": 62,

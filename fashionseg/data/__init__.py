@@ -147,11 +147,16 @@ def check_data_options(dataset, given: dict) -> dict:
         raise FashionsegError(f"data set {dataset.name!r} takes data_options {takes}; not {', '.join(unknown)}")
     options = {**declared, **given}
     check_balance(options)
-    if "augment" in options:
+    if augmenting(options.get("augment")):  # fastai's and kornia's augmentation stacks load only when used
         from fashionseg.data.augment import augmentations
 
         augmentations(options["augment"])
     return options
+
+
+def augmenting(spec) -> bool:
+    """Whether an `augment` setting asks for any augmentation ('none', empty or missing: none)."""
+    return spec not in ("none", None, "")
 
 
 def split_indices(n_train: int, n_test: int, valid: str, seed: int, limit: int = 0, eval_limit: int = 0,

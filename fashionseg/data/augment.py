@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from fastai.torch_core import TensorImage, TensorMask
 from fastai.vision.augment import RandTransform, aug_transforms
 
-from fashionseg.errors import FashionsegError
-
+from fashionseg.data import augmenting
 from fashionseg.data.kornia_augment import KorniaBatch, kornia_part
+from fashionseg.errors import FashionsegError
 
 # The documented strong preset of each task: mild geometry plus colour for small classification images, the
 # full set (with elastic deformation) for segmentation.
@@ -120,7 +120,7 @@ def augmentations(spec: str, void: int | None = None) -> list:
     """Batch transforms for an augmentation name such as 'none', 'flip', 'flip-shift6', 'light' or
     'flip-crop0.5-rot15'; kornia's parts run as one sequence, mask pixels moved in from outside get `void`
     (the data's ignore_index; class 0 when it has none)."""
-    if spec in ("none", None, ""):
+    if not augmenting(spec):
         return []
     tfms, resampled = [], []
     for part in PRESETS.get(str(spec), str(spec)).split("-"):

@@ -137,10 +137,15 @@ def tensor_dataloaders(request, x_block, y_block, n_train: int, n_test: int, sta
     be memory-mapped: batches index them."""
     from fastai.data.transforms import Normalize
 
-    from fashionseg.data.augment import augmentations
+    from fashionseg.data import augmenting
 
     splits = splits if splits is not None else request.splits(n_train, n_test, labels)
     stats = request.normalisation(stats)
+    augment_tfms = []
+    if augmenting(augment):
+        from fashionseg.data.augment import augmentations
+
+        augment_tfms = augmentations(augment, void)
     block = tensor_datablock(x_block, y_block, splits,
-                             batch_tfms=[*augmentations(augment, void), Normalize.from_stats(*stats, cuda=False)])
+                             batch_tfms=[*augment_tfms, Normalize.from_stats(*stats, cuda=False)])
     return block.dataloaders(range(n_train + n_test), bs=request.bs, num_workers=0, device=request.device)

@@ -18,6 +18,7 @@ from fashionseg.callbacks.attach import run_callbacks
 from fashionseg.callbacks.checkpoints import LAST
 from fashionseg.callbacks.finetune import fine_tune_callbacks
 from fashionseg.callbacks.gradients import batch_norm_note
+from fashionseg.callbacks.replay import KeepValidation
 from fashionseg.callbacks.stopping import (NonFiniteLoss, StopOnSignal, TrainingInterrupted, fail_if_nonfinite,
                                            stopping_sections)
 from fashionseg.data.balance import class_count_sections
@@ -179,7 +180,9 @@ def evaluate_test_set(built: Built) -> tuple[dict, list]:
     learn, data, task, recipe = built.learn, built.data, built.parts.task, built.recipe
     observers = task.observers(data)
     scorers = Scoring(learn.loss_func, learn.metrics, final_evaluators(recipe, built.parts, data.summary()))
-    results = evaluate_as_trained(learn.model, data.test_dl, scorers, data.classes, task, recipe, observers)
+    kept = next((cb for cb in learn.cbs if isinstance(cb, KeepValidation)), None)  # the test set's last validation
+    batches = kept.batches_for(learn.model, data.test_dl) if kept is not None else None
+    results = evaluate_as_trained(learn.model, data.test_dl, scorers, data.classes, task, recipe, observers, batches)
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))
     return results, observers

@@ -44,8 +44,11 @@ class BinnedAP:
     the AP within about 1e-5 of the exact one for a trained model's spread of scores.
     """
 
-    def __init__(self, bins: int = 2 ** 17, low: float = -32.0, high: float = 17.0, exact_below: int = 2 ** 22):
-        self.bins, self.low, self.high, self.exact_below = bins, low, high, exact_below
+    EXACT_BELOW = 2 ** 22  # scores kept and scored exactly, unless an instance is given its own `exact_below`
+
+    def __init__(self, bins: int = 2 ** 17, low: float = -32.0, high: float = 17.0, exact_below: int | None = None):
+        self.bins, self.low, self.high = bins, low, high
+        self.exact_below = self.EXACT_BELOW if exact_below is None else exact_below
         self.scores, self.truth, self.total, self.positive = [], [], None, None
 
     def update(self, probs: torch.Tensor, targets: torch.Tensor):
@@ -119,18 +122,22 @@ class _BatchView:
 
 
 def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, epoch_metrics=(),
-             observers=(), task=None, forward=None) -> dict:
+             observers=(), task=None, forward=None, batches=None) -> dict:
     """Each evaluator's result on `dl`, plus the loss and fastai metrics when given, one batch at a time.
 
     The task (when given) turns model output into the probabilities and targets evaluators see;
     observers (a task's figure helpers and scores) see `(inputs, probs, targets)` too, and one with
-    `result(classes)` adds its metrics; `forward` as in `predict_batches`.
+    `result(classes)` adds its metrics; `forward` as in `predict_batches`. `batches`: the `(inputs, logits,
+    targets)` of `dl` as `model` predicted them already (a run's last validation pass over its test set, see
+    `callbacks.replay`), scored instead of predicting again.
     """
     task = task or Task()
     for m in epoch_metrics:
         m.reset()
     total_loss, count = 0.0, 0
-    for xb, logits, yb in predict_batches(model, dl, forward):
+    if batches is not None:
+        model.eval()  # as after predicting: later analyses find the model as a pass over `dl` leaves it
+    for xb, logits, yb in batches if batches is not None else predict_batches(model, dl, forward):
         if loss_func is not None:
             bs = find_bs((yb,))
             total_loss += float(loss_func(logits, yb)) * bs
@@ -157,11 +164,11 @@ def evaluate(model, dl, evaluators: dict, classes: list[str], loss_func=None, ep
 
 
 def evaluate_as_trained(model, dl, scorers: Scoring, classes: list[str], task: Task, recipe: Recipe,
-                        observers=()) -> dict:
+                        observers=(), batches=None) -> dict:
     """`evaluate` as the run's own test evaluation does it: its loss, metrics and evaluators, predicted with
     its recipe's flip TTA and sliding window, and at the input size it saw then; training and every later
-    evaluation of a run go through here."""
+    evaluation of a run go through here. `batches`: `dl`'s predictions already made so (see `evaluate`)."""
     forward = test_time_forward(recipe.tta, recipe.tile, recipe.overlap, task.average)
     with nullcontext() if recipe.sizes else at_own_size(model):
         return evaluate(model, dl, scorers.evaluators, classes, scorers.loss_func, scorers.metrics, observers, task,
-                        forward)
+                        forward, batches)

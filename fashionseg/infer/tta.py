@@ -79,10 +79,12 @@ FLIPPING = ("flip", "light", "fastai")  # augmentation parts that mirror trainin
 
 def unflipped_tta_note(tta: bool, augment) -> str | None:
     """A warning when the test set is scored with mirrored images that training never showed the model."""
-    from fashionseg.data.augment import PRESETS
+    if not tta:
+        return None
+    from fashionseg.data.augment import PRESETS  # fastai's and kornia's augmentation stacks: only with tta
 
     spec = str(augment or "none")
-    if not tta or any(part in FLIPPING for part in PRESETS.get(spec, spec).split("-")):
+    if any(part in FLIPPING for part in PRESETS.get(spec, spec).split("-")):
         return None
     return (f"note: tta scores the test set with left-right mirrored images too, but training never mirrored one "
             f"(augment {augment or 'none'!r}); unless the classes look alike mirrored (Fashion-MNIST's shoes all "

@@ -60,6 +60,8 @@ def before(*names):
                                                                                        MixedPrecision.order)),
     ("clipping sees gradients the grad scaler has unscaled", (MixedPrecision.order, "ClipGradients")),
     ("a batch is resized, then mixed, then autocast", ("ProgressiveResize", "MixBatch", "Autocast")),
+    ("the kept validation predictions are float32 (after autocast) as the recorder saw them",
+     ("Autocast", Recorder.order, "KeepValidation")),
     ("a signal stops after last.pth is written, before fastai's SkipToEpoch", ("LastCheckpoint", "StopOnSignal",
                                                                              SkipToEpoch.order)),
 ])

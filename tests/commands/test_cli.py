@@ -83,7 +83,7 @@ def test_user_errors_are_one_line_with_exit_code_2(args, message, how, tmp_path,
 @pytest.mark.slow
 @pytest.mark.subprocess
 def test_train_and_recipe_script_run_the_same_recipe(tmp_path, fashion_mnist_dir):
-    overrides = ["--epochs", "1", "--limit", "2000", "--eval-limit", "1000", "--lr", "1e-2", "--runs-dir", str(tmp_path)]
+    overrides = ["--epochs", "1", "--limit", "2000", "--eval-limit", "300", "--lr", "1e-2", "--runs-dir", str(tmp_path)]
     # both at once: each process spends its first seconds importing torch and fastai
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, "cwd": REPO}
     train = subprocess.Popen([sys.executable, "-m", "fashionseg.cli", "train", "basenet-improved", *overrides,
@@ -97,7 +97,7 @@ def test_train_and_recipe_script_run_the_same_recipe(tmp_path, fashion_mnist_dir
     assert len(runs) == 2
     configs = sorted((json.loads((r / "config.json").read_text()) for r in runs), key=lambda c: not c["data_options"])
     assert configs[0]["data_options"] == {"augment": "flip"} and configs[1]["data_options"] == {}
-    assert all(c["epochs"] == 1 and c["limit"] == 2000 and c["eval_limit"] == 1000 and c["valid"] == "0.1"
+    assert all(c["epochs"] == 1 and c["limit"] == 2000 and c["eval_limit"] == 300 and c["valid"] == "0.1"
                for c in configs)
     for r in runs:
         metrics = json.loads((r / "metrics.json").read_text())
@@ -272,3 +272,24 @@ def test_list_recipes_imports_no_torch_on_the_command_side():
     lines = res.stdout.splitlines()
     assert lines[-1] == "[]" and any(line.startswith("recipe\tfashion-fast\t") for line in lines)
 
+
+
+FINISHING = """
+import atexit, sys, threading, time
+from pathlib import Path
+from fashionseg.cli import finish
+atexit.register(lambda: Path(sys.argv[1], "handler").write_text("ran"))
+threading.Thread(target=lambda: (time.sleep(0.3), Path(sys.argv[1], "thread").write_text("done"))).start()
+sys.stdout.write("buffered, no newline")
+finish(3)
+"""
+
+
+@pytest.mark.subprocess
+def test_a_command_ends_after_its_threads_exit_handlers_and_output_with_its_exit_code(tmp_path):
+    """`finish` skips only the interpreter's teardown: what a command started or wrote is complete."""
+    done = subprocess.run([sys.executable, "-c", FINISHING, str(tmp_path)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "buffered, no newline"
+    assert (tmp_path / "thread").read_text() == "done" and (tmp_path / "handler").read_text() == "ran"

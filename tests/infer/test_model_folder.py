@@ -1,5 +1,6 @@
 """`fashionseg export RUN --format hf`: a Hugging Face-style folder that `load_run` reads from disk or from a
 (loopback) hub like the run itself, whose card says what the run did, and which plain timm loads for timm models."""
+import inspect
 import json
 import os
 import subprocess
@@ -19,22 +20,28 @@ from fashionseg.data import fashion_mnist
 
 CPU = torch.device("cpu")
 
-HUB_PROBE = """
-import json, sys
-import timm, torch
-from PIL import Image
-import fashionseg
-images = [Image.open(p) for p in sys.argv[2:]]
-run = fashionseg.load_run(sys.argv[1], on=torch.device("cpu"))
-out = {"fashionseg": [p[1] for p in run.predict(images)], "path": str(run.path)}
-if run.recipe.arch.startswith("timm:"):
-    name = sys.argv[1] if sys.argv[1].startswith("hf-hub:") else "local-dir:" + sys.argv[1]
-    model = timm.create_model(name, pretrained=True).eval()
-    x = torch.stack([torch.from_numpy(__import__("numpy").array(i)).float()[None] / 255 for i in images])
-    mean, std = model.pretrained_cfg["mean"], model.pretrained_cfg["std"]
-    out["timm"] = model((x - mean[0]) / std[0]).argmax(1).tolist()
-print(json.dumps(out))
-"""
+def probe(repo: str, paths: list[str]) -> dict:
+    """`repo`'s predictions on the images at `paths` through fashionseg and, for a timm model, plain timm."""
+    import numpy as np
+    import timm
+    import torch
+    from PIL import Image
+
+    import fashionseg
+
+    images = [Image.open(p) for p in paths]
+    run = fashionseg.load_run(repo, on=torch.device("cpu"))
+    out = {"fashionseg": [p[1] for p in run.predict(images)], "path": str(run.path)}
+    if run.recipe.arch.startswith("timm:"):
+        model = timm.create_model(repo if repo.startswith("hf-hub:") else "local-dir:" + repo, pretrained=True).eval()
+        x = torch.stack([torch.from_numpy(np.array(i)).float()[None] / 255 for i in images])
+        mean, std = model.pretrained_cfg["mean"], model.pretrained_cfg["std"]
+        out["timm"] = model((x - mean[0]) / std[0]).argmax(1).tolist()
+    return out
+
+
+# the probe in a fresh process, for what huggingface_hub reads from the environment once, at import
+HUB_PROBE = f"import json, sys\n{inspect.getsource(probe)}\nprint(json.dumps(probe(sys.argv[1], sys.argv[2:])))"
 
 
 def front_matter(card: str) -> dict:
@@ -140,7 +147,7 @@ def test_a_timm_folder_loads_from_the_hub_with_fashionseg_and_plain_timm_and_the
     assert first["path"].startswith(str(tmp_path / "hf-home" / "hub" / "models--org--tiny-timm"))
     again = hub_run("hf-hub:org/tiny-timm", images, {**env, "HF_ENDPOINT": url, "HF_HUB_OFFLINE": "1"}, tmp_path)
     assert again == first  # the server is gone: the cache answers
-    local = hub_run(str(out), images, {}, tmp_path)  # the local folder too, with fashionseg and with timm
+    local = probe(str(out), images)  # the local folder too, with fashionseg and with timm
     assert local["fashionseg"] == local["timm"] == expected
 
 
