@@ -107,8 +107,7 @@ def test_json_preprocessing_is_what_the_data_layer_feeds_the_model(fashion_run, 
     for result, images in (fashion_run, facade_run):
         trained = load_run(result.run.path, on="cpu")
         meta = describe(trained, "torchscript", result.run.path / "model.pt")
-        loader = result.learner.dls.loaders[-1]  # test items in file order: the images above
-        batch = loader.one_batch()[0].cpu()[: len(images)]
+        batch = trained.data.test_dl.one_batch()[0].cpu()[: len(images)]  # test items in file order: the images
         assert torch.allclose(preprocess(images, meta), batch, atol=1e-5)
 
 

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from fashionseg import FashionsegError, Recipe
+from fashionseg.cli import main
 from fashionseg.runs.folder import RunFolder
 
 
@@ -21,18 +22,27 @@ def bad_run(tmp_path):
     return folder
 
 
+def expected_error(bad_run) -> list[str]:
+    return [f"error: {bad_run / 'config.json'}: lr must be a float, got 'fast'; correct it or restore the run's own "
+            "config.json"]
+
+
 @pytest.mark.slow
-@pytest.mark.subprocess
-@pytest.mark.parametrize("command", [["evaluate", "{run}"], ["predict", "{run}", "{run}/x.png"], ["export", "{run}"],
+@pytest.mark.parametrize("command", [["predict", "{run}", "{run}/x.png"], ["export", "{run}"],
                                      ["train", "--resume", "{run}"], ["train", "--from", "{run}"],
                                      ["train", "{run}/config.json"]])
-def test_a_bad_value_in_config_json_is_one_line_naming_the_file_and_setting(bad_run, command):
-    args = [a.format(run=bad_run) for a in command]
-    done = subprocess.run([sys.executable, "-m", "fashionseg.cli", *args], capture_output=True, text=True, timeout=120)
+def test_a_bad_value_in_config_json_is_one_line_naming_the_file_and_setting(bad_run, command, capsys):
+    assert main([a.format(run=bad_run) for a in command]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == expected_error(bad_run)
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_the_command_as_a_process_exits_2_with_the_one_line(bad_run):
+    done = subprocess.run([sys.executable, "-m", "fashionseg.cli", "evaluate", str(bad_run)], capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip().splitlines() == [
-        f"error: {bad_run / 'config.json'}: lr must be a float, got 'fast'; correct it or restore the run's own "
-        "config.json"]
+    assert done.stderr.strip().splitlines() == expected_error(bad_run)
 
 
 def test_the_python_api_raises_the_same_error(bad_run):
