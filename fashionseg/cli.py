@@ -82,9 +82,13 @@ def finish(code: int):
     """End the process with exit code `code` once the command is done: threads of its own finished, every exit
     handler run (trackers, temporary folders, logging, coverage) and the output flushed, skipping only the
     interpreter's teardown of every module and object (a second or two after training; docs/BENCHMARKS.md,
-    "Whole process")."""
+    "Whole process"). Under a profiler, tracer or debugger the process ends the usual way, so that they write
+    their results."""
     import atexit
     import threading
+
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
 
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:

@@ -293,3 +293,11 @@ def test_a_command_ends_after_its_threads_exit_handlers_and_output_with_its_exit
     assert done.returncode == 3, done.stderr
     assert done.stdout == "buffered, no newline"
     assert (tmp_path / "thread").read_text() == "done" and (tmp_path / "handler").read_text() == "ran"
+
+
+@pytest.mark.subprocess
+def test_a_command_under_cprofile_still_writes_the_profile(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(tmp_path / "p.pstats"), "-m", "fashionseg",
+                           "list", "recipes"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "p.pstats").stat().st_size > 0
