@@ -82,12 +82,13 @@ def finish(code: int):
     """End the process with exit code `code` once the command is done: threads of its own finished, every exit
     handler run (trackers, temporary folders, logging, coverage) and the output flushed, skipping only the
     interpreter's teardown of every module and object (a second or two after training; docs/BENCHMARKS.md,
-    "Whole process"). Under a profiler, tracer or debugger the process ends the usual way, so that they write
-    their results."""
+    "Whole process"). Under a profiler, tracer or debugger, and in an interactive session (a REPL, IPython or a
+    notebook calling a recipe's `main`), it raises SystemExit as usual instead."""
     import atexit
     import threading
 
-    if sys.getprofile() is not None or sys.gettrace() is not None:
+    watched = sys.getprofile() is not None or sys.gettrace() is not None
+    if watched or hasattr(sys, "ps1") or sys.flags.interactive or "IPython" in sys.modules:
         sys.exit(code)
 
     for thread in threading.enumerate():

@@ -81,3 +81,7 @@ class KeepValidation(Callback):
     def after_fit(self):
         if self.kept_for is None:
             self.batches = None
+
+    def clear(self):
+        """Let the kept batches go (the test evaluation has scored them)."""
+        self.batches, self.kept_for = None, None

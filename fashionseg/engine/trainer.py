@@ -183,6 +183,8 @@ def evaluate_test_set(built: Built) -> tuple[dict, list]:
     kept = next((cb for cb in learn.cbs if isinstance(cb, KeepValidation)), None)  # the test set's last validation
     batches = kept.batches_for(learn.model, data.test_dl) if kept is not None else None
     results = evaluate_as_trained(learn.model, data.test_dl, scorers, data.classes, task, recipe, observers, batches)
+    if kept is not None:
+        kept.clear()  # the kept batches (up to 512 MB) are not held by the returned learner
     if not data.test_is_valid:
         results.update(last_validation_scores(learn))
     return results, observers

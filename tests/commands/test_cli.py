@@ -301,3 +301,13 @@ def test_a_command_under_cprofile_still_writes_the_profile(tmp_path):
                            "list", "recipes"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "p.pstats").stat().st_size > 0
+
+
+def test_a_recipe_main_in_an_interactive_session_raises_system_exit(monkeypatch):
+    """A notebook or REPL calling `finish` (a recipe's `main`) gets SystemExit, not its process ended."""
+    from fashionseg.cli import finish
+
+    monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        finish(0)
+    assert exc.value.code == 0
