@@ -110,7 +110,8 @@ def fashion(fashion_mnist_dir, tmp_path_factory):
     from fashionseg.data import fashion_mnist
 
     raw = fashion_mnist.load()
-    result = once_per_session(tmp_path_factory, "fashion", lambda folder: train(fashion_recipe(), folder / "runs"))
+    result = once_per_session(tmp_path_factory, "fashion", lambda folder: train(fashion_recipe().override(figures=True),
+                                                                                   folder / "runs"))
     images, labels = raw["test_images"][:FASHION_TEST], raw["test_labels"][:FASHION_TEST]
     with kept_pristine(result.run.path):
         yield result, images, labels
@@ -120,7 +121,8 @@ def fashion(fashion_mnist_dir, tmp_path_factory):
 def facade(facade_root, tmp_path_factory):
     """(the facade run, the folder of its train and test_dev pairs): `helpers.runs.facade_recipe`."""
     def make(folder):
-        return train(facade_recipe(copy_facade_pairs(facade_root, folder / "data")), folder / "runs")
+        return train(facade_recipe(copy_facade_pairs(facade_root, folder / "data")).override(figures=True),
+                     folder / "runs")
 
     result = once_per_session(tmp_path_factory, "facade", make)
     data = Path(result.run.read_json("config.json")["data_options"]["path"])
@@ -133,12 +135,13 @@ def mask_run(tmp_path_factory):
     """(the generated mask folder: 12 training and 8 test pairs with ignored pixels, its recipe, the run trained on
     it): `helpers.runs.mask_folder_recipe`."""
     def make(folder):
-        return train(mask_folder_recipe(make_root(folder / "masks", n_train=12, n_test=8)), folder / "runs")
+        return train(mask_folder_recipe(make_root(folder / "masks", n_train=12, n_test=8)).override(figures=True),
+                     folder / "runs")
 
     result = once_per_session(tmp_path_factory, "mask-run", make)
     root = Path(result.run.read_json("config.json")["data_options"]["path"])
     with kept_pristine(result.run.path):
-        yield root, mask_folder_recipe(root), result
+        yield root, mask_folder_recipe(root).override(figures=True), result
 
 
 @pytest.fixture
@@ -150,7 +153,7 @@ def make_tiny_recipe(fashion_mnist_dir):
 def tiny_run(fashion_mnist_dir, tmp_path_factory):
     """The finished cam-cnn run folder on placed Fashion-MNIST (with two best checkpoints,
     iterations.csv and TensorBoard events): `helpers.runs.cam_recipe`."""
-    recipe = cam_recipe(fashion_mnist_dir, track=["tensorboard"])
+    recipe = cam_recipe(fashion_mnist_dir, track=["tensorboard"], figures=True)
     path = once_per_session(tmp_path_factory, "tiny-run", lambda folder: train(recipe, folder / "runs")).run.path
     with kept_pristine(path):
         yield path

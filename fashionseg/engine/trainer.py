@@ -193,20 +193,13 @@ def evaluate_test_set(built: Built) -> tuple[dict, list]:
 def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) -> list:
     """Figures, metrics.json and report.md; returns the task's report sections."""
     learn, data, task = built.learn, built.data, built.parts.task
-    figures = [("Loss curves", run.save_figure(loss_curves(learn.recorder), "loss_curves"))]
-    filters = first_conv_filters(learn.model)
-    if filters is not None:
-        figures.append(("First conv layer filters", run.save_figure(filters, "first_conv_filters")))
     epochs = run.read_csv("metrics.csv")
-    iterations = run.read_csv("iterations.csv")
-    if iterations:
-        curves = training_curves(iterations, epochs)
-        title = "Training curves (every N iterations and per epoch)"
-        figures.append((title, run.save_figure(curves, "training_curves")))
+    figures = run_figures(run, learn, epochs) if built.recipe.figures else []
     snapshots = getattr(learn, "epoch_snapshots", None)
     if snapshots is not None and snapshots.figure:
         figures.append(("Predictions on fixed validation images during training", snapshots.figure))
-    figures += task.figures(run, data, results, observers)
+    if built.recipe.figures:
+        figures += task.figures(run, data, results, observers)
     inference = describe(built.recipe.tta, built.recipe.tile, built.recipe.overlap)
     seen = [s for ob in observers if hasattr(ob, "sections") for s in ob.sections(data)]
     sections = [*task.sections(results, data), *seen, *class_count_sections(data), *stopping_sections(learn),
@@ -223,6 +216,20 @@ def write_outputs(run: RunFolder, built: Built, results: dict, observers: list) 
                          provenance_markdown(prov, plugins), per_class="per-class" in task.report_sections)
     run.write_text("report.md", md)
     return sections
+
+
+def run_figures(run: RunFolder, learn, epochs: list) -> list:
+    """The figures every run draws (loss curves, first-layer filters, training curves): `[(title, path)]`."""
+    figures = [("Loss curves", run.save_figure(loss_curves(learn.recorder), "loss_curves"))]
+    filters = first_conv_filters(learn.model)
+    if filters is not None:
+        figures.append(("First conv layer filters", run.save_figure(filters, "first_conv_filters")))
+    iterations = run.read_csv("iterations.csv")
+    if iterations:
+        curves = training_curves(iterations, epochs)
+        title = "Training curves (every N iterations and per epoch)"
+        figures.append((title, run.save_figure(curves, "training_curves")))
+    return figures
 
 
 def inference_section(inference: dict) -> Section:

@@ -104,6 +104,10 @@ class Recipe:
                                      "show_items fixed validation images are saved in snapshots/ and drawn in "
                                      "figures/training_snapshots.png, e.g. 0,4,9", [])
     show_items: int = setting("how many fixed validation images show_epochs follows", 4)
+    figures: bool = setting("after training, draw the report's figures into figures/ (loss and training curves, "
+                            "first-layer filters, the task's figures such as the confusion matrix and top losses); "
+                            "--no-figures leaves them out of the run folder and report, for quick checks, sweeps "
+                            "and tuning trials (figures asked for by name, as show_epochs and tsne, stay)", True)
     keep_best: int = setting("keep this many checkpoints with the lowest validation loss, for ensembles "
                              "(0: none)", 0)
     ensemble: int = setting("after training, test the best checkpoint and the average of the K best beside the "

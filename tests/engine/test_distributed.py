@@ -17,7 +17,7 @@ from fashionseg.callbacks.stopping import NonFiniteStop, StopOnSignal
 from fashionseg.errors import FashionsegError
 from fashionseg.utils.distributed import check_sync_bn, data_parallel
 
-TINY = ["fashion-fast", "--limit", "1024", "--eval-limit", "300", "--bs", "128", "--log-every", "1"]
+TINY = ["fashion-fast", "--limit", "1024", "--eval-limit", "300", "--bs", "128", "--log-every", "1", "--no-figures"]
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import time
 
 import pytest
 import torch
+from helpers.runs import fashion_recipe, train
 from PIL import Image
 from rich.console import Console
 
@@ -65,6 +66,15 @@ def test_figures_are_valid_pngs_linked_from_the_report(short_run):
             im.verify()
             assert im.format == "PNG"
     assert "| Shirt" in report and "Most frequent confusions" in report
+
+
+@pytest.mark.slow
+def test_without_figures_the_report_has_its_tables_and_no_figure(tmp_path, fashion_mnist_dir):
+    run = train(fashion_recipe().override(limit=256, eval_limit=64), tmp_path / "runs").run
+    assert run.read_json("config.json")["figures"] is False  # helpers.runs.fashion_recipe: figures=False
+    assert not list((run.path / "figures").iterdir()) and run.read_json("metrics.json")["figures"] == {}
+    report = (run.path / "report.md").read_text()
+    assert "![" not in report and "Most frequent confusions" in report and "| accuracy |" in report
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from fashionseg.cli import main
 from fashionseg.engine.tune import HOLD_OUT, Tuning, check_tuning, scored_on_hold_out, tune, tuning_space
 from fashionseg.recipe.space import Dimension, parse_space
 
-TOY = ["--epochs", "2", "--limit", "256", "--eval-limit", "64", "--bs", "64"]
+TOY = ["--epochs", "2", "--limit", "256", "--eval-limit", "64", "--bs", "64", "--no-figures"]
 
 
 def toy_recipe(**changes) -> Recipe:
