@@ -13,7 +13,7 @@ from fashionseg.engine.trainer import resume_run, run
 from fashionseg.errors import FashionsegError
 
 RECIPE = dict(name="tiny-ema", dataset="fashion-mnist", arch="seed000-cnn", metrics=["accuracy"], epochs=3, lr=3e-3,
-              bs=64, limit=640, eval_limit=300, keep_best=1, ema=0.98)
+              bs=64, limit=640, eval_limit=300, keep_best=1, ema=0.98, figures=False)
 
 
 class RawWeights(Callback):

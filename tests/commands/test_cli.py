@@ -83,7 +83,8 @@ def test_user_errors_are_one_line_with_exit_code_2(args, message, how, tmp_path,
 @pytest.mark.slow
 @pytest.mark.subprocess
 def test_train_and_recipe_script_run_the_same_recipe(tmp_path, fashion_mnist_dir):
-    overrides = ["--epochs", "1", "--limit", "2000", "--eval-limit", "300", "--lr", "1e-2", "--runs-dir", str(tmp_path)]
+    overrides = ["--epochs", "1", "--limit", "2000", "--eval-limit", "300", "--lr", "1e-2", "--no-figures",
+                 "--runs-dir", str(tmp_path)]
     # both at once: each process spends its first seconds importing torch and fastai
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, "cwd": REPO}
     train = subprocess.Popen([sys.executable, "-m", "fashionseg.cli", "train", "basenet-improved", *overrides,

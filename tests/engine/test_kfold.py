@@ -44,7 +44,7 @@ def test_a_killed_kfold_resumes_its_unfinished_folds_and_summarises(tmp_path, mo
 
     data = class_tree(tmp_path / "cls", splits=(("train", 6), ("test", 2)))
     recipe = Recipe(name="kf", dataset="image-folder", arch="cam-fast-cnn", metrics=["accuracy"],
-                    epochs=1, bs=4, folds=3, data_options={"path": str(data)})
+                    epochs=1, bs=4, folds=3, data_options={"path": str(data)}, figures=False)
     runs, quiet = tmp_path / "runs", Console(quiet=True)
     real_run = trainer.run
 

@@ -21,7 +21,7 @@ from fashionseg.engine.trainer import run
 from fashionseg.registry.recipes import find_recipe
 
 SETTINGS = ["--epochs", "3", "--schedule", "one-cycle", "--opt", "adam", "--limit", "500", "--eval-limit", "300",
-            "--keep-best", "2", "--log-every", "2"]
+            "--keep-best", "2", "--log-every", "2", "--no-figures"]
 TRAIN = ["train", "seed000", *SETTINGS]
 
 
