@@ -110,8 +110,10 @@ def fashion(fashion_mnist_dir, tmp_path_factory):
     from fashionseg.data import fashion_mnist
 
     raw = fashion_mnist.load()
-    result = once_per_session(tmp_path_factory, "fashion", lambda folder: train(fashion_recipe().override(figures=True),
-                                                                                   folder / "runs"))
+    def make(folder):  # with its figures: the figure tests read them
+        return train(fashion_recipe().override(figures=True), folder / "runs")
+
+    result = once_per_session(tmp_path_factory, "fashion", make)
     images, labels = raw["test_images"][:FASHION_TEST], raw["test_labels"][:FASHION_TEST]
     with kept_pristine(result.run.path):
         yield result, images, labels
