@@ -146,7 +146,8 @@ def run_trial(t: Tuning, trial: optuna.Trial) -> float:
               run(recipe, runs_dir=t.tune_dir, console=t.quiet, cbs=cbs))
     trial.set_user_attr("run", result.run.path.name)
     learn = result.learner
-    value = float(learn.recorder.values[-1][list(learn.recorder.metric_names[1:-1]).index(t.metric)])
+    # the run folder's last epoch: a continued run may have had no epoch left to train (killed while reporting)
+    value = float(result.run.read_csv("metrics.csv")[-1][t.metric])
     state = "pruned" if learn.pruned_after else "complete"
     result.run.write_json("trial.json", {"study": t.study_name, "storage": t.storage, "trial": trial.number,
                                          "state": state, "params": params, "metric": t.metric, "value": value,
@@ -173,9 +174,11 @@ def locked(path: Path):
 
 
 def next_trial(t: Tuning, study: optuna.Study) -> optuna.Trial | None:
-    """A new trial while the study has fewer than `t.trials`; workers ask one at a time, so none overshoots."""
+    """A queued trial (one continuing a killed trial's run, already counted), else a new one while the study has
+    fewer than `t.trials`; workers ask one at a time, so none overshoots."""
     with locked(t.tune_dir / "study.lock"):
-        return study.ask() if counted(study) < t.trials else None
+        queued = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        return study.ask() if queued or counted(study) < t.trials else None
 
 
 def replace_killed(study: optuna.Study, number: int):

@@ -166,6 +166,34 @@ def test_a_killed_tune_run_again_continues_its_study(fashion_mnist_dir, tmp_path
 
 
 @pytest.mark.slow
+def test_a_trial_stopped_after_its_last_epoch_is_continued_to_its_report(fashion_mnist_dir, tmp_path, monkeypatch):
+    """Ctrl-C (or a kill) after the last epoch, while the report is written: the continued trial has no epoch
+    left to train, finishes the run's report and is scored from the run's metrics.csv."""
+    from fashionseg.engine import trainer
+
+    write = trainer.test_and_write
+
+    def stopped(*args, **kwargs):
+        monkeypatch.setattr(trainer, "test_and_write", write)  # once
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "test_and_write", stopped)
+    args = tune_command(tmp_path, "--space", "lr=log:1e-3:1e-2", "--trials", "1", "--no-prune")[3:]
+    assert main(args) != 0
+    assert main(args) == 0
+    tune_dir = tmp_path / "runs" / "tune-seed000"
+    study = study_of(tune_dir, "tune-seed000")
+    states = [(tr.state, tr.user_attrs.get("killed"), tr.user_attrs.get("resumes")) for tr in study.trials]
+    assert states == [(TrialState.FAIL, True, None), (TrialState.COMPLETE, None, 0)]
+    (run,) = [p.parent for p in tune_dir.glob("*/config.json")]
+    rows = (run / "metrics.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in rows[1:]] == ["0", "1"]  # no epoch trained twice
+    assert study.trials[1].value == float(rows[-1].split(",")[rows[0].split(",").index("accuracy")])
+    assert json.loads((run / "status.json").read_text())["state"] == "finished"
+    assert (run / "metrics.json").is_file()
+
+
+@pytest.mark.slow
 def test_lr_find_centres_the_lr_range_once_per_study(fashion_mnist_dir, tmp_path, monkeypatch):
     from fashionseg.engine import tune as tuning
 
