@@ -7,11 +7,11 @@ from functools import partial
 from pathlib import Path
 
 import torch
-from fastai.learner import Learner
 from fastai.torch_core import set_seed, trainable_params
 
 from fashionseg.build.checks import Parts, as_run, check_against_data, check_forward, check_input_size, check_recipe
 from fashionseg.build.scoring import scoring
+from fashionseg.callbacks.dispatch import Learner
 from fashionseg.callbacks.finetune import body_head_splitter
 from fashionseg.callbacks.precision import check_precision
 from fashionseg.data import Data, DataRequest, applied_stats

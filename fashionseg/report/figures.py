@@ -30,20 +30,26 @@ def loss_curves(recorder):
 
 
 def first_conv_filters(model: torch.nn.Module, max_filters: int = 64):
-    """The first convolution's kernels, one small grey image per input-channel-averaged filter."""
+    """The first convolution's kernels, one small grey image per input-channel-averaged filter, each scaled to
+    its own range; drawn as one mosaic image (one axes: a quarter of the time of an axes per filter)."""
     conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
     if conv is None:
         return None
     w = conv.weight.detach().float().cpu().mean(1)[:max_filters]
-    n = w.shape[0]
+    n, (kh, kw) = w.shape[0], w.shape[1:]
     cols = min(8, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.1), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < n:
-            k = w[i]
-            ax.imshow(((k - k.min()) / (k.max() - k.min() + 1e-8)).numpy(), cmap="gray", interpolation="nearest")
+    low, high = w.amin((1, 2), keepdim=True), w.amax((1, 2), keepdim=True)
+    scaled = ((w - low) / (high - low + 1e-8)).numpy()
+    gap = max(1, round(max(kh, kw) / 4))  # blank between filters, shown white
+    mosaic = np.full((rows * (kh + gap) - gap, cols * (kw + gap) - gap), np.nan)
+    for i, k in enumerate(scaled):
+        r, c = divmod(i, cols)
+        mosaic[r * (kh + gap):r * (kh + gap) + kh, c * (kw + gap):c * (kw + gap) + kw] = k
+    fig, ax = plt.subplots(figsize=(cols * 1.1, rows * 1.1))
+    grey = plt.get_cmap("gray").with_extremes(bad="white")
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap=grey, vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
     fig.suptitle(f"First conv layer: {n} learned {tuple(conv.kernel_size)} filters")
     return fig
 

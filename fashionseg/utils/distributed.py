@@ -1,14 +1,15 @@
 """Data-parallel training in processes a launcher started (`torchrun`, `accelerate launch`):
 fastai's distributed trainer with accelerate underneath, gloo on CPUs and NCCL on GPUs. Each rank
 trains on its shard of every batch, validation predictions are gathered before the metrics, and
-rank 0 alone writes (see `fashionseg.rank`)."""
+rank 0 alone writes (see `fashionseg.rank`). fastai's distributed module (and accelerate under it, 0.2 s of
+every start) is imported only in a launched process (`fashionseg.utils.sharded`)."""
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 
 import torch
-from fastai.distributed import DistributedDL, DistributedTrainer, rank0_first
 
 from fashionseg.errors import FashionsegError
 
@@ -70,7 +71,11 @@ def relaunch_words() -> list[str]:
 def main_first(func, *args):
     """`func(*args)` on rank 0 first (it may download or cache), then on the others: fastai's
     `rank0_first` when launched, a plain call in one process."""
-    return rank0_first(func, *args) if launched() else func(*args)
+    if not launched():
+        return func(*args)
+    from fastai.distributed import rank0_first
+
+    return rank0_first(func, *args)
 
 
 def check_sync_bn(sync_bn: bool, on: torch.device):
@@ -107,26 +112,12 @@ def leave_together(*agreed: type[BaseException]):
         raise
 
 
-class ShardedDL(DistributedDL):
-    """fastai's DistributedDL, whose rank 0 broadcasts the batch order on the group's device
-    (fastai's always uses CUDA, which gloo on CPUs cannot)."""
-
-    def _broadcast(self, t, rank):
-        t = torch.tensor(t, dtype=torch.long, device=group_device())
-        torch.distributed.broadcast(t, rank)
-        return t.cpu().tolist()
-
-
-class DataParallel(DistributedTrainer):
-    """fastai's DistributedTrainer (accelerate's DDP model, SyncBatchNorm when asked) with `ShardedDL` loaders."""
-
-    def _wrap_dl(self, dl):
-        return dl if isinstance(dl, DistributedDL) else ShardedDL(dl, device=self.learn.model.device)
-
-
 def unsharded(dl):
-    """The loader a `ShardedDL` wraps (it draws the batch order), or `dl` itself."""
-    return dl.dl if isinstance(dl, DistributedDL) else dl
+    """The loader a launched run's `ShardedDL` wraps (it draws the batch order), or `dl` itself."""
+    fastai_distributed = sys.modules.get("fastai.distributed")  # never imported: no loader is sharded
+    if fastai_distributed is not None and isinstance(dl, fastai_distributed.DistributedDL):
+        return dl.dl
+    return dl
 
 
 @contextmanager
@@ -138,7 +129,9 @@ def data_parallel(learn, sync_bn: bool = False, console=None):
             console.print("sync_bn: one process has no batch statistics to share; batch norm stays as it is")
         yield learn
         return
-    trainer = DataParallel(sync_bn=sync_bn, cpu=not torch.cuda.is_available())
+    from fashionseg.utils.sharded import DataParallel
+
+    trainer = DataParallel(group_device(), sync_bn=sync_bn, cpu=not torch.cuda.is_available())
     learn.add_cb(trainer)
     try:
         yield learn
