@@ -52,7 +52,7 @@ class Recipe:
     precision: str = setting("training precision: 32, bf16 (autocast; on CPU too) or fp16 (CUDA only, with a grad "
                              "scaler)", "32", PRECISIONS)
     opt: str = setting("optimizer: adam is fastai's Adam (decoupled weight decay, i.e. AdamW), torch-adam is "
-                       "torch.optim.Adam with L2 weight decay, sgd is fastai's SGD", "adam", OPTIMIZERS)
+                       "torch.optim.Adam (fused) with L2 weight decay, sgd is fastai's SGD", "adam", OPTIMIZERS)
     valid: str = setting("what validates: 'test' (the official test set), a hold-out fraction of the training "
                          "items such as 0.1, training items such as 250-350, or fold I of K of the training items "
                          "such as fold0/5 (as --folds sets it)", "test")
