@@ -3,13 +3,13 @@ and callbacks, as one fastai Learner."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import torch
 from fastai.torch_core import set_seed, trainable_params
 
 from fashionseg.build.checks import Parts, as_run, check_against_data, check_forward, check_input_size, check_recipe
+from fashionseg.build.optimizers import optimizer
 from fashionseg.build.scoring import scoring
 from fashionseg.callbacks.dispatch import Learner
 from fashionseg.callbacks.finetune import body_head_splitter
@@ -103,26 +103,6 @@ def build_model(recipe: Recipe, n_classes: int, n_in: int, pretrained: bool = Fa
         raise FashionsegError(f"architecture {arch.name!r} of plugin {arch.plugin!r} returned "
                               f"{type(model).__name__}; a factory must return a torch.nn.Module")
     return model
-
-
-def optimizer(name: str):
-    """The fastai `opt_func` a recipe's `opt` names (see `fashionseg.recipe.OPTIMIZERS`)."""
-    from fastai.optimizer import SGD, Adam, OptimWrapper
-
-    if name == "torch-adam":
-        return partial(OptimWrapper, opt=fused_adam)
-    return {"adam": Adam, "sgd": SGD}[name]
-
-
-def fused_adam(params, **kwargs) -> torch.optim.Adam:
-    """torch.optim.Adam in its fused implementation, one kernel over every parameter (0.5 ms a step for
-    seed000's CNN on the CPU, against 7.8 ms for the per-tensor loop torch picks by default there; the same
-    update up to rounding), or its multi-tensor one where fused is not available (a device or dtype)."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, fused=True, **kwargs)
-    except RuntimeError:
-        return torch.optim.Adam(params, foreach=True, **kwargs)
 
 
 @dataclass

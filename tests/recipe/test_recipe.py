@@ -1,8 +1,6 @@
 """Recipes: overrides from the command line, validation, every setting's help."""
 import dataclasses
 
-from functools import partial
-
 import pytest
 
 from fashionseg import FashionsegError, Recipe
@@ -37,42 +35,15 @@ def test_bad_values_are_user_errors(change, message):
 
 def test_torch_adam_is_torch_optim_adam_with_the_recipe_weight_decay():
     import torch
-    from fastai.optimizer import Adam, OptimWrapper
+    from fastai.optimizer import OptimWrapper
 
-    from fashionseg.build.learner import optimizer
+    from fashionseg.build.optimizers import optimizer
 
     model = torch.nn.Linear(3, 2)
     opt = optimizer("torch-adam")(list(model.parameters()), lr=1e-3)
     opt.set_hypers(wd=1e-4)
     assert isinstance(opt, OptimWrapper) and isinstance(opt.opt, torch.optim.Adam)
     assert opt.opt.param_groups[0]["weight_decay"] == 1e-4 and opt.opt.param_groups[0]["betas"] == (0.9, 0.999)
-    assert optimizer("adam") is Adam
-
-
-def test_torch_adam_is_fused_and_steps_as_the_per_tensor_adam():
-    import torch
-    from fastai.optimizer import OptimWrapper
-
-    from fashionseg.build.learner import optimizer
-
-    def trained(opt_func):
-        torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(),
-                                    torch.nn.Linear(4 * 6 * 6, 3))
-        opt = opt_func([{"params": list(model.parameters())}], lr=1e-2)
-        opt.set_hypers(wd=1e-4)
-        x, y = torch.randn(16, 1, 8, 8), torch.randint(0, 3, (16,))
-        for _ in range(20):
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-            opt.zero_grad()
-        return model, opt
-
-    fused, opt = trained(optimizer("torch-adam"))
-    per_tensor, _ = trained(partial(OptimWrapper, opt=partial(torch.optim.Adam, foreach=False)))
-    assert opt.opt.defaults["fused"]
-    for p, q in zip(fused.parameters(), per_tensor.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-4, atol=2e-5)  # rounding: the same update
 
 
 def test_eval_limit_and_keep_best_settings():
