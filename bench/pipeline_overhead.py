@@ -1,8 +1,8 @@
 """Pipeline overhead: one training epoch of seed000-cnn (bs 128) through fashionseg's
 DataLoaders and Learner against a bare PyTorch loop over pre-loaded tensors.
 
-Same model, optimizer (`torch.optim.Adam`, lr 1e-3, wd 1e-4; fastai drives it through its
-`OptimWrapper`) and batch size. The two epochs run
+Same model, optimizer (`torch.optim.Adam`, lr 1e-3, wd 1e-4, fused in both since `torch-adam` is fused;
+fastai drives it through its `OptimWrapper`) and batch size. The two epochs run
 *interleaved*: after every `--chunk` fastai batches, the bare loop runs its next
 `--chunk` batches, and that time is taken out of fastai's clock. On a shared machine
 whose speed drifts by 20-30% within minutes, running whole epochs one after the other
@@ -44,7 +44,7 @@ class BareLoop:
         self.x = ((raw["train_images"].float() / 255 - fashion_mnist.MEAN) / fashion_mnist.STD).unsqueeze(1)
         self.y = raw["train_labels"].long()
         self.model = create_model("seed000-cnn", 10, 1).train()
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=RECIPE.lr, weight_decay=RECIPE.wd)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=RECIPE.lr, weight_decay=RECIPE.wd, fused=True)
         full = len(self.x) // RECIPE.bs  # fastai drops the last partial training batch; so do we
         self.batches = iter(torch.randperm(len(self.x)).split(RECIPE.bs)[:full])
         self.seconds, self.steps = 0.0, 0

@@ -4,6 +4,9 @@ a fresh process (import torch, read the IDX files, one epoch of seed000's CNN at
 learner, the test pass, figures, report); this measures them. Each repeat runs both, alternating which goes first;
 the ratio of the medians is the result. Target (issue 25): fashionseg / bare <= 1.10.
 
+`--bare-fused` gives the bare script torch's fused Adam too (fashionseg's `torch-adam` is fused; plain
+`torch.optim.Adam` on a CPU is a per-tensor loop): the ratio then shows fashionseg's fixed costs alone.
+
 `--profile FILE` adds one fashionseg run under cProfile and writes its top functions by cumulative time to FILE
 (what to make leaner). The bare script imports nothing of fashionseg, so this module imports only the standard
 library at its top.
@@ -34,7 +37,7 @@ def fashion_dir() -> Path:
     raise SystemExit("Fashion-MNIST not found: set FASHIONSEG_DATA to the folder holding fashion-mnist/")
 
 
-def bare() -> float:
+def bare(fused: bool = False) -> float:
     """The bare process's work; returns its test accuracy."""
     import numpy as np
     import torch
@@ -58,7 +61,7 @@ def bare() -> float:
     torch.manual_seed(42)
     model = nn.Sequential(*block(1, 32, 1), *block(32, 64, 0), nn.Flatten(), nn.Linear(64 * 6 * 6, 600),
                           nn.Dropout(0.25), nn.Linear(600, 120), nn.Linear(120, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WD)
+    opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WD, **({"fused": True} if fused else {}))
     for _ in range(EPOCHS):
         model.train()
         for batch in torch.randperm(len(x)).split(BS)[: len(x) // BS]:
@@ -101,14 +104,16 @@ def main(argv=None) -> dict:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", default="bench/whole_process.json")
     parser.add_argument("--profile", help="write a cProfile summary of one fashionseg run to this file")
+    parser.add_argument("--bare-fused", action="store_true", help="the bare script steps torch's fused Adam")
     parser.add_argument("--bare", action="store_true", help="(internal) be the bare process")
     args = parser.parse_args(argv)
     if args.bare:
-        print(f"bare test accuracy {bare():.4f}")
+        print(f"bare test accuracy {bare(args.bare_fused):.4f}")
         return {}
     times = {"bare": [], "fashionseg": []}
     with tempfile.TemporaryDirectory() as runs:
-        commands = {"bare": [sys.executable, __file__, "--bare"], "fashionseg": fashionseg_cmd(runs)}
+        bare_cmd = [sys.executable, __file__, "--bare", *(["--bare-fused"] if args.bare_fused else [])]
+        commands = {"bare": bare_cmd, "fashionseg": fashionseg_cmd(runs)}
         for i in range(args.repeats):
             for name in (("bare", "fashionseg") if i % 2 == 0 else ("fashionseg", "bare")):
                 times[name].append(round(timed(commands[name]), 2))
@@ -116,7 +121,8 @@ def main(argv=None) -> dict:
         if args.profile:
             profile(Path(args.profile), runs)
     medians = {k: statistics.median(v) for k, v in times.items()}
-    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "seconds": times, "medians": medians,
+    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "bare_adam": "fused" if args.bare_fused else "per-tensor",
+              "seconds": times, "medians": medians,
               "ratio": round(medians["fashionseg"] / medians["bare"], 3)}
     Path(args.out).write_text(json.dumps(record, indent=2))
     print(json.dumps(record))
