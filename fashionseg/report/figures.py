@@ -31,7 +31,7 @@ def loss_curves(recorder):
 
 def first_conv_filters(model: torch.nn.Module, max_filters: int = 64):
     """The first convolution's kernels, one small grey image per input-channel-averaged filter, each scaled to
-    its own range; drawn as one mosaic image (one axes: a quarter of the time of an axes per filter)."""
+    its own range; drawn as one mosaic image (one axes: a fifth to a ninth of the time of an axes per filter)."""
     conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
     if conv is None:
         return None
