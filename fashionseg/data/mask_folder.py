@@ -141,15 +141,21 @@ def load_pairs(pairs: tuple[tuple[str, str], ...], fmt: MaskFormat, n_in: int = 
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # decoders release the GIL
         decoded = track(pool.map(read_pair, pairs), total=len(pairs), description=f"decoding {label}",
                         transient=True)
-        for pair, result in zip(pairs, decoded):
-            if isinstance(result, Unreadable):
-                bad.append(result)
-                skipped.append(result.path)
-                continue
-            check_pair(Path(pair[0]), *result, Path(kept[0][0]) if kept else None, images[0] if images else None)
-            kept.append(pair)
-            images.append(result[0])
-            masks.append(result[1])
+        try:
+            for pair, result in zip(pairs, decoded):
+                if isinstance(result, Unreadable):
+                    bad.append(result)
+                    skipped.append(result.path)
+                    continue
+                check_pair(Path(pair[0]), *result, Path(kept[0][0]) if kept else None,
+                           images[0] if images else None)
+                kept.append(pair)
+                images.append(result[0])
+                masks.append(result[1])
+        finally:
+            # stop the bar's display threads here and now: a bar left open by an error is otherwise closed
+            # whenever the garbage collector gets to it, in whichever thread, which can deadlock rich's locks
+            decoded.close()
     if bad and not skip_bad or not kept:
         raise unreadable(pairs, bad)
     return PairSet(torch.stack(images), torch.stack(masks), [Path(p).stem for p, _ in kept], skipped)

@@ -83,6 +83,25 @@ def test_bad_folders_are_one_line_errors(tmp_path):
     assert resized.masks.shape == (2, 8, 6)
 
 
+def test_a_decoding_error_leaves_no_progress_display_running(tmp_path):
+    """The decoding bar stops when an error ends the decoding, not when the garbage collector later finalizes
+    it in whichever thread runs (which deadlocked rich's console lock under another live display)."""
+    import threading
+
+    def rich_threads():
+        return {t for t in threading.enumerate() if type(t).__module__.startswith("rich")}
+
+    write_pairs(tmp_path / "mixed", random_masks(3, 5))
+    write_pairs(tmp_path / "other", random_masks(1, 5, size=(8, 8)))
+    (tmp_path / "other" / "0000.jpg").rename(tmp_path / "mixed" / "0001.jpg")  # the second pair: another size
+    (tmp_path / "other" / "0000.png").rename(tmp_path / "mixed" / "0001.png")
+    before = rich_threads()
+    with pytest.raises(FashionsegError, match="image_size") as raised:
+        load_folder(str(tmp_path / "mixed"), MaskFormat(tuple(FACADE)))
+    assert raised.traceback  # the error's traceback still holds the decoding frame and its bar
+    assert rich_threads() == before
+
+
 def land_cover_recipe(root, **changes):
     options = {"path": str(root), "classes": LAND_COVER, "masks": "colors",
                "image_suffix": "_sat.jpg", "mask_suffix": "_mask.png", **changes.pop("data_options", {})}
