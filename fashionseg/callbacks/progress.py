@@ -3,6 +3,7 @@ terminal; one plain line per epoch, written as the epoch ends, when the output i
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from fastai.callback.core import Callback
@@ -84,6 +85,13 @@ class RichProgress(Callback):
         return "  ".join([f"epoch {self.epoch + 1}/{self.n_epoch}", *scores, f"elapsed {elapsed}"])
 
     def after_fit(self):
+        self.close()
+
+    after_cancel_fit = after_fit
+
+    def close(self):
+        """Stop the live view, if it runs (fastai calls `after_fit` only when a fit ends or is cancelled; an
+        error ends it without, and a live view left running keeps the terminal's cursor hidden)."""
         if not self.active:
             return
         self.active = False
@@ -93,4 +101,13 @@ class RichProgress(Callback):
         self.live.stop()
         self.console.print()
 
-    after_cancel_fit = after_fit
+
+@contextmanager
+def progress_closed(learn):
+    """Around a fit: whatever ends it (an error, a signal), the live progress views stop before the error prints."""
+    try:
+        yield
+    finally:
+        for cb in learn.cbs:
+            if isinstance(cb, RichProgress):
+                cb.close()

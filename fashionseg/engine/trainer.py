@@ -18,6 +18,7 @@ from fashionseg.callbacks.attach import run_callbacks
 from fashionseg.callbacks.checkpoints import LAST
 from fashionseg.callbacks.finetune import fine_tune_callbacks
 from fashionseg.callbacks.gradients import batch_norm_note
+from fashionseg.callbacks.progress import progress_closed
 from fashionseg.callbacks.replay import KeepValidation
 from fashionseg.callbacks.stopping import (NonFiniteLoss, StopOnSignal, TrainingInterrupted, fail_if_nonfinite,
                                            stopping_sections)
@@ -123,7 +124,7 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
             built.weights.show(console)
             run.write_json(WEIGHTS_REPORT, built.weights.to_dict())
         write_summary(run, built)
-        with stop.installed(), data_parallel(learn, recipe.sync_bn, console):
+        with stop.installed(), data_parallel(learn, recipe.sync_bn, console), progress_closed(learn):
             fit(learn, recipe, start_epoch=state["epochs_done"] if resuming else 0)
         if stop.received is not None:
             raise TrainingInterrupted(stop.received, resume_command(run))

@@ -65,3 +65,27 @@ def test_small_floats_print_in_scientific_notation(value, shown):
     from fashionseg.report.tables import fmt as format_value
 
     assert format_value(value) == shown
+
+
+def test_an_error_during_a_fit_stops_the_live_view_before_it_reaches_the_user():
+    """fastai skips `after_fit` when an error ends the fit; the trainer's `progress_closed` stops the live view
+    (its refresh thread, the hidden cursor) anyway."""
+    from fastai.callback.core import Callback
+    from rich.console import Console
+
+    from fashionseg.callbacks.progress import RichProgress, progress_closed
+
+    class Breaks(Callback):
+        def after_batch(self):
+            if self.epoch == 1:
+                raise RuntimeError("disk gone")
+
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    progress = RichProgress(console)
+    learn = tiny_learner(progress, Breaks())
+    with pytest.raises(RuntimeError, match="disk gone"):
+        with progress_closed(learn):
+            learn.fit(3, 1e-2)
+    assert not progress.active and not progress.live.is_started
+    assert progress.live._refresh_thread is None  # stopped and joined
+    progress.close()  # again: nothing to do
