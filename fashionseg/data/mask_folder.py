@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -138,24 +139,20 @@ def load_pairs(pairs: tuple[tuple[str, str], ...], fmt: MaskFormat, n_in: int = 
             return exc
 
     kept, images, masks, bad, skipped = [], [], [], [], []
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # decoders release the GIL
-        decoded = track(pool.map(read_pair, pairs), total=len(pairs), description=f"decoding {label}",
-                        transient=True)
-        try:
-            for pair, result in zip(pairs, decoded):
-                if isinstance(result, Unreadable):
-                    bad.append(result)
-                    skipped.append(result.path)
-                    continue
-                check_pair(Path(pair[0]), *result, Path(kept[0][0]) if kept else None,
-                           images[0] if images else None)
-                kept.append(pair)
-                images.append(result[0])
-                masks.append(result[1])
-        finally:
-            # stop the bar's display threads here and now: a bar left open by an error is otherwise closed
-            # whenever the garbage collector gets to it, in whichever thread, which can deadlock rich's locks
-            decoded.close()
+    # the bar closes as the loop ends, an error included: one left to the garbage collector is closed in whichever
+    # thread collects it, which can deadlock rich's console lock under another live display
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool, closing(  # decoders release the GIL
+            track(pool.map(read_pair, pairs), total=len(pairs), description=f"decoding {label}", transient=True)
+    ) as decoded:
+        for pair, result in zip(pairs, decoded):
+            if isinstance(result, Unreadable):
+                bad.append(result)
+                skipped.append(result.path)
+                continue
+            check_pair(Path(pair[0]), *result, Path(kept[0][0]) if kept else None, images[0] if images else None)
+            kept.append(pair)
+            images.append(result[0])
+            masks.append(result[1])
     if bad and not skip_bad or not kept:
         raise unreadable(pairs, bad)
     return PairSet(torch.stack(images), torch.stack(masks), [Path(p).stem for p, _ in kept], skipped)
