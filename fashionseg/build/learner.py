@@ -19,6 +19,7 @@ from fashionseg.data.balance import balanced, imbalance_warning
 from fashionseg.errors import FashionsegError
 from fashionseg.models.hub import folder_stats, hub_id, hub_weights
 from fashionseg.models.weights import WeightsReport, load_pretrained
+from fashionseg.models.whitening import Whitened, training_images, whiten_first_conv
 from fashionseg.recipe.schema import Recipe
 from fashionseg.recipe.sizes import size_schedule
 from fashionseg.registry.components import Architecture
@@ -114,6 +115,7 @@ class Built:
     data: Data
     learn: Learner
     weights: WeightsReport | None = None  # what loading the recipe's pretrained weights did
+    whitened: Whitened | None = None  # what starting the first convolution as whitening filters did
 
 
 def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained: bool = True) -> Built:
@@ -140,6 +142,8 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
     model = build_model(recipe, len(data.classes), data.n_in, pretrained)
     check_forward(model, parts.arch, recipe, data)
     report = pretrained_weights(recipe, parts.arch, model, list(data.classes)) if pretrained else None
+    # whitening also when resuming: last.pth then brings the filters, and the fixed ones stay fixed
+    whitened = whiten_first_conv(model, training_images(data.dls.train)) if recipe.whiten else None
     splitter = body_head_splitter(parts.arch.feature_layer, parts.arch.name) if recipe.freeze_epochs else trainable_params
     scorers = scoring(recipe, parts, data.ignore_index, device(), data.classes, data.class_weights)
     learn = Learner(data.dls, model, loss_func=scorers.loss_func,
@@ -149,4 +153,4 @@ def build_learner(recipe: Recipe, cbs=(), parts: Parts | None = None, pretrained
         learn.add_cb(ChannelsLast())
     learn.remove_cb(ProgressCallback)
     learn.add_cbs(learner_callbacks(recipe, device(), len(data.classes)))
-    return Built(recipe, parts, data, learn, report)
+    return Built(recipe, parts, data, learn, report, whitened)

@@ -120,6 +120,10 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
         learn.add_cbs(run_callbacks(run, recipe, built.data, console, title, stop, state))
         if resuming and getattr(learn, "best_checkpoints", None) is not None:
             learn.best_checkpoints.restore(state["best"])
+        if built.whitened is not None:
+            w = built.whitened
+            console.print(f"[bold]whitened[/] {w.filters} of the {w.out_channels} filters of the first convolution ({w.layer}) "
+                          f"(fixed{'; the others train' if w.filters < w.out_channels else ''})")
         if built.weights is not None:
             built.weights.show(console)
             run.write_json(WEIGHTS_REPORT, built.weights.to_dict())

@@ -93,6 +93,11 @@ class Recipe:
                            "{'model': ...} or .safetensors), a model folder, hf-hub:ORG/NAME, or 'pretrained' for "
                            "the architecture's published weights (downloaded into the Hugging Face / torch hub cache "
                            "when not there; '': from scratch)", "")
+    whiten: bool = setting("start the model's first convolution as whitening filters of the training images' "
+                           "patches (their covariance's eigenvectors, each with its negative; airbench's first layer) "
+                           "and keep those filters fixed: faster early training from scratch. Filters beyond twice "
+                           "the patch size (e.g. 18 for a 3x3 convolution of grey images) train from random",
+                           False)
     freeze_epochs: int = setting("fine-tune as fastai's fine_tune: train only the head (and norm layers) for this "
                                  "many of the epochs, then all of it with discriminative learning rates (0: off)", 0)
     tta: bool = setting("final test evaluation with flip test-time augmentation: the mean softmax of each image "
@@ -152,6 +157,9 @@ class Recipe:
         if not 0 <= float(self.label_smoothing) < 1:
             raise FashionsegError(f"label_smoothing must be at least 0 and below 1 (0.1 is usual), "
                                   f"got {self.label_smoothing}")
+        if self.whiten and self.weights:
+            raise FashionsegError("whiten starts the first convolution from the training images, weights from "
+                                  "pretrained weights: use one of them (--no-whiten or --weights '')")
         if not 0 <= float(self.ema) < 1:
             raise FashionsegError(f"ema is the average's decay, at least 0 and below 1 (0.999 is usual; 0: off), "
                                   f"got {self.ema}")

@@ -18,7 +18,7 @@ def recipe(**changes):
 
 @pytest.mark.parametrize("changes, message", [
     ({"arch_options": {"widht": 3}}, r"'seed000-cnn' takes arch_options none; .*widht"),
-    ({"arch": "fmnist-fastnet", "arch_options": {"widht": 3}}, r"takes arch_options widths, convs, hidden, dropout"),
+    ({"arch": "fmnist-fastnet", "arch_options": {"widht": 3}}, r"takes arch_options widths, convs, hidden, dropout, pool_first"),
     ({"data_options": {"augmnet": "flip"}}, r"'fashion-mnist' takes data_options path, augment, download, balance, balance_beta; not augmnet"),
     ({"data_options": {"augment": "flip-spin"}}, r"augment 'flip-spin' is not understood"),
     ({"loss": "dice"}, r"unknown loss 'dice'"),

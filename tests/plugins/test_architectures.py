@@ -46,6 +46,21 @@ def test_fastnet_takes_convs_per_stage():
             create_model("fmnist-fastnet", n_classes=10, n_in=1, convs=bad)
 
 
+def test_fastnet_pool_first_pools_before_the_norm_with_the_same_weights_and_output():
+    plain = create_model("fmnist-fastnet", n_classes=10, n_in=1, widths=(8, 16, 32), hidden=64, convs=[2, 1, 1])
+    model = create_model("fmnist-fastnet", n_classes=10, n_in=1, widths=(8, 16, 32), hidden=64, convs=[2, 1, 1],
+                         pool_first=True)
+    kinds = [type(m).__name__ for m in model if not isinstance(m, torch.nn.ReLU)][:7]
+    assert kinds == ["Conv2d", "MaxPool2d", "BatchNorm2d", "Conv2d", "BatchNorm2d", "Conv2d", "MaxPool2d"]
+    assert [p.shape for p in model.parameters()] == [p.shape for p in plain.parameters()]
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    # the stage's second conv runs on the pooled 14x14 map, so the net is cheaper for the same weights
+    sizes = []
+    model[4].register_forward_hook(lambda m, i, o: sizes.append(o.shape[-1]))
+    model(torch.randn(1, 1, 28, 28))
+    assert isinstance(model[4], torch.nn.Conv2d) and sizes == [14]
+
+
 def test_resnet101_one_channel_from_scratch():
     model = create_model("resnet101", n_classes=10, n_in=1)
     assert model.conv1.in_channels == 1

@@ -1,0 +1,91 @@
+"""A model's first convolution started as whitening filters of the training images' patches (the data-dependent
+first layer of the fastest small-image trainers, e.g. Keller Jordan's airbench): each filter is an eigenvector of
+the patches' covariance scaled by one over the square root of its eigenvalue, with its negative beside it, so the
+layer's outputs are decorrelated and of equal variance from the first step. The whitening filters stay fixed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fashionseg.errors import FashionsegError
+
+EPS = 5e-4  # added to each eigenvalue: the flattest directions (mostly noise) are not blown up
+
+
+@dataclass
+class Whitened:
+    """What `whiten_first_conv` did, for the run's log."""
+
+    layer: str  # the convolution's name in the model
+    filters: int  # how many of its filters are whitening filters (fixed)
+    out_channels: int  # all of its filters; the others keep their random start and train
+
+
+def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
+    """The model's first 2-D convolution (in definition order), which sees the images."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            return name, module
+    raise FashionsegError("whiten needs a model whose first layer is a convolution; this architecture has no "
+                          "nn.Conv2d: train it without --whiten")
+
+
+def whitening_filters(images: torch.Tensor, kernel: tuple[int, int], n: int, eps: float = EPS) -> torch.Tensor:
+    """`n` filters of shape (channels, *kernel) from `images` (N, C, H, W): the top eigenvectors of the covariance of
+    their kernel-sized patches, each divided by the square root of its eigenvalue (plus `eps`), followed by their
+    negatives, so that `n` may be up to twice the patch's size."""
+    patches = F.unfold(images.float(), kernel)  # (N, C*kh*kw, L)
+    patches = patches.transpose(1, 2).reshape(-1, patches.shape[1]).double()
+    values, vectors = torch.linalg.eigh(torch.cov(patches.T))
+    values, vectors = values.flip(0).clamp_min(0), vectors.flip(1)  # largest variance first
+    half = (n + 1) // 2
+    filters = (vectors[:, :half].T / torch.sqrt(values[:half, None] + eps)).float()
+    return torch.cat([filters, -filters])[:n].reshape(n, images.shape[1], *kernel)
+
+
+def whiten_first_conv(model: nn.Module, images: torch.Tensor) -> Whitened:
+    """Set the first convolution's filters (up to twice its patch size) to the whitening filters of `images` and
+    keep them fixed: the whole layer is frozen when every filter is a whitening filter, otherwise their gradients
+    are zeroed and the remaining filters train from their random start."""
+    name, conv = first_conv(model)
+    if conv.groups != 1 or conv.dilation != (1, 1):
+        raise FashionsegError(f"whiten sets a plain convolution; the model's first one ({name}) is grouped or "
+                              f"dilated: train it without --whiten")
+    if images.shape[1] != conv.in_channels:
+        raise FashionsegError(f"whiten: the images have {images.shape[1]} channels but the first convolution "
+                              f"({name}) takes {conv.in_channels}")
+    size = conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1]
+    n = min(conv.out_channels, 2 * size)
+    with torch.no_grad():
+        conv.weight[:n] = whitening_filters(images, conv.kernel_size, n).to(conv.weight)
+        if conv.bias is not None:
+            conv.bias[:n] = 0
+    if n == conv.out_channels:
+        conv.requires_grad_(False)
+    else:
+        mask = torch.ones_like(conv.weight)
+        mask[:n] = 0
+        conv.weight.register_hook(lambda grad: grad * mask.to(grad))
+        if conv.bias is not None:
+            bias_mask = torch.ones_like(conv.bias)
+            bias_mask[:n] = 0
+            conv.bias.register_hook(lambda grad: grad * bias_mask.to(grad))
+    return Whitened(name, n, conv.out_channels)
+
+
+def training_images(dl, items: int = 2048, batches: int = 16) -> torch.Tensor:
+    """Up to `items` training images (at most `batches` batches) as the model sees them, augmented and normalised,
+    for statistics such as the whitening filters'."""
+    chunks, seen = [], 0
+    for i, batch in enumerate(dl):
+        x = batch[0]
+        chunks.append(x.as_subclass(torch.Tensor).detach().float().cpu())
+        seen += len(x)
+        if seen >= items or i + 1 >= batches:
+            break
+    if not chunks:
+        raise FashionsegError("whiten needs training images, and the training set is empty")
+    return torch.cat(chunks)[:items]
