@@ -33,34 +33,86 @@ def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
                           "nn.Conv2d: train it without --whiten")
 
 
+def patch_covariance(images: torch.Tensor, kernel: tuple[int, int], rows: int = 1 << 20) -> torch.Tensor:
+    """The covariance of every kernel-sized patch of `images` (N, C, H, W), in float64, summed over chunks of about
+    `rows` patches so that large images (7x7 patches of colour photos) do not need all their patches at once."""
+    if images.shape[2] < kernel[0] or images.shape[3] < kernel[1] or len(images) == 0:
+        raise FashionsegError(f"whiten needs images at least the size of the first convolution's {kernel[0]}x"
+                              f"{kernel[1]} kernel; it sees {tuple(images.shape[2:])}")
+    dims = images.shape[1] * kernel[0] * kernel[1]
+    per_image = (images.shape[2] - kernel[0] + 1) * (images.shape[3] - kernel[1] + 1)
+    step = max(1, rows // per_image)
+    total, outer, count = torch.zeros(dims, dtype=torch.float64), torch.zeros(dims, dims, dtype=torch.float64), 0
+    for start in range(0, len(images), step):
+        patches = F.unfold(images[start:start + step].float(), kernel)  # (n, dims, L)
+        patches = patches.transpose(1, 2).reshape(-1, dims).double()
+        total += patches.sum(0)
+        outer += patches.T @ patches
+        count += len(patches)
+    mean = total / count
+    return (outer - count * torch.outer(mean, mean)) / (count - 1)
+
+
 def whitening_filters(images: torch.Tensor, kernel: tuple[int, int], n: int, eps: float = EPS) -> torch.Tensor:
     """`n` filters of shape (channels, *kernel) from `images` (N, C, H, W): the top eigenvectors of the covariance of
     their kernel-sized patches, each divided by the square root of its eigenvalue (plus `eps`), followed by their
     negatives, so that `n` may be up to twice the patch's size."""
-    patches = F.unfold(images.float(), kernel)  # (N, C*kh*kw, L)
-    patches = patches.transpose(1, 2).reshape(-1, patches.shape[1]).double()
-    values, vectors = torch.linalg.eigh(torch.cov(patches.T))
+    values, vectors = torch.linalg.eigh(patch_covariance(images, kernel))
     values, vectors = values.flip(0).clamp_min(0), vectors.flip(1)  # largest variance first
     half = (n + 1) // 2
     filters = (vectors[:, :half].T / torch.sqrt(values[:half, None] + eps)).float()
     return torch.cat([filters, -filters])[:n].reshape(n, images.shape[1], *kernel)
 
 
+class _Seen(Exception):
+    """Ends a forward pass once the first convolution's input is captured."""
+
+
+def conv_inputs(model: nn.Module, conv: nn.Conv2d, images: torch.Tensor) -> torch.Tensor:
+    """What `conv` receives when `model` runs on `images`: the images themselves, or what layers before it (a
+    space-to-depth stem, a normalisation) made of them. The forward pass stops there."""
+    seen = []
+
+    def capture(module, args):
+        seen.append(args[0].detach().as_subclass(torch.Tensor).float())
+        raise _Seen
+
+    handle = conv.register_forward_pre_hook(capture)
+    training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(images)
+    except _Seen:
+        pass
+    except Exception as exc:  # the model cannot take these images: say so in one line
+        raise FashionsegError(f"whiten could not run the model on training images ({type(exc).__name__}: "
+                              f"{exc}); train it without --whiten") from None
+    finally:
+        handle.remove()
+        model.train(training)
+    if not seen:
+        raise FashionsegError("whiten: the model's first convolution is not used in its forward pass; train it "
+                              "without --whiten")
+    return seen[0]
+
+
 def whiten_first_conv(model: nn.Module, images: torch.Tensor) -> Whitened:
-    """Set the first convolution's filters (up to twice its patch size) to the whitening filters of `images` and
-    keep them fixed: the whole layer is frozen when every filter is a whitening filter, otherwise their gradients
-    are zeroed and the remaining filters train from their random start."""
+    """Set the first convolution's filters (up to twice its patch size) to the whitening filters of what it sees
+    of `images` and keep them fixed: the whole layer is frozen when every filter is a whitening filter, otherwise
+    their gradients are zeroed and the remaining filters train from their random start."""
     name, conv = first_conv(model)
     if conv.groups != 1 or conv.dilation != (1, 1):
         raise FashionsegError(f"whiten sets a plain convolution; the model's first one ({name}) is grouped or "
                               f"dilated: train it without --whiten")
-    if images.shape[1] != conv.in_channels:
-        raise FashionsegError(f"whiten: the images have {images.shape[1]} channels but the first convolution "
-                              f"({name}) takes {conv.in_channels}")
+    inputs = conv_inputs(model, conv, images)
+    if inputs.shape[1] != conv.in_channels:
+        raise FashionsegError(f"whiten: the first convolution ({name}) takes {conv.in_channels} channels but the "
+                              f"training images give it {inputs.shape[1]}")
     size = conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1]
     n = min(conv.out_channels, 2 * size)
     with torch.no_grad():
-        conv.weight[:n] = whitening_filters(images, conv.kernel_size, n).to(conv.weight)
+        conv.weight[:n] = whitening_filters(inputs, conv.kernel_size, n).to(conv.weight)
         if conv.bias is not None:
             conv.bias[:n] = 0
     if n == conv.out_channels:

@@ -160,6 +160,10 @@ class Recipe:
         if self.whiten and self.weights:
             raise FashionsegError("whiten starts the first convolution from the training images, weights from "
                                   "pretrained weights: use one of them (--no-whiten or --weights '')")
+        if self.whiten and self.freeze_epochs:
+            raise FashionsegError("whiten keeps the first convolution's whitening filters fixed, and freeze_epochs "
+                                  "unfreezes every layer after its epochs: use one of them (--no-whiten or "
+                                  "--freeze-epochs 0)")
         if not 0 <= float(self.ema) < 1:
             raise FashionsegError(f"ema is the average's decay, at least 0 and below 1 (0.999 is usual; 0: off), "
                                   f"got {self.ema}")

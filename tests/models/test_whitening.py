@@ -72,10 +72,18 @@ def test_filters_beyond_twice_the_patch_size_train_and_the_whitening_ones_do_not
 def test_models_whitening_cannot_start_say_why():
     with pytest.raises(FashionsegError, match="no nn.Conv2d: train it without --whiten"):
         whiten_first_conv(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), torch.zeros(2, 1, 28, 28))
-    with pytest.raises(FashionsegError, match="the images have 3 channels but the first convolution"):
+    with pytest.raises(FashionsegError, match=r"the first convolution \(0\) takes 1 channels but the training "
+                                              r"images give it 3"):
         whiten_first_conv(nn.Sequential(nn.Conv2d(1, 8, 3)), torch.zeros(2, 3, 28, 28))
+    with pytest.raises(FashionsegError, match=r"whiten could not run the model on training images \(RuntimeError: "
+                                              r".*train it without --whiten"):
+        whiten_first_conv(nn.Sequential(nn.Linear(28, 4), nn.Conv2d(1, 8, 3)), torch.zeros(2, 1, 28, 3))
+    with pytest.raises(FashionsegError, match=r"at least the size of the first convolution's 3x3 kernel"):
+        whiten_first_conv(nn.Sequential(nn.Conv2d(1, 8, 3)), torch.zeros(2, 1, 2, 2))
     with pytest.raises(FashionsegError, match="use one of them"):
         Recipe(name="x", dataset="fashion-mnist", arch="fmnist-fastnet", whiten=True, weights="model.pth")
+    with pytest.raises(FashionsegError, match="freeze_epochs unfreezes every layer"):
+        Recipe(name="x", dataset="fashion-mnist", arch="fmnist-fastnet", whiten=True, freeze_epochs=1)
     with pytest.raises(FashionsegError, match="the training set is empty"):
         training_images([])
 
@@ -94,3 +102,14 @@ def test_a_whitened_run_keeps_its_fixed_filters_and_a_resumed_build_keeps_them_f
     assert (gram - torch.diag(torch.diag(gram))).abs().max() < 1e-4 * torch.diag(gram).max()
     built = build_learner(recipe, pretrained=False)  # how a resumed run is built, before last.pth loads
     assert not built.learn.model[0].weight.requires_grad and built.whitened.filters == 16
+
+
+def test_a_first_conv_behind_a_space_to_depth_stem_is_whitened_on_what_it_sees(images):
+    model = create_model("cam-fast-cnn", 10, 1)  # PixelUnshuffle(2): the first conv sees 4 channels at 14x14
+    model.train()
+    done = whiten_first_conv(model, images)
+    conv = dict(model.named_modules())[done.layer]
+    assert conv.in_channels == 4 and (done.filters, done.out_channels) == (32, 32) and model.training
+    expected = whitening_filters(nn.PixelUnshuffle(2)(images), (3, 3), 32)
+    torch.testing.assert_close(conv.weight.detach(), expected)
+    assert not conv.weight.requires_grad
