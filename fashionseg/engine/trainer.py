@@ -122,8 +122,9 @@ def train_and_report(run: RunFolder, built: Built, console: Console, state: dict
             learn.best_checkpoints.restore(state["best"])
         if built.whitened is not None:
             w = built.whitened
-            console.print(f"[bold]whitened[/] {w.filters} of the {w.out_channels} filters of the first convolution ({w.layer}) "
-                          f"(fixed{'; the others train' if w.filters < w.out_channels else ''})")
+            rest = "; the others train" if w.filters < w.out_channels else ""
+            console.print(f"[bold]whitened[/] {w.filters} of the {w.out_channels} filters of the first convolution "
+                          f"({w.layer}) (fixed{rest})")
         if built.weights is not None:
             built.weights.show(console)
             run.write_json(WEIGHTS_REPORT, built.weights.to_dict())
