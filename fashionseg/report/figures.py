@@ -50,7 +50,8 @@ def first_conv_filters(model: torch.nn.Module, max_filters: int = 64):
     grey = plt.get_cmap("gray").with_extremes(bad="white")
     ax.imshow(np.ma.masked_invalid(mosaic), cmap=grey, vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
-    fig.suptitle(f"First conv layer: {n} learned {tuple(conv.kernel_size)} filters")
+    kind = "learned" if conv.weight.requires_grad else "fixed"  # fixed: e.g. whitening filters (`whiten`)
+    fig.suptitle(f"First conv layer: {n} {kind} {tuple(conv.kernel_size)} filters")
     return fig
 
 

@@ -24,3 +24,5 @@ def test_first_conv_filters_show_each_channel_averaged_kernel_scaled_to_its_own_
     assert np.ma.getmaskarray(mosaic)[:, 5].all()  # the gap between filters is blank
     assert np.ma.getmaskarray(mosaic)[step:, 2 * step:].all()  # the unused cells of the last row too
     assert first_conv_filters(torch.nn.Linear(3, 2)) is None
+    conv.requires_grad_(False)  # a fixed first layer (`whiten`) is not called learned
+    assert "10 fixed (5, 5) filters" in first_conv_filters(conv)._suptitle.get_text()
