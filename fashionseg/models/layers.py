@@ -7,6 +7,12 @@ from torch import nn
 from fashionseg.errors import FashionsegError
 
 
+def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d] | None:
+    """The model's first 2-D convolution in definition order (the one that sees the images) and its name; None
+    when it has none."""
+    return next(((name, m) for name, m in model.named_modules() if isinstance(m, nn.Conv2d)), None)
+
+
 def conv_bn_relu(n_in: int, n_out: int, kernel: int = 3) -> list[nn.Module]:
     return [nn.Conv2d(n_in, n_out, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(n_out), nn.ReLU(inplace=True)]
 

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fashionseg.errors import FashionsegError
+from fashionseg.models.layers import first_conv
 
 EPS = 5e-4  # added to each eigenvalue: the flattest directions (mostly noise) are not blown up
 
@@ -22,15 +23,6 @@ class Whitened:
     layer: str  # the convolution's name in the model
     filters: int  # how many of its filters are whitening filters (fixed)
     out_channels: int  # all of its filters; the others keep their random start and train
-
-
-def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
-    """The model's first 2-D convolution (in definition order), which sees the images."""
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
-            return name, module
-    raise FashionsegError("whiten needs a model whose first layer is a convolution; this architecture has no "
-                          "nn.Conv2d: train it without --whiten")
 
 
 def patch_covariance(images: torch.Tensor, kernel: tuple[int, int], rows: int = 1 << 20) -> torch.Tensor:
@@ -101,7 +93,11 @@ def whiten_first_conv(model: nn.Module, images: torch.Tensor) -> Whitened:
     """Set the first convolution's filters (up to twice its patch size) to the whitening filters of what it sees
     of `images` and keep them fixed: the whole layer is frozen when every filter is a whitening filter, otherwise
     their gradients are zeroed and the remaining filters train from their random start."""
-    name, conv = first_conv(model)
+    found = first_conv(model)
+    if found is None:
+        raise FashionsegError("whiten needs a model whose first layer is a convolution; this architecture has no "
+                              "nn.Conv2d: train it without --whiten")
+    name, conv = found
     if conv.groups != 1 or conv.dilation != (1, 1):
         raise FashionsegError(f"whiten sets a plain convolution; the model's first one ({name}) is grouped or "
                               f"dilated: train it without --whiten")

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from fashionseg.models.layers import first_conv  # noqa: E402
+
 # Figures drawn from metrics or weights alone, never from a data item: a model folder carries them always
 # (a task names its own in `Task.data_free_figures`).
 DATA_FREE_FIGURES = frozenset({"loss_curves", "training_curves", "first_conv_filters", "lr_find"})
@@ -32,9 +34,10 @@ def loss_curves(recorder):
 def first_conv_filters(model: torch.nn.Module, max_filters: int = 64):
     """The first convolution's kernels, one small grey image per input-channel-averaged filter, each scaled to
     its own range; drawn as one mosaic image (one axes: a fifth to a ninth of the time of an axes per filter)."""
-    conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
-    if conv is None:
+    found = first_conv(model)
+    if found is None:
         return None
+    conv = found[1]
     w = conv.weight.detach().float().cpu().mean(1)[:max_filters]
     n, (kh, kw) = w.shape[0], w.shape[1:]
     cols = min(8, n)
