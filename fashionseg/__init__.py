@@ -21,7 +21,7 @@ from .version import __version__  # noqa: E402,F401
 # Public names imported only when first used: name -> module holding it.
 LAZY = {"Data": "fashionseg.data", "DataRequest": "fashionseg.data", "Run": "fashionseg.api",
         "TrainedRun": "fashionseg.api", "build_learner": "fashionseg.api", "load_run": "fashionseg.api",
-        "RunSummary": "fashionseg.runs.summary"}
+        "RunSummary": "fashionseg.run_folders.summary"}
 
 
 def __getattr__(name: str):

@@ -82,7 +82,7 @@ def once_per_session(tmp_path_factory, name: str, make):
     from filelock import FileLock
 
     from fashionseg.engine.trainer import RunResult
-    from fashionseg.runs.folder import RunFolder
+    from fashionseg.run_folders.folder import RunFolder
 
     folder = tmp_path_factory.getbasetemp().parent / f"shared-{uid}" / name
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from torch import nn
 from fashionseg.callbacks.checkpoints import best_checkpoints
 from fashionseg.infer.evaluate import evaluate_as_trained
 from fashionseg.registry.task import Task
-from fashionseg.runs.summary import scalar_metrics
+from fashionseg.run_folders.summary import scalar_metrics
 
 
 class Ensemble(nn.Module):

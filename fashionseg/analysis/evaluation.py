@@ -20,7 +20,7 @@ from fashionseg.infer.evaluate import evaluate_as_trained
 from fashionseg.infer.trained import TrainedRun
 from fashionseg.infer.tta import describe
 from fashionseg.recipe.schema import Recipe
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 SPLITS = ("train", "valid", "test")
 

@@ -21,7 +21,7 @@ from fastai.torch_core import get_model
 
 from fashionseg.callbacks.core import ORDER, skipped_epoch
 from fashionseg.errors import FashionsegError
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 from fashionseg.utils.distributed import unsharded
 from fashionseg.utils.files import atomic_write
 from fashionseg.utils.rank import is_main

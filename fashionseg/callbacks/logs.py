@@ -8,7 +8,7 @@ from fastai.callback.core import Callback
 from fastai.torch_core import maybe_gather
 
 from fashionseg.callbacks.core import ORDER
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 class EpochCSV(Callback):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from fashionseg.callbacks.core import ORDER
 from fashionseg.data import denormalize
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 from fashionseg.utils.files import atomic_write
 from fashionseg.utils.rank import is_main
 

@@ -26,7 +26,7 @@ def compare_command(args):
 
     from fashionseg.report.compare import compare, find_runs
     from fashionseg.report.tables import runs_table
-    from fashionseg.runs.summary import RunSummary
+    from fashionseg.run_folders.summary import RunSummary
     from fashionseg.utils.console import console as make_console
     from fashionseg.utils.files import atomic_write, csv_text
 

@@ -24,7 +24,7 @@ def lr_find(args):
     from fashionseg.callbacks.progress import RichProgress
     from fashionseg.engine.lr_find import lr_suggestions
     from fashionseg.report.figures import lr_find_figure
-    from fashionseg.runs.folder import RunFolder
+    from fashionseg.run_folders.folder import RunFolder
 
     console = make_console()
     recipe = apply_overrides(find_recipe(args.recipe), args)

@@ -20,7 +20,7 @@ def list_runs(args):
     import sys
 
     from fashionseg.errors import FashionsegError
-    from fashionseg.runs.state import run_folders
+    from fashionseg.run_folders.state import run_folders
 
     runs_dir = Path(args.runs_dir or os.environ.get("FASHIONSEG_RUNS", "runs"))
     if not runs_dir.is_dir():
@@ -38,7 +38,7 @@ def list_runs(args):
 def summary(runs_dir: Path, folder: Path) -> dict:
     """One run as `--json` prints it: names, state, epochs done and planned, the last epoch's validation
     loss and first metric (files it cannot read count as empty: a listing shows every run)."""
-    from fashionseg.runs.summary import RunSummary
+    from fashionseg.run_folders.summary import RunSummary
 
     run = RunSummary.read(folder, strict=False)
     return {"name": str(folder.relative_to(runs_dir)), "recipe": run.recipe, "state": run.state,

@@ -36,7 +36,7 @@ def source_recipe(args) -> Recipe:
         raise FashionsegError("give a recipe (a name, a recipe script or a run's config.json) or --from RUN, "
                               "not both or neither")
     if args.from_run:
-        from fashionseg.runs.folder import RunFolder
+        from fashionseg.run_folders.folder import RunFolder
 
         return RunFolder.open(args.from_run).recipe()
     if args.recipe.endswith(".json"):

@@ -11,7 +11,7 @@ from rich.table import Table
 from fashionseg.engine.sweep import Variant, run_variants
 from fashionseg.recipe.schema import Recipe
 from fashionseg.report.tables import markdown_table, runs_table
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def fold_variants(recipe: Recipe) -> list[Variant]:

@@ -7,8 +7,8 @@ import torch
 from fashionseg.callbacks.checkpoints import KEYS, LAST
 from fashionseg.errors import FashionsegError
 from fashionseg.models.weights import Unreadable, torch_load
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.state import run_state
+from fashionseg.run_folders.folder import RunFolder
+from fashionseg.run_folders.state import run_state
 
 
 def resumable(path) -> tuple[RunFolder, dict]:

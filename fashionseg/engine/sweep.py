@@ -15,9 +15,9 @@ from rich.table import Table
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
 from fashionseg.report.tables import markdown_table, runs_table
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.state import run_state
-from fashionseg.runs.summary import RunSummary, headline_metrics
+from fashionseg.run_folders.folder import RunFolder
+from fashionseg.run_folders.state import run_state
+from fashionseg.run_folders.summary import RunSummary, headline_metrics
 from fashionseg.utils.console import rule
 
 BRACKETS = {"[": "]", "(": ")", "{": "}"}

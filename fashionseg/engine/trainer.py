@@ -34,7 +34,7 @@ from fashionseg.registry.task import Section
 from fashionseg.report.figures import first_conv_filters, loss_curves, training_curves
 from fashionseg.report.provenance import provenance, provenance_markdown
 from fashionseg.report.tables import console_report, markdown_report
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 from fashionseg.trackers.session import tracking
 from fashionseg.utils.device import device
 from fashionseg.utils.distributed import data_parallel, leave_together, relaunch_words

@@ -29,7 +29,7 @@ from fashionseg.recipe.schema import Recipe
 from fashionseg.recipe.space import Dimension, parse_space
 from fashionseg.report.compare import lower_is_better
 from fashionseg.report.study import study_table, write_study_report
-from fashionseg.runs.state import pid_alive
+from fashionseg.run_folders.state import pid_alive
 
 STUDY_FILE = "study.db"
 
@@ -266,7 +266,7 @@ def report(study: optuna.Study, t: Tuning, console: Console, reproduce):
 
 def best_trial(study: optuna.Study, t: Tuning, reproduce) -> dict | None:
     """The best completed trial: number, params, value, run, its scalar test metrics, the reproducing command."""
-    from fashionseg.runs.summary import RunSummary
+    from fashionseg.run_folders.summary import RunSummary
 
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         return None

@@ -31,7 +31,7 @@ from fashionseg.infer.quantize import (
 )
 from fashionseg.infer.trained import TrainedRun, load_run
 from fashionseg.report.tables import markdown_table
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 FORMATS = ("eager", "torchscript", "export", "onnx", "onnx-int8", "openvino")
 HEADER = ["format", "size_mb", "latency_ms_median", "latency_ms_p90", "images_per_s", "accuracy", "drop_vs_eager",

@@ -8,7 +8,7 @@ import json
 from fashionseg.infer.trained import TrainedRun
 from fashionseg.recipe.schema import flat_settings
 from fashionseg.report.tables import figure_links, markdown_table, metrics_markdown
-from fashionseg.runs.summary import scalar_metrics
+from fashionseg.run_folders.summary import scalar_metrics
 
 REPO = "ORG/NAME"  # where the card's examples say the folder was uploaded (`hf upload ORG/NAME FOLDER`)
 

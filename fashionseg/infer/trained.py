@@ -19,8 +19,8 @@ from fashionseg.recipe.schema import Recipe
 from fashionseg.registry.components import Architecture
 from fashionseg.registry.plugins import registry
 from fashionseg.registry.task import Task
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.summary import RunSummary
+from fashionseg.run_folders.folder import RunFolder
+from fashionseg.run_folders.summary import RunSummary
 from fashionseg.utils.device import device
 
 META = "fashionseg"  # the entry of a model folder's config.json holding the run's recipe and data.json

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fashionseg.errors import FashionsegError
 from fashionseg.report.tables import markdown_table
-from fashionseg.runs.state import run_folders
-from fashionseg.runs.summary import RunSummary, flat_run_settings, headline_metrics
+from fashionseg.run_folders.state import run_folders
+from fashionseg.run_folders.summary import RunSummary, flat_run_settings, headline_metrics
 
 
 @dataclass

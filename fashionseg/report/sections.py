@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def update_metrics(run: RunFolder, key: str, values: dict) -> dict:

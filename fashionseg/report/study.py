@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from fashionseg.report.tables import markdown_table, runs_table
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def trial_rows(study, metric: str) -> tuple[list[str], list[list]]:

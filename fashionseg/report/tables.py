@@ -5,7 +5,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from fashionseg.runs.summary import scalar_metrics
+from fashionseg.run_folders.summary import scalar_metrics
 
 
 def per_class_metrics(results: dict) -> dict[str, dict[str, float]]:

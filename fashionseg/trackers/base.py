@@ -8,8 +8,8 @@ from fastai.callback.core import Callback
 
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import flat_settings
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.summary import scalar_metrics
+from fashionseg.run_folders.folder import RunFolder
+from fashionseg.run_folders.summary import scalar_metrics
 
 RECORD = "trackers.json"  # the tracker runs' ids, so that a resumed run continues them
 

@@ -9,7 +9,7 @@ import time
 from fastai.callback.core import Callback
 
 from fashionseg.callbacks.core import ORDER
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 from fashionseg.trackers.base import ARTIFACTS, Tracker, experiment_name, in_fit_only, record, run_params, test_metrics
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from fastai.callback.core import Callback
 
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 from fashionseg.trackers.base import Tracker
 from fashionseg.trackers.mlflow import MlflowEpochs, MlflowTracker
 from fashionseg.trackers.tensorboard import tensorboard_callback

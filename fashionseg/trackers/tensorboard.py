@@ -1,7 +1,7 @@
 """TensorBoard event files in the run's tensorboard/ folder (`--track tensorboard`)."""
 from __future__ import annotations
 
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def tensorboard_callback(folder: RunFolder):

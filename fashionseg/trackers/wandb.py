@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from fashionseg.callbacks.core import ORDER
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 from fashionseg.trackers.base import Tracker, experiment_name, in_fit_only, record, run_params, test_metrics
 
 

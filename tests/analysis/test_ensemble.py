@@ -11,7 +11,7 @@ from fashionseg.analysis.ensemble import Ensemble
 from fashionseg.callbacks.checkpoints import BestCheckpoints, best_checkpoints
 from fashionseg.cli import main
 from fashionseg.infer.trained import load_run
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def drive(callback, losses):

@@ -130,7 +130,7 @@ def test_a_mask_folder_of_the_runs_test_pairs_scores_as_its_report(mask_run, tmp
 def test_a_registered_dataset_split_and_the_run_tools_read_the_results(fashion, tmp_path):
     """`--dataset NAME --split train`: the run's training items; `runs RUN/evaluations` lists the result, `compare` sets it beside the run."""
     from fashionseg.report.compare import compare, find_runs
-    from fashionseg.runs.summary import RunSummary
+    from fashionseg.run_folders.summary import RunSummary
     from helpers.runs import copy_run
 
     result, _, _ = fashion

@@ -11,7 +11,7 @@ from fashionseg import FashionsegError, Recipe, create_model
 from fashionseg.build.learner import build_learner
 from fashionseg.cli import main
 from fashionseg.engine.trainer import fit, run
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 SMALL = dict(dataset="fashion-mnist", metrics=["accuracy"], bs=128, limit=1000, eval_limit=500, valid="0.1")
 

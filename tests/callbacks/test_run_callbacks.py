@@ -14,8 +14,8 @@ from torch.utils.data import TensorDataset
 
 from fashionseg.callbacks.clock import Heartbeat, TrainClock
 from fashionseg.callbacks.logs import EpochCSV, IterationLog
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.state import run_state
+from fashionseg.run_folders.folder import RunFolder
+from fashionseg.run_folders.state import run_state
 
 PER_EPOCH = 6  # 48 training items in batches of 8
 

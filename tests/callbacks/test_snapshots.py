@@ -11,7 +11,7 @@ from rich.console import Console
 from fashionseg import FashionsegError, Recipe
 from fashionseg.callbacks.snapshots import snapshot_grid
 from fashionseg.engine.trainer import resume_run, run
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def grid_shape(fig):

@@ -8,7 +8,7 @@ from fastai.metrics import accuracy, mk_metric
 
 from fashionseg.callbacks.logs import IterationLog
 from fashionseg.recipe.schema import Recipe
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def test_each_row_averages_its_window_of_iterations(tmp_path):

@@ -22,7 +22,7 @@ from fashionseg.cli import main
 from fashionseg.data.images import read_image
 from fashionseg.infer.trained import load_run
 from fashionseg.models.weights import load_pretrained
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 from fashionseg.utils.files import atomic_write
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from fashionseg import FashionsegError
 from fashionseg.commands import runs as runs_command
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 HEADER = ["epoch", "train_loss", "valid_loss", "accuracy", "elapsed_seconds", "train_seconds", "lr"]
 

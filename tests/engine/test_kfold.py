@@ -11,7 +11,7 @@ from fashionseg import Recipe
 from fashionseg.data import split_indices
 from fashionseg.engine.kfold import kfold_dir, run_kfold
 from fashionseg.errors import FashionsegError
-from fashionseg.runs.state import run_state
+from fashionseg.run_folders.state import run_state
 
 
 @pytest.mark.parametrize("stratified", [False, True])
@@ -64,7 +64,7 @@ def test_a_killed_kfold_resumes_its_unfinished_folds_and_summarises(tmp_path, mo
     assert [v.state for v in variants] == ["skipped (finished before)", "resumed and finished", "finished"]
     assert [run_state(p) for p in sorted(folder.glob("kf-fold*"))] == ["finished"] * 3  # fold 1 in its own folder
     from fashionseg.report.compare import compare, find_runs
-    from fashionseg.runs.summary import RunSummary
+    from fashionseg.run_folders.summary import RunSummary
 
     compared = compare([RunSummary.read(p) for p in find_runs([str(folder)])])  # `fashionseg compare FOLDER`
     assert len(compared.rows) == 3 and "accuracy" in compared.header

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from fashionseg import FashionsegError, Recipe, create_model
 from fashionseg.engine.trainer import run
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 @pytest.fixture(scope="module")

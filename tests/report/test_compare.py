@@ -10,7 +10,7 @@ import pytest
 
 from fashionseg.cli import main
 from fashionseg.recipe.schema import Recipe
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 def make_run(runs_dir, name="fashion-fast", state="finished", metrics=None, **settings):

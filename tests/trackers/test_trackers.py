@@ -13,7 +13,7 @@ from fashionseg.engine.trainer import resume_run, run
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe
 from fashionseg.registry.recipes import find_recipe
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 mlflow = pytest.importorskip("mlflow")
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from fashionseg import FashionsegError
-from fashionseg.runs import folder as runfolder
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.state import run_state
+from fashionseg.run_folders import folder as runfolder
+from fashionseg.run_folders.folder import RunFolder
+from fashionseg.run_folders.state import run_state
 from fashionseg.utils.rank import from_main, is_main, main_console, rank
 
 

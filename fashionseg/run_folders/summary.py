@@ -10,8 +10,8 @@ from pathlib import Path
 from fashionseg.errors import FashionsegError
 from fashionseg.recipe.schema import Recipe, flat_settings
 from fashionseg.registry.plugins import registry
-from fashionseg.runs.folder import RunFolder
-from fashionseg.runs.state import run_state
+from fashionseg.run_folders.folder import RunFolder
+from fashionseg.run_folders.state import run_state
 
 # metrics.csv columns that are not a validation metric
 NOT_METRICS = frozenset({"epoch", "train_loss", "valid_loss", "elapsed_seconds", "time", "train_seconds", "lr"})

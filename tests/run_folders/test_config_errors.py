@@ -8,7 +8,7 @@ import pytest
 
 from fashionseg import FashionsegError, Recipe
 from fashionseg.cli import main
-from fashionseg.runs.folder import RunFolder
+from fashionseg.run_folders.folder import RunFolder
 
 
 @pytest.fixture
